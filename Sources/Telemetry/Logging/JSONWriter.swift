@@ -1,0 +1,87 @@
+import Logging
+
+/// Appends JSON to a byte buffer. Hand-written because Foundation's encoders allocate far more
+/// than a log line may cost (the budget is a few microseconds per line).
+struct JSONWriter {
+    var bytes: [UInt8] = []
+    private var needsComma = false
+
+    init(capacity: Int = 512) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func beginObject() {
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func key(_ key: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    mutating func field(_ name: String, _ value: String?) {
+        key(name)
+        if let value { string(value) } else { raw("null") }
+    }
+
+    mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        needsComma = true
+    }
+
+    mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes a metadata value, scrubbing every string inside it with `scrub(key, value)`.
+    mutating func metadataValue(_ value: Logger.MetadataValue, key: String, scrub: (String, String) -> String, depth: Int = 0) {
+        switch value {
+        case .string(let text):
+            string(scrub(key, text))
+        case .stringConvertible(let convertible):
+            string(scrub(key, convertible.description))
+        case .array(let values):
+            guard depth < 8 else { string("[truncated]"); return }
+            bytes.append(UInt8(ascii: "["))
+            needsComma = false
+            for element in values {
+                if needsComma { bytes.append(UInt8(ascii: ",")) }
+                metadataValue(element, key: key, scrub: scrub, depth: depth + 1)
+            }
+            bytes.append(UInt8(ascii: "]"))
+            needsComma = true
+        case .dictionary(let dictionary):
+            guard depth < 8 else { string("[truncated]"); return }
+            beginObject()
+            for (nestedKey, nested) in dictionary.sorted(by: { $0.key < $1.key }) {
+                self.key(nestedKey)
+                metadataValue(nested, key: nestedKey, scrub: scrub, depth: depth + 1)
+            }
+            endObject()
+        }
+    }
+}

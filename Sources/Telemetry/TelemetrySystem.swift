@@ -1,0 +1,71 @@
+import Foundation
+import Instrumentation
+import Logging
+import Metrics
+import Tracing
+
+/// The instrumentation core assembled: metrics registry, PII scrubber, JSON log handlers, tracer,
+/// batch span processor, OTLP exporter and the debug span ring buffer.
+///
+/// Libraries never touch this type: they log, count and trace through swift-log, swift-metrics
+/// and swift-distributed-tracing. Only the CLI calls `bootstrapGlobalSystems()`, once.
+public final class TelemetrySystem: Sendable {
+    public let configuration: TelemetryConfiguration
+    public let metrics: TelemetryMetrics
+    public let scrubber: PIIScrubber
+    public let tracer: QlikTracer
+    public let processor: BatchSpanProcessor?
+    public let exporter: OTLPHTTPExporter?
+    public let ringBuffer: SpanRingBuffer
+    private let sink: any LogSink
+
+    public init(configuration: TelemetryConfiguration, sink: any LogSink = StandardErrorSink()) throws {
+        self.configuration = configuration
+        self.sink = sink
+        let metrics = TelemetryMetrics(version: configuration.resource.serviceVersion)
+        self.metrics = metrics
+        let scrubber = try configuration.makeScrubber()
+        self.scrubber = scrubber
+        self.ringBuffer = SpanRingBuffer(capacity: configuration.traceBufferCapacity)
+        let telemetryLogger = Logger(label: "qlik-mcp.telemetry") { label in
+            JSONLogHandler(label: label, level: configuration.logLevel, sink: sink, scrubber: scrubber,
+                           metricsFactory: metrics.factory)
+        }
+        self.exporter = configuration.exporter.map {
+            OTLPHTTPExporter(configuration: $0, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
+        }
+        if configuration.tracingDisabled {
+            self.processor = nil
+        } else {
+            self.processor = BatchSpanProcessor(
+                exporter: exporter, configuration: configuration.batch, scrubber: scrubber,
+                ringBuffer: ringBuffer, metricsFactory: metrics.factory)
+        }
+        self.tracer = QlikTracer(sampler: configuration.sampler, processor: processor)
+        for warning in configuration.exporter?.warnings ?? [] {
+            telemetryLogger.warning("\(warning)")
+        }
+    }
+
+    /// A JSON log handler for `label` with this system's level, scrubber, sink and metrics.
+    public func makeLogHandler(label: String) -> JSONLogHandler {
+        JSONLogHandler(label: label, level: configuration.logLevel, sink: sink, scrubber: scrubber,
+                       metricsFactory: metrics.factory)
+    }
+
+    /// Installs this system as the process-wide swift-log, swift-metrics and tracing backend.
+    /// Call once, from the executable, before anything logs.
+    public func bootstrapGlobalSystems() {
+        LoggingSystem.bootstrap({ [self] label, _ in makeLogHandler(label: label) },
+                                metadataProvider: TelemetryMetadataProvider.make())
+        MetricsSystem.bootstrap(metrics.factory)
+        InstrumentationSystem.bootstrap(tracer)
+    }
+
+    /// Exports queued spans within `timeout` and stops the export worker.
+    @discardableResult
+    public func shutdown(timeout: Duration = .seconds(5)) async -> BatchSpanProcessor.FlushResult {
+        guard let processor else { return .init(succeeded: true, completed: true) }
+        return await processor.shutdown(timeout: timeout)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Telemetry
+
+/// The `qlik-mcp` command.
+@main
+struct QlikMCP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qlik-mcp",
+        abstract: "An observability-first Model Context Protocol server for Qlik Sense.",
+        discussion: """
+            qlik-mcp lets AI assistants explore Qlik apps (data models, measures, sheets, scripts, \
+            lineage) and evaluate data, while exporting JSON logs, Prometheus metrics and OTLP traces.
+
+            Configuration comes from flags and environment variables (QLIK_MCP_*, and the standard \
+            OTEL_* variables for tracing). Logs are JSON lines on stderr; stdout is kept for output.
+
+            Not built yet: serve, demo-engine, tools, call (see README.md, "Status").
+            """,
+        version: QlikMCPVersion.current,
+        subcommands: [TelemetryCommand.self, BenchCommand.self]
+    )
+}
+
+/// Options shared by commands that start the telemetry core.
+struct TelemetryOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Log level: trace, debug, info, notice, warning, error, critical. Env: QLIK_MCP_LOG_LEVEL.",
+        valueName: "level"))
+    var logLevel: String?
+
+    func makeConfiguration(extraEnvironment: [String: String] = [:]) throws -> TelemetryConfiguration {
+        var env = ProcessEnvironment.current
+        env.merge(extraEnvironment) { _, new in new }
+        do {
+            return try TelemetryConfiguration.fromEnvironment(env, logLevel: logLevel)
+        } catch let error as TelemetryConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+}
