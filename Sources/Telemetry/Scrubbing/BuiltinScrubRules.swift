@@ -31,7 +31,7 @@ public enum BuiltinScrubRules {
                 ),
                 ScrubRule(
                     kind: "secret",
-                    pattern: #"(?i)\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|authorization|cookie|set-cookie)\b["']?\s*[:=]\s*["']?([^\s"',;&]+)"#,
+                    pattern: #"(?i)\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|authorization|cookie|set-cookie)\b["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Negotiate|Token)\s+)?+(?!\[REDACTED:)([^\s"',;&]+)"#,
                     group: 1,
                     trigger: { $0.colons > 0 || $0.equals }
                 ),
