@@ -41,10 +41,13 @@ final class CurlHTTPClient {
         if let handle { curl_easy_cleanup(handle) }
     }
 
-    func post(url: String, headers: [(String, String)], body: Data, timeout: Duration, tls: TLSFiles) throws -> Response {
+    /// POSTs `body`. `shouldAbort` is polled while the transfer runs (libcurl's progress callback,
+    /// at least once a second) so a shutdown deadline can cut a hung request short.
+    func post(url: String, headers: [(String, String)], body: Data, timeout: Duration, tls: TLSFiles,
+              shouldAbort: @escaping () -> Bool = { false }) throws -> Response {
         guard let handle else { throw Failure(code: CURLE_FAILED_INIT, message: "libcurl could not create a handle") }
         curl_easy_reset(handle)
-        let accumulator = Accumulator()
+        let accumulator = Accumulator(shouldAbort: shouldAbort)
         let opaque = Unmanaged.passUnretained(accumulator).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers {
@@ -73,11 +76,17 @@ final class CurlHTTPClient {
         qm_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque)
         qm_curl_setopt_header_callback(handle, curlWriteHeader)
         qm_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, opaque)
+        qm_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+        qm_curl_setopt_xferinfo_callback(handle, curlProgress)
+        qm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, opaque)
 
         let code: CURLcode = body.withUnsafeBytes { raw in
             qm_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
             qm_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             return curl_easy_perform(handle)
+        }
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            throw Failure(code: CURLE_OPERATION_TIMEDOUT, message: "aborted: the export deadline passed")
         }
         guard code == CURLE_OK else {
             throw Failure(code: code, message: String(cString: curl_easy_strerror(code)))
@@ -89,10 +98,15 @@ final class CurlHTTPClient {
 
     /// Collects the response while libcurl runs (only touched from the calling thread).
     final class Accumulator {
+        let shouldAbort: () -> Bool
         var body = Data()
         var headers: [String: String] = [:]
         /// Caps what we keep of a response body: collectors answer with small status messages.
         static let maxBody = 64 * 1024
+
+        init(shouldAbort: @escaping () -> Bool) {
+            self.shouldAbort = shouldAbort
+        }
     }
 }
 
@@ -120,4 +134,9 @@ private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, 
         accumulator.headers.removeAll()  // a new response (e.g. after 100 Continue) starts over
     }
     return length
+}
+
+private func curlProgress(_ user: UnsafeMutableRawPointer?, _: curl_off_t, _: curl_off_t, _: curl_off_t, _: curl_off_t) -> Int32 {
+    guard let user else { return 0 }
+    return Unmanaged<CurlHTTPClient.Accumulator>.fromOpaque(user).takeUnretainedValue().shouldAbort() ? 1 : 0
 }

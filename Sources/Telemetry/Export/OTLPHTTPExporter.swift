@@ -64,7 +64,8 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
             let detail: String
             var retryAfter: String?
             do {
-                let response = try client.post(url: configuration.tracesURL, headers: headers, body: body, timeout: budget, tls: tls)
+                let response = try client.post(url: configuration.tracesURL, headers: headers, body: body, timeout: budget, tls: tls,
+                                               shouldAbort: { control.remaining <= .zero })
                 if (200..<300).contains(response.status) { return .success }
                 reason = response.status >= 500 ? "http_5xx" : (response.status == 429 ? "http_429" : "http_4xx")
                 let message = String(decoding: response.body.prefix(200), as: UTF8.self)

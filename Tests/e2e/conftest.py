@@ -1,0 +1,22 @@
+"""Shared fixtures: the qlik-mcp binary built by `swift build`."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def qlik_mcp_bin() -> str:
+    explicit = os.environ.get("QLIK_MCP_BIN")
+    if explicit:
+        return explicit
+    bin_dir = subprocess.run(
+        ["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    path = Path(bin_dir) / "qlik-mcp"
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: run `swift build` first")
+    return str(path)
