@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROTO_ROOT="${1:-../shared/otlp-proto}"
-OUT=Sources/Telemetry/Generated
+OUT=Sources/OTLPProto
 command -v protoc >/dev/null || { echo "protoc not found: apt-get install -y protobuf-compiler" >&2; exit 1; }
 [ -d .build/checkouts/swift-protobuf ] || swift package resolve
 swift build -c release --product protoc-gen-swift --package-path .build/checkouts/swift-protobuf \

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPProto
 import SwiftProtobuf
 import Tracing
 
@@ -38,9 +39,9 @@ public enum OTLPEncoding {
 
     static func span(_ record: SpanRecord) -> Opentelemetry_Proto_Trace_V1_Span {
         var span = Opentelemetry_Proto_Trace_V1_Span()
-        span.traceID = Data(record.context.traceID.bytes)
-        span.spanID = Data(record.context.spanID.bytes)
-        if let parent = record.parentSpanID { span.parentSpanID = Data(parent.bytes) }
+        span.traceID = record.context.traceID.data
+        span.spanID = record.context.spanID.data
+        if let parent = record.parentSpanID { span.parentSpanID = parent.data }
         if let state = record.context.traceState { span.traceState = state }
         span.flags = UInt32(record.context.traceFlags)
         span.name = record.name
@@ -57,8 +58,8 @@ public enum OTLPEncoding {
         }
         span.links = record.links.map { link in
             var proto = Opentelemetry_Proto_Trace_V1_Span.Link()
-            proto.traceID = Data(link.context.traceID.bytes)
-            proto.spanID = Data(link.context.spanID.bytes)
+            proto.traceID = link.context.traceID.data
+            proto.spanID = link.context.spanID.data
             if let state = link.context.traceState { proto.traceState = state }
             proto.flags = UInt32(link.context.traceFlags)
             proto.attributes = keyValues(link.attributes)

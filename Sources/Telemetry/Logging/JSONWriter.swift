@@ -39,6 +39,16 @@ struct JSONWriter {
 
     mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
+        let clean = text.utf8.withContiguousStorageIfAvailable { buffer -> Bool in
+            for byte in buffer where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { return false }
+            bytes.append(contentsOf: buffer)
+            return true
+        }
+        if clean == true {
+            bytes.append(UInt8(ascii: "\""))
+            needsComma = true
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -57,20 +67,20 @@ struct JSONWriter {
         needsComma = true
     }
 
-    /// Writes a metadata value, scrubbing every string inside it with `scrub(key, value)`.
-    mutating func metadataValue(_ value: Logger.MetadataValue, key: String, scrub: (String, String) -> String, depth: Int = 0) {
+    /// Writes a metadata value, scrubbing every string inside it (credential-named keys lose the value).
+    mutating func metadataValue(_ value: Logger.MetadataValue, key: String, scrubber: PIIScrubber, depth: Int = 0) {
         switch value {
         case .string(let text):
-            string(scrub(key, text))
+            string(scrubber.scrub(value: text, forKey: key))
         case .stringConvertible(let convertible):
-            string(scrub(key, convertible.description))
+            string(scrubber.scrub(value: convertible.description, forKey: key))
         case .array(let values):
             guard depth < 8 else { string("[truncated]"); return }
             bytes.append(UInt8(ascii: "["))
             needsComma = false
             for element in values {
                 if needsComma { bytes.append(UInt8(ascii: ",")) }
-                metadataValue(element, key: key, scrub: scrub, depth: depth + 1)
+                metadataValue(element, key: key, scrubber: scrubber, depth: depth + 1)
             }
             bytes.append(UInt8(ascii: "]"))
             needsComma = true
@@ -79,7 +89,7 @@ struct JSONWriter {
             beginObject()
             for (nestedKey, nested) in dictionary.sorted(by: { $0.key < $1.key }) {
                 self.key(nestedKey)
-                metadataValue(nested, key: nestedKey, scrub: scrub, depth: depth + 1)
+                metadataValue(nested, key: nestedKey, scrubber: scrubber, depth: depth + 1)
             }
             endObject()
         }

@@ -22,23 +22,26 @@ public enum BuiltinScrubRules {
                 ScrubRule(
                     kind: "bearer_token",
                     pattern: #"\b[Bb]earer\s+([A-Za-z0-9\-._~+/]{8,}=*)"#, group: 1,
-                    trigger: { _ in true }
+                    trigger: { $0.contains(caseInsensitive: "earer") }
                 ),
                 ScrubRule(
                     kind: "jwt",
                     pattern: #"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"#,
-                    trigger: { $0.dots >= 2 }
+                    trigger: { $0.dots >= 2 && $0.contains(caseInsensitive: "eyJ") }
                 ),
                 ScrubRule(
                     kind: "secret",
                     pattern: #"(?i)\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|authorization|cookie|set-cookie)\b["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Negotiate|Token)\s+)?+(?!\[REDACTED:)([^\s"',;&]+)"#,
                     group: 1,
-                    trigger: { $0.colons > 0 || $0.equals }
+                    trigger: { shape in
+                        (shape.colons > 0 || shape.equals)
+                            && shape.containsAny(caseInsensitive: ["pass", "pwd", "secret", "token", "key", "auth", "cookie"])
+                    }
                 ),
                 ScrubRule(
                     kind: "qlik_user",
                     pattern: #"(?i)\bUserId\s*=\s*([^;\s"',]+)"#, group: 1,
-                    trigger: { $0.equals }
+                    trigger: { $0.equals && $0.contains(caseInsensitive: "userid") }
                 ),
                 ScrubRule(
                     kind: "email",
@@ -54,19 +57,19 @@ public enum BuiltinScrubRules {
                 ScrubRule(
                     kind: "iban",
                     pattern: #"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"#,
-                    trigger: { $0.uppercase >= 2 && $0.digits >= 8 },
+                    trigger: { $0.ibanLead && $0.digits >= 8 },
                     validate: Checksums.ibanValid
                 ),
                 ScrubRule(
                     kind: "phone",
                     pattern: #"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w.])"#,
-                    trigger: { $0.digits >= 9 },
+                    trigger: { $0.digits >= 9 && ($0.phoneLead || $0.separatedDigits >= 2) },
                     validate: { Checksums.digitCount($0, in: 9...15) }
                 ),
                 ScrubRule(
                     kind: "ipv4",
                     pattern: #"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w.]*\d)"#,
-                    trigger: { $0.dots >= 3 },
+                    trigger: { $0.dottedDigits >= 3 },
                     validate: { !$0.hasPrefix("127.") && $0 != "0.0.0.0" }
                 ),
                 ScrubRule(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Redacts personal data and secrets from text before it leaves the process (log lines, span
 /// attributes and events).
@@ -52,15 +53,28 @@ public struct PIIScrubber: Sendable {
     /// `db_password`, `X-Api-Key`, `Set-Cookie` and `refreshToken` are caught while
     /// `token_count` is too (counting tokens is rare in our metadata; over-redaction is the safe side).
     public static func sensitiveKeyKind(_ key: String) -> String? {
-        let lowered = key.lowercased()
-        if lowered.contains("password") || lowered.contains("passwd") { return "password" }
-        if lowered.contains("secret") { return "secret" }
-        if lowered.contains("authorization") { return "authorization" }
-        if lowered.contains("cookie") { return "cookie" }
-        let compact = lowered.filter { $0.isLetter }
-        if compact.contains("apikey") { return "api_key" }
-        if lowered.contains("token") { return "token" }
-        if compact == "xqlikuser" { return "qlik_user" }
+        if let cached = keyCache.withLock({ $0[key] }) { return cached }
+        let kind = classifyKey(key)
+        keyCache.withLock { cache in
+            if cache.count >= 512 { cache.removeAll(keepingCapacity: true) }  // bounded: keys are a small set
+            cache[key] = kind
+        }
+        return kind
+    }
+
+    /// Classification results per key; metadata keys repeat, so this saves the scans.
+    private static let keyCache = Mutex<[String: String?]>([:])
+
+    private static func classifyKey(_ key: String) -> String? {
+        let shape = TextShape(key)
+        if shape.contains(caseInsensitive: "password") || shape.contains(caseInsensitive: "passwd") { return "password" }
+        if shape.contains(caseInsensitive: "secret") { return "secret" }
+        if shape.contains(caseInsensitive: "authorization") { return "authorization" }
+        if shape.contains(caseInsensitive: "cookie") { return "cookie" }
+        if shape.contains(caseInsensitive: "apikey") || shape.contains(caseInsensitive: "api_key")
+            || shape.contains(caseInsensitive: "api-key") { return "api_key" }
+        if shape.contains(caseInsensitive: "token") { return "token" }
+        if key.utf8.count == 11 && shape.contains(caseInsensitive: "x-qlik-user") { return "qlik_user" }
         return nil
     }
 

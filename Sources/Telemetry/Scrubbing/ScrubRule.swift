@@ -81,32 +81,117 @@ public enum ScrubRuleError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A one-pass summary of a text that lets rules skip texts that cannot contain what they look for.
+/// Computing it costs one scan of the UTF-8 bytes; it saves a regular-expression run per rule.
 struct TextShape {
+    let text: String
     var digits = 0
     var maxDigitRun = 0
     var at = false
     var colons = 0
     var dots = 0
-    var uppercase = 0
     var equals = false
+    /// `+` directly followed by a digit, or `(` directly followed by a digit.
+    var phoneLead = false
+    /// Occurrences of digit, `-` or `.`, digit.
+    var separatedDigits = 0
+    /// Occurrences of digit `.` digit.
+    var dottedDigits = 0
+    /// Two uppercase letters followed by two digits (an IBAN's start).
+    var ibanLead = false
 
     init(_ text: String) {
+        self.text = text
+        if text.utf8.withContiguousStorageIfAvailable({ self.scan($0) }) == nil {
+            Array(text.utf8).withUnsafeBufferPointer { self.scan($0) }
+        }
+    }
+
+    private mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
         var run = 0
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        var upperRun = 0
+        var digitsAfterUpper = 0
+        for byte in bytes {
+            let isDigit = byte >= 48 && byte <= 57
+            if isDigit {
                 digits += 1
                 run += 1
                 if run > maxDigitRun { maxDigitRun = run }
-                continue
-            case UInt8(ascii: "@"): at = true
-            case UInt8(ascii: ":"): colons += 1
-            case UInt8(ascii: "."): dots += 1
-            case UInt8(ascii: "="): equals = true
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): uppercase += 1
-            default: break
+                if previous == UInt8(ascii: "+") || previous == UInt8(ascii: "(") { phoneLead = true }
+                if beforePrevious >= 48 && beforePrevious <= 57 {
+                    if previous == UInt8(ascii: "-") { separatedDigits += 1 }
+                    if previous == UInt8(ascii: ".") { separatedDigits += 1; dottedDigits += 1 }
+                }
+                if upperRun >= 2 {
+                    digitsAfterUpper += 1
+                    if digitsAfterUpper == 2 { ibanLead = true }
+                }
+            } else {
+                run = 0
+                switch byte {
+                case UInt8(ascii: "@"): at = true
+                case UInt8(ascii: ":"): colons += 1
+                case UInt8(ascii: "."): dots += 1
+                case UInt8(ascii: "="): equals = true
+                default: break
+                }
             }
-            run = 0
+            if byte >= 65 && byte <= 90 {
+                upperRun += 1
+                digitsAfterUpper = 0
+            } else if !isDigit {
+                upperRun = 0
+                digitsAfterUpper = 0
+            }
+            beforePrevious = previous
+            previous = byte
         }
+    }
+
+    /// True when the text contains `needle` (ASCII, compared case-insensitively), without allocating.
+    func contains(caseInsensitive needle: StaticString) -> Bool {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        if let found = text.utf8.withContiguousStorageIfAvailable({ Self.search(pattern, in: $0) }) {
+            return found
+        }
+        return Self.search(pattern, in: Array(text.utf8).withUnsafeBufferPointer { $0 })
+    }
+
+    /// True when the text contains any of `needles` (ASCII, case-insensitive) — one pass over the text.
+    func containsAny(caseInsensitive needles: [StaticString]) -> Bool {
+        let patterns = needles.map { UnsafeBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount) }
+        var firsts = [Bool](repeating: false, count: 256)
+        for pattern in patterns where !pattern.isEmpty { firsts[Int(pattern[0] | 0x20)] = true }
+        let scan: (UnsafeBufferPointer<UInt8>) -> Bool = { haystack in
+            for index in haystack.indices where firsts[Int(haystack[index] | 0x20)] {
+                for pattern in patterns where pattern[0] | 0x20 == haystack[index] | 0x20 && index + pattern.count <= haystack.count {
+                    var matched = 1
+                    while matched < pattern.count && haystack[index + matched] | 0x20 == pattern[matched] | 0x20 { matched += 1 }
+                    if matched == pattern.count { return true }
+                }
+            }
+            return false
+        }
+        if let found = text.utf8.withContiguousStorageIfAvailable(scan) { return found }
+        return Array(text.utf8).withUnsafeBufferPointer(scan)
+    }
+
+    private static func search(_ pattern: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = pattern.count
+        guard count > 0 else { return true }
+        guard haystack.count >= count else { return false }
+        let first = pattern[0] | 0x20
+        var index = 0
+        let last = haystack.count - count
+        while index <= last {
+            if haystack[index] | 0x20 == first {
+                var matched = 1
+                while matched < count && haystack[index + matched] | 0x20 == pattern[matched] | 0x20 { matched += 1 }
+                if matched == count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A 16-byte W3C trace id, stored as two big-endian halves.
 public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     public let high: UInt64
@@ -31,6 +33,12 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
 
     /// The 16 bytes, big-endian (the OTLP wire form).
     public var bytes: [UInt8] { HexCoding.bytes(high) + HexCoding.bytes(low) }
+
+    /// The 16 bytes as `Data`, built without intermediate arrays.
+    public var data: Data {
+        var big = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: &big) { Data($0) }
+    }
 }
 
 /// An 8-byte W3C span id.
@@ -56,6 +64,12 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
 
     /// The 8 bytes, big-endian (the OTLP wire form).
     public var bytes: [UInt8] { HexCoding.bytes(value) }
+
+    /// The 8 bytes as `Data`, built without intermediate arrays.
+    public var data: Data {
+        var big = value.bigEndian
+        return withUnsafeBytes(of: &big) { Data($0) }
+    }
 }
 
 /// Lowercase hex conversions used by ids and `traceparent`.

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPProto
 import Hummingbird
 import Synchronization
 @testable import Telemetry
