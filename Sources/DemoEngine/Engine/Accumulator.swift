@@ -1,0 +1,57 @@
+/// Running state of one aggregation for one group.
+struct Accumulator {
+    var sum = 0.0
+    /// Neumaier compensation: keeps sums of money exact to the cent over 100,000s of rows.
+    var compensation = 0.0
+    var numericCount = 0
+    var count = 0
+    var min = Double.infinity
+    var max = -Double.infinity
+    var distinct: Set<FieldValue>?
+    var only: FieldValue?
+    var onlyConflict = false
+
+    init(distinct: Bool) {
+        self.distinct = distinct ? [] : nil
+    }
+
+    mutating func add(_ value: FieldValue?) {
+        guard let value else { return }
+        if distinct != nil {
+            distinct!.insert(value)
+            return
+        }
+        count += 1
+        if let n = value.number ?? Double(value.text) {
+            let total = sum + n
+            compensation += abs(sum) >= abs(n) ? (sum - total) + n : (n - total) + sum
+            sum = total
+            numericCount += 1
+            if n < min { min = n }
+            if n > max { max = n }
+        }
+        if only == nil { only = value } else if only != value { onlyConflict = true }
+    }
+
+    func result(_ function: AggregationFunction) -> FieldValue? {
+        if let distinct {
+            switch function {
+            case .count: return .number(Double(distinct.count))
+            case .only: return distinct.count == 1 ? distinct.first : nil
+            default:
+                let numbers = distinct.compactMap { $0.number ?? Double($0.text) }
+                var acc = Accumulator(distinct: false)
+                for n in numbers { acc.add(.number(n)) }
+                return acc.result(function)
+            }
+        }
+        switch function {
+        case .sum: return .number(sum + compensation)
+        case .count: return .number(Double(count))
+        case .avg: return numericCount > 0 ? .number((sum + compensation) / Double(numericCount)) : nil
+        case .min: return numericCount > 0 ? .number(min) : nil
+        case .max: return numericCount > 0 ? .number(max) : nil
+        case .only: return onlyConflict ? nil : only
+        }
+    }
+}

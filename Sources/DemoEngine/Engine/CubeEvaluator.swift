@@ -1,0 +1,149 @@
+/// Evaluates measures over the groups formed by dimension fields, with Qlik's associative
+/// semantics: each aggregation runs at the grain of the table its fields live in (a customer's
+/// credit limit is counted once per customer, not once per order line), reaches dimensions through
+/// many-to-one links, and honours the current selections or its own set expression.
+struct CubeEvaluator {
+    let model: DataModel
+    /// The model state for a selection state (the caller caches).
+    let state: (SelectionState) -> ModelState
+    let current: SelectionState
+
+    /// The evaluated cube: one row per group (dimension symbols), one value per measure.
+    struct Result {
+        var groups: [[Int32]]
+        var values: [[FieldValue?]]
+    }
+
+    /// Evaluates `measures` grouped by `dimensions` (field indexes).
+    func evaluate(dimensions: [Int], measures: [Expr]) throws -> Result {
+        var aggregations: [Aggregation] = []
+        let outers = try measures.map { try OuterCompiler.compile($0, model: model, aggregations: &aggregations) }
+        let groupTable: Int? = dimensions.isEmpty ? nil : try smallestTable(reaching: dimensions, what: "the dimensions")
+        // Groups: the associated dimension value combinations under the current selections.
+        var keys: [Int: Int] = [:]
+        var groups: [[Int32]] = []
+        let radix = dimensions.map { model.fields[$0].values.count + 1 }
+        if let groupTable {
+            let columns = dimensions.map { model.symbols(of: $0, inRowsOf: groupTable)! }
+            let mask = state(current).possible[groupTable]
+            for row in 0..<mask.count where mask[row] {
+                let key = Self.key(row: row, columns: columns, radix: radix)
+                if keys[key] == nil {
+                    keys[key] = groups.count
+                    groups.append(columns.map { $0[row] })
+                }
+            }
+        } else {
+            keys[0] = 0
+            groups = [[]]
+        }
+        var results: [[FieldValue?]] = []
+        for aggregation in aggregations {
+            results.append(try run(aggregation, dimensions: dimensions, radix: radix, keys: keys, groupCount: groups.count))
+        }
+        let values = (0..<groups.count).map { group in outers.map { $0(group, results) } }
+        return Result(groups: groups, values: values)
+    }
+
+    /// Evaluates one expression without dimensions (as `Evaluate` does).
+    func evaluateScalar(_ expr: Expr) throws -> FieldValue? {
+        try evaluate(dimensions: [], measures: [expr]).values[0][0]
+    }
+
+    private static func key(row: Int, columns: [[Int32]], radix: [Int]) -> Int {
+        var key = 0
+        for (index, column) in columns.enumerated() {
+            key = key &* radix[index] &+ Int(column[row] + 1)
+        }
+        return key
+    }
+
+    private func smallestTable(reaching fields: [Int], what: String) throws -> Int {
+        let candidates = model.tables.indices.filter { table in fields.allSatisfy { model.symbols(of: $0, inRowsOf: table) != nil } }
+        guard let best = candidates.min(by: { model.tables[$0].rowCount < model.tables[$1].rowCount }) else {
+            let names = fields.map { model.fields[$0].name }.joined(separator: ", ")
+            throw ExpressionError("\(what) (\(names)) are not linked through many-to-one keys; the demo engine cannot associate them", unsupported: true)
+        }
+        return best
+    }
+
+    private func run(_ aggregation: Aggregation, dimensions: [Int], radix: [Int], keys: [Int: Int], groupCount: Int) throws -> [FieldValue?] {
+        let fieldIndexes = aggregation.fields.map { model.field(named: $0)!.index }
+        // Grain: the home table of the first field that reaches all the others.
+        let grain: Int
+        if fieldIndexes.isEmpty {
+            grain = dimensions.isEmpty ? model.tables.indices.max(by: { model.tables[$0].rowCount < model.tables[$1].rowCount })!
+                                       : try smallestTable(reaching: dimensions, what: "the dimensions")
+        } else if let home = fieldIndexes.lazy.map({ model.fields[$0].homeTable }).first(where: { home in
+            fieldIndexes.allSatisfy { model.symbols(of: $0, inRowsOf: home) != nil }
+        }) {
+            grain = home
+        } else {
+            grain = try smallestTable(reaching: fieldIndexes, what: "the fields of \(aggregation.function.rawValue)()")
+        }
+        // Driving table: the grain itself when it reaches the dimensions, else one that reaches both.
+        let driver: Int
+        if dimensions.allSatisfy({ model.symbols(of: $0, inRowsOf: grain) != nil }) {
+            driver = grain
+        } else {
+            let candidates = model.tables.indices.filter { table in
+                model.manyToOneReach(from: table).contains(grain) && dimensions.allSatisfy { model.symbols(of: $0, inRowsOf: table) != nil }
+            }
+            guard let best = candidates.min(by: { model.tables[$0].rowCount < model.tables[$1].rowCount }) else {
+                throw ExpressionError("\(aggregation.function.rawValue)() over \(aggregation.fields.joined(separator: ", ")) cannot be associated with the dimensions through many-to-one keys", unsupported: true)
+            }
+            driver = best
+        }
+        let modelState = state(try resolve(aggregation.set))
+        let mask = modelState.possible[driver]
+        let grainMask = modelState.possible[grain]
+        let link = model.rowLinks[driver][grain]!
+        let columns = dimensions.map { model.symbols(of: $0, inRowsOf: driver)! }
+        let argument = try RowCompiler.compile(aggregation.argument, model: model, table: grain)
+        var accumulators = [Accumulator](repeating: Accumulator(distinct: aggregation.distinct), count: groupCount)
+        var seen = Set<Int>()
+        let dedupe = driver != grain
+        for row in 0..<mask.count where mask[row] {
+            let grainRow = Int(link[row])
+            guard grainRow >= 0, grainMask[grainRow] else { continue }
+            let group: Int
+            if dimensions.isEmpty {
+                group = 0
+            } else {
+                guard let found = keys[Self.key(row: row, columns: columns, radix: radix)] else { continue }
+                group = found
+            }
+            if dedupe && !seen.insert(group &* (model.tables[grain].rowCount + 1) &+ grainRow).inserted { continue }
+            accumulators[group].add(argument(grainRow))
+        }
+        return accumulators.map { $0.result(aggregation.function) }
+    }
+
+    /// The selection state a set expression describes.
+    func resolve(_ set: SetExpression?) throws -> SelectionState {
+        guard let set else { return current }
+        var selection = set.base == .all ? SelectionState() : current
+        for modifier in set.modifiers {
+            guard let field = model.field(named: modifier.field) else {
+                throw ExpressionError("unknown field '\(modifier.field)' in set modifier")
+            }
+            guard let values = modifier.values else {
+                selection.selected[field.index] = nil
+                continue
+            }
+            var symbols = Set<Int32>()
+            for (symbol, value) in field.values.enumerated() {
+                for wanted in values {
+                    switch wanted {
+                    case .text(let text):
+                        if value.text.caseInsensitiveCompare(text) == .orderedSame { symbols.insert(Int32(symbol)) }
+                    case .number(let number):
+                        if value.number == number || value.text == NumberFormatting.text(number) { symbols.insert(Int32(symbol)) }
+                    }
+                }
+            }
+            selection.selected[field.index] = symbols  // may be empty: nothing matches
+        }
+        return selection
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import QIXWire
+import ServiceLifecycle
+import Synchronization
+
+/// The demo engine on the wire: QIX (JSON-RPC 2.0) over WebSocket at `ws://host:port/app/<appId>`
+/// (and `/app/` for Global-only sessions), one `QIXSession` per socket, requests answered in order.
+///
+/// Runs as a swift-service-lifecycle `Service`; `listeningPort()` tells the port once bound
+/// (use port 0 for an ephemeral one).
+public final class DemoEngineServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Largest message accepted at the WebSocket layer (bigger closes the socket with 1009).
+        public var maxFrameBytes: Int
+        /// Largest request the engine processes; bigger ones get a JSON-RPC error and the socket stays open.
+        public var maxRequestBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20) {
+            self.host = host
+            self.port = port
+            self.maxFrameBytes = maxFrameBytes
+            self.maxRequestBytes = maxRequestBytes
+        }
+    }
+
+    public let catalog: DemoAppCatalog
+    public let configuration: Configuration
+    public let faults: FaultController
+    private let logger: Logger
+    private let port = Mutex<Int?>(nil)
+    private let portWaiters = Mutex<[CheckedContinuation<Int, Never>]>([])
+    private let connections = Atomic<Int>(0)
+
+    public init(catalog: DemoAppCatalog, configuration: Configuration = Configuration(), faults: FaultController = FaultController(),
+                logger: Logger = Logger(label: "qlik-mcp.demo-engine")) {
+        self.catalog = catalog
+        self.configuration = configuration
+        self.faults = faults
+        self.logger = logger
+    }
+
+    /// Open WebSocket connections right now.
+    public var activeConnections: Int { connections.load(ordering: .relaxed) }
+
+    /// The bound port, once the server listens.
+    public func listeningPort() async -> Int {
+        if let bound = port.withLock({ $0 }) { return bound }
+        return await withCheckedContinuation { continuation in
+            let bound: Int? = port.withLock { bound in
+                if bound == nil { portWaiters.withLock { $0.append(continuation) } }
+                return bound
+            }
+            if let bound { continuation.resume(returning: bound) }
+        }
+    }
+
+    public func run() async throws {
+        let router = Router()
+        router.get("/") { _, _ in "qlik-mcp demo engine: QIX over WebSocket at /app/<appId>\n" }
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: configuration.maxFrameBytes)) { [self] request, _, _ in
+                guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
+                guard !faults.current.refuseConnections else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp-demo-engine"),
+            onServerRunning: { [self] channel in
+                let bound = channel.localAddress?.port ?? configuration.port
+                port.withLock { $0 = bound }
+                let waiters = portWaiters.withLock { waiters -> [CheckedContinuation<Int, Never>] in
+                    defer { waiters.removeAll() }
+                    return waiters
+                }
+                for waiter in waiters { waiter.resume(returning: bound) }
+                logger.info("demo engine listening", metadata: ["url": "ws://\(configuration.host):\(bound)/app/<appId>",
+                                                                 "apps": .string(catalog.apps.map(\.id).joined(separator: ","))])
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    /// `/app/<id>` → id; `/app` or `/app/` → "" (Global only); anything else → nil.
+    static func appID(fromPath path: String) -> String? {
+        let clean = path.split(separator: "?").first.map(String.init) ?? path
+        let parts = clean.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.first == "app" else { return nil }
+        guard parts.count >= 2 else { return "" }
+        return String(parts[1]).removingPercentEncoding ?? String(parts[1])
+    }
+
+    private func serve(appID: String?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        connections.add(1, ordering: .relaxed)
+        defer { connections.subtract(1, ordering: .relaxed) }
+        let session = QIXSession(catalog: catalog, boundAppID: appID)
+        try await outbound.write(.text(JSONCoding.serialize(QIXSession.onConnected)))
+        var received = 0
+        for try await message in inbound.messages(maxSize: configuration.maxFrameBytes) {
+            received += 1
+            let faults = self.faults.current
+            if let limit = faults.dropAfterMessages, received >= limit {
+                logger.debug("fault injection: dropping the connection", metadata: ["after_messages": "\(received)"])
+                return
+            }
+            guard case .text(let text) = message else {
+                try await outbound.write(.text(JSONCoding.serialize(QIXSession.errorResponse(
+                    id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, message: "QIX messages are JSON text frames, not binary")))))
+                continue
+            }
+            let delay = faults.delay()
+            if delay > .zero { try await Task.sleep(for: delay) }
+            let response: JSONValue?
+            if text.utf8.count > configuration.maxRequestBytes {
+                response = QIXSession.errorResponse(id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, parameter: "message",
+                    message: "the request is \(text.utf8.count) bytes; the limit is \(configuration.maxRequestBytes)"))
+            } else {
+                response = session.process(text, injectFault: faults.shouldFail)
+            }
+            if let response { try await outbound.write(.text(JSONCoding.serialize(response))) }
+        }
+    }
+}
