@@ -114,7 +114,7 @@ public final class QIXConnection: Sendable {
 
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
-        if text.contains("webSocketUpgradeFailed") {
+        if text.contains("webSocketUpgradeFailed") || text.contains("WebSocket upgrade failed") {
             return "the engine refused the WebSocket upgrade (check the credentials, the app id and the virtual proxy)"
         }
         if text.contains("connectionRefused") || text.contains("Connection refused") {

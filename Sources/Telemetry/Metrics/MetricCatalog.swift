@@ -43,6 +43,8 @@ public enum MetricCatalog {
         "qix_request_duration_seconds": "QIX request latency in seconds, by method.",
         "qix_connections_active": "Open QIX WebSocket connections.",
         "qix_connection_errors_total": "QIX connection errors, by reason.",
+        "qix_pool_idle_connections": "Idle QIX sessions kept in the connection pool.",
+        "qix_pool_waiters": "Callers waiting for a QIX connection because the pool is at its limit.",
         "qlik_app_access_total": "Tool calls per Qlik app (top apps; the rest folded into 'other').",
         "cache_requests_total": "Cache lookups, by cache and result (hit/miss).",
     ]
