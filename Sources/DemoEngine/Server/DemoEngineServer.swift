@@ -68,7 +68,10 @@ public final class DemoEngineServer: Service, Sendable {
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
-                    try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+                    // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
+                    try await cancelWhenGracefulShutdown {
+                        try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+                    }
                 }
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp-demo-engine"),
