@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
+import NIOSSL
 import Logging
 import QIXWire
 import ServiceLifecycle
@@ -19,12 +22,21 @@ public final class DemoEngineServer: Service, Sendable {
         public var maxFrameBytes: Int
         /// Largest request the engine processes; bigger ones get a JSON-RPC error and the socket stays open.
         public var maxRequestBytes: Int
+        /// Serve `wss://` with this TLS configuration (set `certificateVerification` and
+        /// `trustRoots` to require client certificates, as Qlik Sense Enterprise does).
+        public var tls: TLSConfiguration?
+        /// Decides whether an upgrade request is allowed (e.g. check `Authorization` or
+        /// `X-Qlik-User`); nil accepts every request. Refused requests get HTTP 4xx.
+        public var authorize: (@Sendable (HTTPFields) -> Bool)?
 
-        public init(host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20) {
+        public init(host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20,
+                    tls: TLSConfiguration? = nil, authorize: (@Sendable (HTTPFields) -> Bool)? = nil) {
             self.host = host
             self.port = port
             self.maxFrameBytes = maxFrameBytes
             self.maxRequestBytes = maxRequestBytes
+            self.tls = tls
+            self.authorize = authorize
         }
     }
 
@@ -62,18 +74,20 @@ public final class DemoEngineServer: Service, Sendable {
     public func run() async throws {
         let router = Router()
         router.get("/") { _, _ in "qlik-mcp demo engine: QIX over WebSocket at /app/<appId>\n" }
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: configuration.maxFrameBytes)) { [self] request, _, _ in
+        let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(maxFrameSize: configuration.maxFrameBytes)) { [self] request, _, _ in
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
+                if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
                     try await cancelWhenGracefulShutdown {
                         try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
                     }
                 }
-            },
+            }
+        let app = Application(
+            router: router,
+            server: try configuration.tls.map { try .tls(webSocket, tlsConfiguration: $0) } ?? webSocket,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp-demo-engine"),
             onServerRunning: { [self] channel in
                 let bound = channel.localAddress?.port ?? configuration.port
@@ -83,7 +97,7 @@ public final class DemoEngineServer: Service, Sendable {
                     return waiters
                 }
                 for waiter in waiters { waiter.resume(returning: bound) }
-                logger.info("demo engine listening", metadata: ["url": "ws://\(configuration.host):\(bound)/app/<appId>",
+                logger.info("demo engine listening", metadata: ["url": "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(bound)/app/<appId>",
                                                                  "apps": .string(catalog.apps.map(\.id).joined(separator: ","))])
             },
             logger: logger

@@ -99,9 +99,20 @@ public struct QIXEndpoint: Sendable {
         }
     }
 
+    static func isIPAddress(_ host: String) -> Bool {
+        let bare = host.split(separator: ":").count > 2 ? host : String(host.split(separator: ":").first ?? "")
+        if bare.contains(":") { return true }  // IPv6 literal
+        let parts = bare.split(separator: ".")
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     /// TLS configuration for `wss://` endpoints (nil for `ws://`).
     public func tlsConfiguration() throws -> TLSConfiguration? {
         guard baseURL.hasPrefix("wss://") else { return nil }
+        if Self.isIPAddress(host) {
+            throw QIXClientError.invalidConfiguration(
+                "'\(host)' is an IP address; TLS needs the engine's DNS name (it is sent as SNI and checked against the certificate)")
+        }
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if let path = certificates.clientCertificate {
