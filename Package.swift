@@ -105,6 +105,9 @@ let package = Package(
             dependencies: [
                 "Telemetry",
                 "DemoEngine",
+                "QlikEngine",
+                "QIXWire",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
