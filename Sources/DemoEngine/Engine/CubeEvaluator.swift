@@ -26,12 +26,18 @@ struct CubeEvaluator {
         if let groupTable {
             let columns = dimensions.map { model.symbols(of: $0, inRowsOf: groupTable)! }
             let mask = state(current).possible[groupTable]
+            let space = radix.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            var seen = space <= 1 << 20 ? [Bool](repeating: false, count: space) : nil
             for row in 0..<mask.count where mask[row] {
                 let key = Self.key(row: row, columns: columns, radix: radix)
-                if keys[key] == nil {
-                    keys[key] = groups.count
-                    groups.append(columns.map { $0[row] })
+                if seen != nil {
+                    if seen![key] { continue }
+                    seen![key] = true
+                } else if keys[key] != nil {
+                    continue
                 }
+                keys[key] = groups.count
+                groups.append(columns.map { $0[row] })
             }
         } else {
             keys[0] = 0
@@ -99,21 +105,34 @@ struct CubeEvaluator {
         let grainMask = modelState.possible[grain]
         let link = model.rowLinks[driver][grain]!
         let columns = dimensions.map { model.symbols(of: $0, inRowsOf: driver)! }
+        let grouping = GroupLookup(keys: keys, radix: radix)
+        let dedupe = driver != grain
+        var seen = Set<Int>()
+        let grainRows = model.tables[grain].rowCount + 1
+        if case .field(let name, _) = aggregation.argument, let field = model.field(named: name),
+           let symbols = model.symbols(of: field.index, inRowsOf: grain) {
+            // Fast path: a plain field.
+            var accumulators = [FieldAccumulator](repeating: FieldAccumulator(distinct: aggregation.distinct), count: groupCount)
+            field.numbers.withUnsafeBufferPointer { numbers in
+                for row in 0..<mask.count where mask[row] {
+                    let grainRow = Int(link[row])
+                    guard grainRow >= 0, grainMask[grainRow] else { continue }
+                    let group = dimensions.isEmpty ? 0 : grouping.group(row: row, columns: columns)
+                    guard group >= 0 else { continue }
+                    if dedupe && !seen.insert(group &* grainRows &+ grainRow).inserted { continue }
+                    accumulators[group].add(symbol: symbols[grainRow], numbers: numbers)
+                }
+            }
+            return accumulators.map { $0.result(aggregation.function, values: field.values) }
+        }
         let argument = try RowCompiler.compile(aggregation.argument, model: model, table: grain)
         var accumulators = [Accumulator](repeating: Accumulator(distinct: aggregation.distinct), count: groupCount)
-        var seen = Set<Int>()
-        let dedupe = driver != grain
         for row in 0..<mask.count where mask[row] {
             let grainRow = Int(link[row])
             guard grainRow >= 0, grainMask[grainRow] else { continue }
-            let group: Int
-            if dimensions.isEmpty {
-                group = 0
-            } else {
-                guard let found = keys[Self.key(row: row, columns: columns, radix: radix)] else { continue }
-                group = found
-            }
-            if dedupe && !seen.insert(group &* (model.tables[grain].rowCount + 1) &+ grainRow).inserted { continue }
+            let group = dimensions.isEmpty ? 0 : grouping.group(row: row, columns: columns)
+            guard group >= 0 else { continue }
+            if dedupe && !seen.insert(group &* grainRows &+ grainRow).inserted { continue }
             accumulators[group].add(argument(grainRow))
         }
         return accumulators.map { $0.result(aggregation.function) }
@@ -145,5 +164,34 @@ struct CubeEvaluator {
             selection.selected[field.index] = symbols  // may be empty: nothing matches
         }
         return selection
+    }
+}
+
+/// Maps a row's dimension symbols to its group: a dense table when the key space is small
+/// (the usual case: a few dimensions with modest cardinality), a dictionary otherwise.
+struct GroupLookup {
+    private let keys: [Int: Int]
+    private let radix: [Int]
+    private let dense: [Int32]?
+
+    init(keys: [Int: Int], radix: [Int]) {
+        self.keys = keys
+        self.radix = radix
+        let space = radix.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        if space <= 1 << 20 {
+            var table = [Int32](repeating: -1, count: space)
+            for (key, group) in keys where key < space { table[key] = Int32(group) }
+            dense = table
+        } else {
+            dense = nil
+        }
+    }
+
+    @inline(__always)
+    func group(row: Int, columns: [[Int32]]) -> Int {
+        var key = 0
+        for index in 0..<columns.count { key = key &* radix[index] &+ Int(columns[index][row] + 1) }
+        if let dense { return Int(dense[key]) }
+        return keys[key] ?? -1
     }
 }

@@ -17,6 +17,8 @@ public final class DataModel: Sendable {
         let localToGlobal: [[Int32]]
         /// The table whose rows the field describes: where it is unique if it is a key, else its only table.
         public let homeTable: Int
+        /// `numbers[symbol]`: the value's number, NaN when it has none (for the aggregation fast path).
+        public let numbers: [Double]
         public var isKey: Bool { locations.count > 1 }
         public var isNumeric: Bool { values.allSatisfy { $0.number != nil } }
     }
@@ -60,7 +62,8 @@ public final class DataModel: Sendable {
             }
             let locs = locations[name]!
             let home = locs.count > 1 ? (locs.indices.first(where: { unique[$0] }).map { locs[$0].0 } ?? locs[0].0) : locs[0].0
-            fields.append(Field(name: name, index: index, locations: locs, values: values, localToGlobal: maps, homeTable: home))
+            fields.append(Field(name: name, index: index, locations: locs, values: values, localToGlobal: maps, homeTable: home,
+                                numbers: values.map { $0.number ?? Double($0.text) ?? .nan }))
         }
         self.fields = fields
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.index) })

@@ -32,9 +32,16 @@ public final class QIXConnection: Sendable {
         public let close: [Int]
     }
 
+    /// A request between sending and its response. The response may arrive before the caller
+    /// suspends (the write completes after the engine already answered), hence `arrived`.
     private struct Pending {
+        enum Slot {
+            case sending
+            case arrived(Result<Response, any Error>)
+            case waiting(CheckedContinuation<Response, any Error>)
+        }
         let method: String
-        let continuation: CheckedContinuation<Response, any Error>
+        var slot: Slot = .sending
         var timeoutTask: Task<Void, Never>?
     }
 
@@ -185,39 +192,33 @@ public final class QIXConnection: Sendable {
         }
         let change = object["change"]?.arrayValue?.compactMap(\.intValue) ?? []
         let close = object["close"]?.arrayValue?.compactMap(\.intValue) ?? []
-        let pending = state.withLock { state -> Pending? in
+        let method = state.withLock { state -> String? in
             state.changed.formUnion(change)
             state.closedHandles.formUnion(close)
-            return state.pending.removeValue(forKey: id)
+            return state.pending[id]?.method
         }
-        guard let pending else { return }  // timed out or cancelled already
-        pending.timeoutTask?.cancel()
+        guard let method else { return }  // timed out or cancelled already
         if let error = object["error"] {
-            pending.continuation.resume(throwing: QIXError(
+            complete(id: id, with: .failure(QIXError(
                 code: error["code"]?.intValue ?? -1, message: error["message"]?.stringValue ?? "",
-                parameter: error["parameter"]?.stringValue ?? "", method: pending.method))
+                parameter: error["parameter"]?.stringValue ?? "", method: method)))
         } else {
-            pending.continuation.resume(returning: Response(result: object["result"] ?? .null, change: change, close: close))
+            complete(id: id, with: .success(Response(result: object["result"] ?? .null, change: change, close: close)))
         }
     }
 
     /// Fails every waiting request; the connection cannot be used afterwards.
     private func closeAll(reason: String) {
-        let (pending, waiter, wasOpen) = state.withLock { state -> ([Pending], CheckedContinuation<Void, any Error>?, Bool) in
+        let (ids, waiter, wasOpen) = state.withLock { state -> ([Int], CheckedContinuation<Void, any Error>?, Bool) in
             let wasOpen = state.ready && state.closedReason == nil
             if state.closedReason == nil { state.closedReason = reason }
-            let pending = Array(state.pending.values)
-            state.pending.removeAll()
             state.writer = nil
             defer { state.readyWaiter = nil }
-            return (pending, state.readyWaiter, wasOpen)
+            return (Array(state.pending.keys), state.readyWaiter, wasOpen)
         }
         if wasOpen { instrumentation.connectionClosed() }
         waiter?.resume(throwing: QIXClientError.connectionClosed(reason: reason))
-        for request in pending {
-            request.timeoutTask?.cancel()
-            request.continuation.resume(throwing: QIXClientError.connectionClosed(reason: reason))
-        }
+        for id in ids { complete(id: id, with: .failure(QIXClientError.connectionClosed(reason: reason))) }
     }
 
     /// True until the socket closes.
@@ -248,54 +249,74 @@ public final class QIXConnection: Sendable {
     }
 
     private func send(handle: Int, method: String, params: [String: JSONValue], timeout: Duration) async throws -> Response {
-        if state.withLock({ $0.closedHandles.contains(handle) }) { throw QIXClientError.handleClosed(handle: handle) }
-        let id = state.withLock { state -> Int in
-            defer { state.nextID += 1 }
-            return state.nextID
+        let text = try state.withLock { state -> (Int, String, WebSocketOutboundWriter) in
+            if let reason = state.closedReason { throw QIXClientError.connectionClosed(reason: reason) }
+            if state.closedHandles.contains(handle) { throw QIXClientError.handleClosed(handle: handle) }
+            guard let writer = state.writer else { throw QIXClientError.connectionClosed(reason: "not connected") }
+            let id = state.nextID
+            state.nextID += 1
+            state.lastUsed = .now
+            state.pending[id] = Pending(method: method)
+            let text = JSONCoding.serialize(["jsonrpc": "2.0", "id": .number(Double(id)), "handle": .number(Double(handle)),
+                                             "method": .string(method), "params": .object(params)])
+            return (id, text, writer)
         }
-        let text = JSONCoding.serialize(["jsonrpc": "2.0", "id": .number(Double(id)), "handle": .number(Double(handle)),
-                                         "method": .string(method), "params": .object(params)])
+        let (id, message, writer) = text
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            self?.complete(id: id, with: .failure(QIXClientError.timeout(method: method, after: timeout)))
+        }
+        state.withLock { $0.pending[id]?.timeoutTask = timer }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
-                let outcome: (any Error)? = state.withLock { state in
-                    if let reason = state.closedReason { return QIXClientError.connectionClosed(reason: reason) }
-                    if Task.isCancelled { return QIXClientError.cancelled(method: method) }
-                    state.lastUsed = .now
-                    state.pending[id] = Pending(method: method, continuation: continuation)
+            do {
+                try await writer.write(.text(message))
+            } catch {
+                complete(id: id, with: .failure(QIXClientError.connectionClosed(reason: "could not send: \(error)")))
+            }
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+                let ready: Result<Response, any Error>? = state.withLock { state in
+                    guard var pending = state.pending[id] else {
+                        return .failure(QIXClientError.connectionClosed(reason: state.closedReason ?? "the request was dropped"))
+                    }
+                    if case .arrived(let result) = pending.slot {
+                        state.pending[id] = nil
+                        return result
+                    }
+                    pending.slot = .waiting(continuation)
+                    state.pending[id] = pending
                     return nil
                 }
-                if let outcome {
-                    continuation.resume(throwing: outcome)
-                    return
-                }
-                let timer = Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    guard !Task.isCancelled else { return }
-                    self?.fail(id: id, with: QIXClientError.timeout(method: method, after: timeout))
-                }
-                let writer = state.withLock { state -> WebSocketOutboundWriter? in
-                    state.pending[id]?.timeoutTask = timer
-                    return state.writer
-                }
-                guard let writer else {
-                    fail(id: id, with: QIXClientError.connectionClosed(reason: "not connected"))
-                    return
-                }
-                Task {
-                    do { try await writer.write(.text(text)) } catch {
-                        self.fail(id: id, with: QIXClientError.connectionClosed(reason: "could not send: \(error)"))
-                    }
+                if let ready {
+                    timer.cancel()
+                    continuation.resume(with: ready)
                 }
             }
         } onCancel: {
-            self.fail(id: id, with: QIXClientError.cancelled(method: method))
+            self.complete(id: id, with: .failure(QIXClientError.cancelled(method: method)))
         }
     }
 
-    private func fail(id: Int, with error: any Error) {
-        let pending = state.withLock { $0.pending.removeValue(forKey: id) }
-        pending?.timeoutTask?.cancel()
-        pending?.continuation.resume(throwing: error)
+    /// Delivers the outcome of request `id`: resumes its caller, or keeps the outcome until the
+    /// caller suspends. Later outcomes (a timeout after the answer) are ignored.
+    private func complete(id: Int, with result: Result<Response, any Error>) {
+        let continuation = state.withLock { state -> (CheckedContinuation<Response, any Error>, Task<Void, Never>?)? in
+            guard var pending = state.pending[id] else { return nil }
+            switch pending.slot {
+            case .sending:
+                pending.slot = .arrived(result)
+                state.pending[id] = pending
+                return nil
+            case .arrived:
+                return nil
+            case .waiting(let continuation):
+                state.pending[id] = nil
+                return (continuation, pending.timeoutTask)
+            }
+        }
+        guard let (continuation, timer) = continuation else { return }
+        timer?.cancel()
+        continuation.resume(with: result)
     }
 
     /// Closes the socket; waiting requests fail with `connectionClosed`.

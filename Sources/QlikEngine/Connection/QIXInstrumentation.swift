@@ -15,15 +15,19 @@ public final class QIXInstrumentation: Sendable {
     public static let shared = QIXInstrumentation()
 
     private let factory: (any MetricsFactory)?
+    private let tracer: (any Tracer)?
     private let handles = Mutex<[String: (ok: Counter, error: Counter, timer: Timer)]>([:])
     private let active: Gauge
     private let openCount = Atomic<Int>(0)
     private let errors = Mutex<[String: Counter]>([:])
     private static let knownMethods: Set<String> = Set(QIXCatalog.methods.values.flatMap(\.keys))
 
-    /// - Parameter factory: where metrics go; nil uses the global `MetricsSystem` backend.
-    public init(factory: (any MetricsFactory)? = nil) {
+    /// - Parameters:
+    ///   - factory: where metrics go; nil uses the global `MetricsSystem` backend.
+    ///   - tracer: where spans go; nil uses the global `InstrumentationSystem` tracer.
+    public init(factory: (any MetricsFactory)? = nil, tracer: (any Tracer)? = nil) {
         self.factory = factory
+        self.tracer = tracer
         if let factory {
             active = Gauge(label: "qix_connections_active", factory: factory)
         } else {
@@ -51,7 +55,7 @@ public final class QIXInstrumentation: Sendable {
     func measure<T>(method: String, handle: Int, engine: String, _ body: () async throws -> T) async throws -> T {
         let handles = metrics(for: method)
         let start = ContinuousClock.now
-        return try await InstrumentationSystem.tracer.withSpan("qix \(method)", ofKind: .client) { span in
+        return try await (tracer ?? InstrumentationSystem.tracer).withSpan("qix \(method)", ofKind: .client) { span in
             span.attributes["rpc.system"] = "jsonrpc"
             span.attributes["rpc.method"] = method
             span.attributes["qix.handle"] = handle
