@@ -74,7 +74,7 @@ public final class DemoEngineServer: Service, Sendable {
     public func run() async throws {
         let router = Router()
         router.get("/") { _, _ in "qlik-mcp demo engine: QIX over WebSocket at /app/<appId>\n" }
-        let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(maxFrameSize: configuration.maxFrameBytes)) { [self] request, _, _ in
+        let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes))) { [self] request, _, _ in
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
                 if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
