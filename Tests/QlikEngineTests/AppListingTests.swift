@@ -13,13 +13,7 @@ struct AppListingTests {
     let pki = TestCertificates.shared
 
     func withHTTPS<T: Sendable>(clientCertificate: Bool, router: Router<BasicRequestContext>, _ body: @Sendable (Int) async throws -> T) async throws -> T {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(pki.serverCertificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.serverKey, format: .pem)))
-        if clientCertificate {
-            tls.certificateVerification = .noHostnameVerification
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.caCertificate))
-        }
+        let tls = try pki.serverTLS(requireClientCertificate: clientCertificate)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, server: try .tls(tlsConfiguration: tls),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -16,13 +16,7 @@ struct AuthenticationTests {
     /// Runs a TLS demo engine; `authorize` sees the upgrade headers.
     func withTLSEngine<T: Sendable>(requireClientCertificate: Bool, authorize: @escaping @Sendable (HTTPFields) -> Bool,
                                     _ body: @Sendable (Int) async throws -> T) async throws -> T {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(pki.serverCertificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.serverKey, format: .pem)))
-        if requireClientCertificate {
-            tls.certificateVerification = .noHostnameVerification
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.caCertificate))
-        }
+        let tls = try pki.serverTLS(requireClientCertificate: requireClientCertificate)
         let server = DemoEngineServer(catalog: DemoEngineFixture.catalog,
                                       configuration: .init(host: "127.0.0.1", port: 0, tls: tls, authorize: authorize),
                                       logger: Logger(label: "test.tls") { _ in SwiftLogNoOpLogHandler() })

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for
 /// localhost/127.0.0.1, a client certificate from the same CA, and a client certificate from an
@@ -14,6 +15,18 @@ struct TestCertificates {
     var rogueKey: String { path("rogue_client_key.pem") }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// A server TLS configuration for localhost, optionally requiring a client certificate from the CA.
+    func serverTLS(requireClientCertificate: Bool) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(serverCertificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: serverKey, format: .pem)))
+        if requireClientCertificate {
+            tls.certificateVerification = .noHostnameVerification
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caCertificate))
+        }
+        return tls
+    }
 
     static let shared: TestCertificates = {
         do { return try TestCertificates() } catch { fatalError("could not create test certificates with openssl: \(error)") }

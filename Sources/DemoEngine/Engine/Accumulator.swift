@@ -1,8 +1,21 @@
+/// A compensated (Neumaier) running sum: keeps sums of money exact to the cent over 100,000s of rows.
+struct CompensatedSum {
+    private var sum = 0.0
+    private var compensation = 0.0
+
+    @inline(__always)
+    mutating func add(_ n: Double) {
+        let total = sum + n
+        compensation += abs(sum) >= abs(n) ? (sum - total) + n : (n - total) + sum
+        sum = total
+    }
+
+    var value: Double { sum + compensation }
+}
+
 /// Running state of one aggregation for one group.
 struct Accumulator {
-    var sum = 0.0
-    /// Neumaier compensation: keeps sums of money exact to the cent over 100,000s of rows.
-    var compensation = 0.0
+    var sum = CompensatedSum()
     var numericCount = 0
     var count = 0
     var min = Double.infinity
@@ -23,9 +36,7 @@ struct Accumulator {
         }
         count += 1
         if let n = value.number ?? Double(value.text) {
-            let total = sum + n
-            compensation += abs(sum) >= abs(n) ? (sum - total) + n : (n - total) + sum
-            sum = total
+            sum.add(n)
             numericCount += 1
             if n < min { min = n }
             if n > max { max = n }
@@ -46,9 +57,9 @@ struct Accumulator {
             }
         }
         switch function {
-        case .sum: return .number(sum + compensation)
+        case .sum: return .number(sum.value)
         case .count: return .number(Double(count))
-        case .avg: return numericCount > 0 ? .number((sum + compensation) / Double(numericCount)) : nil
+        case .avg: return numericCount > 0 ? .number(sum.value / Double(numericCount)) : nil
         case .min: return numericCount > 0 ? .number(min) : nil
         case .max: return numericCount > 0 ? .number(max) : nil
         case .only: return onlyConflict ? nil : only

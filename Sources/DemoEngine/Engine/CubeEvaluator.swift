@@ -109,32 +109,30 @@ struct CubeEvaluator {
         let dedupe = driver != grain
         var seen = Set<Int>()
         let grainRows = model.tables[grain].rowCount + 1
+        /// Calls `body(group, grainRow)` for every possible driver row that belongs to a group,
+        /// once per grain row and group when the driver is finer than the grain.
+        func visitRows(_ body: (Int, Int) -> Void) {
+            for row in 0..<mask.count where mask[row] {
+                let grainRow = Int(link[row])
+                guard grainRow >= 0, grainMask[grainRow] else { continue }
+                let group = dimensions.isEmpty ? 0 : grouping.group(row: row, columns: columns)
+                guard group >= 0 else { continue }
+                if dedupe && !seen.insert(group &* grainRows &+ grainRow).inserted { continue }
+                body(group, grainRow)
+            }
+        }
         if case .field(let name, _) = aggregation.argument, let field = model.field(named: name),
            let symbols = model.symbols(of: field.index, inRowsOf: grain) {
             // Fast path: a plain field.
             var accumulators = [FieldAccumulator](repeating: FieldAccumulator(distinct: aggregation.distinct), count: groupCount)
             field.numbers.withUnsafeBufferPointer { numbers in
-                for row in 0..<mask.count where mask[row] {
-                    let grainRow = Int(link[row])
-                    guard grainRow >= 0, grainMask[grainRow] else { continue }
-                    let group = dimensions.isEmpty ? 0 : grouping.group(row: row, columns: columns)
-                    guard group >= 0 else { continue }
-                    if dedupe && !seen.insert(group &* grainRows &+ grainRow).inserted { continue }
-                    accumulators[group].add(symbol: symbols[grainRow], numbers: numbers)
-                }
+                visitRows { group, grainRow in accumulators[group].add(symbol: symbols[grainRow], numbers: numbers) }
             }
             return accumulators.map { $0.result(aggregation.function, values: field.values) }
         }
         let argument = try RowCompiler.compile(aggregation.argument, model: model, table: grain)
         var accumulators = [Accumulator](repeating: Accumulator(distinct: aggregation.distinct), count: groupCount)
-        for row in 0..<mask.count where mask[row] {
-            let grainRow = Int(link[row])
-            guard grainRow >= 0, grainMask[grainRow] else { continue }
-            let group = dimensions.isEmpty ? 0 : grouping.group(row: row, columns: columns)
-            guard group >= 0 else { continue }
-            if dedupe && !seen.insert(group &* grainRows &+ grainRow).inserted { continue }
-            accumulators[group].add(argument(grainRow))
-        }
+        visitRows { group, grainRow in accumulators[group].add(argument(grainRow)) }
         return accumulators.map { $0.result(aggregation.function) }
     }
 

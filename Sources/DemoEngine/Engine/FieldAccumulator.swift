@@ -3,8 +3,7 @@
 /// materialising a `FieldValue` per row. Results match `Accumulator`.
 struct FieldAccumulator {
     var count = 0
-    var sum = 0.0
-    var compensation = 0.0
+    var sum = CompensatedSum()
     var numericCount = 0
     var min = Double.infinity
     var max = -Double.infinity
@@ -26,9 +25,7 @@ struct FieldAccumulator {
         count += 1
         let n = numbers[Int(symbol)]
         if !n.isNaN {
-            let total = sum + n
-            compensation += Swift.abs(sum) >= Swift.abs(n) ? (sum - total) + n : (n - total) + sum
-            sum = total
+            sum.add(n)
             numericCount += 1
             if n < min { min = n }
             if n > max { max = n }
@@ -48,9 +45,9 @@ struct FieldAccumulator {
             }
         }
         switch function {
-        case .sum: return .number(sum + compensation)
+        case .sum: return .number(sum.value)
         case .count: return .number(Double(count))
-        case .avg: return numericCount > 0 ? .number((sum + compensation) / Double(numericCount)) : nil
+        case .avg: return numericCount > 0 ? .number(sum.value / Double(numericCount)) : nil
         case .min: return numericCount > 0 ? .number(min) : nil
         case .max: return numericCount > 0 ? .number(max) : nil
         case .only: return onlyConflict || only < 0 ? nil : values[Int(only)]
