@@ -116,10 +116,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets (a throwaway PKI made with openssl).
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
                 "Telemetry",
+                "TestSupport",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 "OTLPProto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,6 +140,7 @@ let package = Package(
             name: "QlikEngineTests",
             dependencies: [
                 "QlikEngine",
+                "TestSupport",
                 "DemoEngine",
                 "QIXWire",
                 "Telemetry",

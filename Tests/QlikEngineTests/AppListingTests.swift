@@ -5,6 +5,7 @@ import Logging
 import NIOSSL
 import QlikEngine
 import Synchronization
+import TestSupport
 import Testing
 
 /// App listing against loopback stand-ins for QRS and the Qlik Cloud items API.

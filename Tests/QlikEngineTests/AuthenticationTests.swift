@@ -5,6 +5,7 @@ import Logging
 import NIOSSL
 import QlikEngine
 import Synchronization
+import TestSupport
 import Testing
 
 /// Enterprise (mutual TLS + X-Qlik-User) and Cloud (API key) modes against a loopback `wss://`

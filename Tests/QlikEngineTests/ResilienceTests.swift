@@ -2,6 +2,7 @@ import DemoEngine
 import Foundation
 import QIXWire
 import QlikEngine
+import Telemetry
 import Testing
 
 @Suite("Timeouts, cancellation, faults and the pool", .serialized)
@@ -96,8 +97,8 @@ struct ResilienceTests {
             configuration.maxWaiters = 1
             let pool = QIXConnectionPool(configuration: configuration)
             // Reuse: two sequential leases get the same connection.
-            let first = try await pool.withSession(endpoint, appID: "sales-analytics") { lease in ObjectIdentifier(lease.connection) }
-            let second = try await pool.withSession(endpoint, appID: "sales-analytics") { lease in ObjectIdentifier(lease.connection) }
+            let first = try await pool.withSession(endpoint, appID: "sales-analytics") { lease in lease.connection.createdAt }
+            let second = try await pool.withSession(endpoint, appID: "sales-analytics") { lease in lease.connection.createdAt }
             #expect(first == second)
             #expect(await pool.connectionCount(engine: endpoint.engineID) == 1)
 
@@ -142,6 +143,26 @@ struct ResilienceTests {
             #expect(version == "12.2027.0")
             #expect(await pool.connectionCount(engine: endpoint.engineID) <= 2)
             await pool.closeIdle()
+        }
+    }
+
+    @Test("pool: an idle session that fails its health check is replaced, and the failure is counted")
+    func healthCheck() async throws {
+        let engine = FaultyEngine()
+        try await engine.run { endpoint in
+            let metrics = TelemetryMetrics()
+            var configuration = QIXConnectionPool.Configuration()
+            configuration.healthCheckAfterIdle = .zero
+            let pool = QIXConnectionPool(configuration: configuration, instrumentation: QIXInstrumentation(factory: metrics.factory))
+            let first = try await pool.withSession(endpoint, appID: nil) { lease in lease.connection.createdAt }
+            // The engine now fails EngineVersion: the health check of the idle session fails.
+            engine.faults.update { $0.errorRate = 1; $0.errorMethods = ["EngineVersion"] }
+            let second = try await pool.withSession(endpoint, appID: nil) { lease in lease.connection.createdAt }
+            #expect(first != second)
+            #expect(metrics.render().contains(#"qix_connection_errors_total{reason="health_check"} 1"#))
+            #expect(await pool.connectionCount(engine: endpoint.engineID) == 1)
+            await pool.closeIdle()
+            #expect(await pool.connectionCount(engine: endpoint.engineID) == 0)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import Testing
 import Tracing
 @testable import Telemetry
@@ -240,6 +241,42 @@ struct OTLPExportTests {
             #expect(result.succeeded && result.completed)
             let total = try receiver.received.reduce(0) { $0 + (try $1.decoded().resourceSpans.first?.scopeSpans.first?.spans.count ?? 0) }
             #expect(total == 3)
+        }
+    }
+
+    @Test("https collector: CA, client certificate and key from OTEL_EXPORTER_OTLP_* files")
+    func mutualTLS() async throws {
+        let pki = TestCertificates.shared
+        let receiver = TestOTLPReceiver()
+        try await receiver.run(tls: try pki.serverTLS(requireClientCertificate: true)) { (base: String) async throws in
+            let env = [
+                "OTEL_EXPORTER_OTLP_ENDPOINT": base,
+                "OTEL_EXPORTER_OTLP_CERTIFICATE": pki.caCertificate,
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": pki.clientCertificate,
+                "OTEL_EXPORTER_OTLP_CLIENT_KEY": pki.clientKey,
+            ]
+            var configuration = try #require(try OTLPExporterConfiguration.fromEnvironment(env))
+            configuration.maxAttempts = 1
+            let metrics = TelemetryMetrics()
+            let exporter = OTLPHTTPExporter(configuration: configuration, resource: TelemetryResource(attributes: [:]),
+                                            metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(scheduledDelay: .seconds(3600)), metricsFactory: metrics.factory)
+            QlikTracer(sampler: .alwaysOn, processor: processor).startSpan("over tls").end()
+            #expect(await processor.forceFlush().succeeded)
+            #expect(try receiver.received.first?.decoded().resourceSpans.first?.scopeSpans.first?.spans.first?.name == "over tls")
+            _ = await processor.shutdown(timeout: .seconds(1))
+
+            // Without the client certificate the collector refuses the handshake.
+            var anonymous = configuration
+            anonymous.clientCertificateFile = nil
+            anonymous.clientKeyFile = nil
+            let refused = OTLPHTTPExporter(configuration: anonymous, resource: TelemetryResource(attributes: [:]),
+                                           metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let batch = BatchSpanProcessor(exporter: refused, configuration: .init(scheduledDelay: .seconds(3600)), metricsFactory: metrics.factory)
+            QlikTracer(sampler: .alwaysOn, processor: batch).startSpan("refused").end()
+            #expect(await !batch.forceFlush().succeeded)
+            #expect(receiver.received.count == 1)
+            _ = await batch.shutdown(timeout: .seconds(1))
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import OTLPProto
 import Hummingbird
+import HummingbirdTLS
+import NIOSSL
 import Synchronization
 @testable import Telemetry
 
@@ -38,8 +40,9 @@ final class TestOTLPReceiver: Sendable {
 
     var received: [Received] { state.withLock { $0 } }
 
-    /// Runs the receiver on 127.0.0.1:<ephemeral> for the duration of `body`.
-    func run<T: Sendable>(_ body: @Sendable (_ baseURL: String) async throws -> T) async throws -> T {
+    /// Runs the receiver on 127.0.0.1:<ephemeral> for the duration of `body` (https when `tls` is set;
+    /// the base URL then names `localhost`, which the test certificate covers).
+    func run<T: Sendable>(tls: TLSConfiguration? = nil, _ body: @Sendable (_ baseURL: String) async throws -> T) async throws -> T {
         let router = Router()
         router.post("/v1/traces") { [self] request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 64 * 1024 * 1024)
@@ -64,6 +67,7 @@ final class TestOTLPReceiver: Sendable {
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
+            server: try tls.map { try .tls(tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) }
         )
@@ -72,7 +76,7 @@ final class TestOTLPReceiver: Sendable {
             var ports = portStream.makeAsyncIterator()
             let port = await ports.next() ?? 0
             defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(port)")
+            return try await body(tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)")
         }
     }
 }

@@ -1,23 +1,25 @@
 import Foundation
 import NIOSSL
 
+/// Test support shared by the test targets.
+///
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for
 /// localhost/127.0.0.1, a client certificate from the same CA, and a client certificate from an
 /// unrelated CA (which the server must refuse).
-struct TestCertificates {
-    let directory: URL
-    var caCertificate: String { path("ca.pem") }
-    var serverCertificate: String { path("server.pem") }
-    var serverKey: String { path("server_key.pem") }
-    var clientCertificate: String { path("client.pem") }
-    var clientKey: String { path("client_key.pem") }
-    var rogueCertificate: String { path("rogue_client.pem") }
-    var rogueKey: String { path("rogue_client_key.pem") }
+public struct TestCertificates: Sendable {
+    public let directory: URL
+    public var caCertificate: String { path("ca.pem") }
+    public var serverCertificate: String { path("server.pem") }
+    public var serverKey: String { path("server_key.pem") }
+    public var clientCertificate: String { path("client.pem") }
+    public var clientKey: String { path("client_key.pem") }
+    public var rogueCertificate: String { path("rogue_client.pem") }
+    public var rogueKey: String { path("rogue_client_key.pem") }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// A server TLS configuration for localhost, optionally requiring a client certificate from the CA.
-    func serverTLS(requireClientCertificate: Bool) throws -> TLSConfiguration {
+    public func serverTLS(requireClientCertificate: Bool) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(serverCertificate).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: serverKey, format: .pem)))
@@ -28,11 +30,11 @@ struct TestCertificates {
         return tls
     }
 
-    static let shared: TestCertificates = {
+    public static let shared: TestCertificates = {
         do { return try TestCertificates() } catch { fatalError("could not create test certificates with openssl: \(error)") }
     }()
 
-    init() throws {
+    public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("qlik-mcp-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
