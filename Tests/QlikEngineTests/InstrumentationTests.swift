@@ -35,7 +35,7 @@ struct InstrumentationTests {
 
     @Test("a span 'qix <Method>' per request, child of the caller's span")
     func spans() async throws {
-        let collector = SpanCollector()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: .alwaysOn, processor: collector)
         let connection = try await QIXConnection.connect(to: await DemoEngineFixture.endpoint(), appID: nil,
                                                          instrumentation: QIXInstrumentation(tracer: tracer))
@@ -64,11 +64,3 @@ struct InstrumentationTests {
     }
 }
 
-/// Keeps finished spans (test helper).
-final class SpanCollector: SpanProcessor, @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [SpanRecord] = []
-    var spans: [SpanRecord] { lock.withLock { collected } }
-    func onEnd(_ span: SpanRecord) { lock.withLock { collected.append(span) } }
-    func requestFlush() {}
-}

@@ -44,7 +44,7 @@ struct JSONLogHandlerTests {
     func contextIDs() throws {
         let sink = MemoryLogSink()
         let logger = makeLogger(sink)
-        let tracer = QlikTracer(sampler: .alwaysOn, processor: CollectingSpanProcessor())
+        let tracer = QlikTracer(sampler: .alwaysOn, processor: InMemorySpanProcessor())
         var context = ServiceContext.topLevel
         context.correlationID = "req-7:sess-1"
         context.mcpSessionID = "sess-1"
@@ -68,7 +68,7 @@ struct JSONLogHandlerTests {
     func childTasks() async throws {
         let sink = MemoryLogSink()
         let logger = makeLogger(sink)
-        let tracer = QlikTracer(sampler: .alwaysOn, processor: CollectingSpanProcessor())
+        let tracer = QlikTracer(sampler: .alwaysOn, processor: InMemorySpanProcessor())
         let traceID = await tracer.withSpan("parent") { span -> String in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { logger.info("from child task") }

@@ -68,14 +68,14 @@ struct PIICanaryTests {
 
     @Test("scrubs span attributes exactly", arguments: piiCanaries)
     func scrubsSpanAttributes(input: String, expected: String) {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: .alwaysOn, processor: collector)
         tracer.withSpan("canary") { span in
             span.attributes["canary"] = input
             span.attributes["canary.list"] = SpanAttribute.stringArray([input, "plain"])
             span.addEvent(SpanEvent(name: "canary.event", attributes: ["canary": .string(input)]))
         }
-        let record = try! #require(collector.finished.first).scrubbed(with: .standard)
+        let record = try! #require(collector.spans.first).scrubbed(with: .standard)
         #expect(record.attributes.get("canary") == .string(expected))
         #expect(record.attributes.get("canary.list") == .stringArray([expected, "plain"]))
         #expect(record.events.first?.attributes.get("canary") == .string(expected))

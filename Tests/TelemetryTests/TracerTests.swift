@@ -45,7 +45,7 @@ struct TracerTests {
 
     @Test("extract → child span → inject keeps the trace, and tracestate passes through")
     func propagation() {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         var context = ServiceContext.topLevel
         tracer.extract([
@@ -56,7 +56,7 @@ struct TracerTests {
         tracer.withSpan("server", context: context, ofKind: .server) { span in
             tracer.inject(span.context, into: &outgoing, using: DictionaryInjector())
         }
-        let record = try! #require(collector.finished.first)
+        let record = try! #require(collector.spans.first)
         #expect(record.context.traceID.description == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(record.parentSpanID?.description == "00f067aa0ba902b7")
         #expect(outgoing["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-\(record.context.spanID)-01")
@@ -65,7 +65,7 @@ struct TracerTests {
 
     @Test("parent and child across async boundaries")
     func parentChild() async {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         await tracer.withSpan("parent") { parent in
             await withTaskGroup(of: Void.self) { group in
@@ -77,7 +77,7 @@ struct TracerTests {
             }
             _ = parent
         }
-        let spans = collector.finished
+        let spans = collector.spans
         #expect(spans.count == 4)
         let parent = try! #require(spans.first { $0.name == "parent" })
         #expect(parent.parentSpanID == nil)
@@ -89,7 +89,7 @@ struct TracerTests {
 
     @Test("errors, status, events and links are recorded")
     func errorsAndLinks() throws {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         let other = tracer.startSpan("other")
         other.end()
@@ -100,7 +100,7 @@ struct TracerTests {
                 throw SampleError()
             }
         } catch {}
-        let failing = try #require(collector.finished.first { $0.name == "failing" })
+        let failing = try #require(collector.spans.first { $0.name == "failing" })
         #expect(failing.status?.code == .error)
         #expect(failing.attributes.get("error.type") == .string(String(reflecting: SampleError.self)))
         let exception = try #require(failing.events.first { $0.name == "exception" })
@@ -119,7 +119,7 @@ struct TracerTests {
         (.parentBased(root: .alwaysOn), false, false),
     ])
     func samplers(sampler: Sampler, expected: Bool, parentSampled: Bool?) {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: sampler, processor: collector)
         var context = ServiceContext.topLevel
         if let parentSampled {
@@ -129,7 +129,7 @@ struct TracerTests {
         #expect(span.isRecording == expected)
         #expect(span.spanContext.isSampled == expected)
         span.end()
-        #expect(collector.finished.count == (expected ? 1 : 0))
+        #expect(collector.spans.count == (expected ? 1 : 0))
     }
 
     @Test("trace id ratio sampling keeps roughly the ratio, deterministically per trace")
@@ -159,23 +159,23 @@ struct TracerTests {
 
     @Test("ending twice records once; changes after end are ignored")
     func endTwice() {
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         let span = tracer.startSpan("once")
         span.end()
         span.attributes["late"] = "x"
         span.end()
-        #expect(collector.finished.count == 1)
-        #expect(collector.finished.first?.attributes.get("late") == nil)
+        #expect(collector.spans.count == 1)
+        #expect(collector.spans.first?.attributes.get("late") == nil)
     }
 
     @Test("ring buffer keeps the newest spans, bounded")
     func ringBuffer() {
         let buffer = SpanRingBuffer(capacity: 3)
-        let collector = CollectingSpanProcessor()
+        let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         for index in 0..<5 { tracer.startSpan("s\(index)").end() }
-        buffer.append(contentsOf: collector.finished)
+        buffer.append(contentsOf: collector.spans)
         #expect(buffer.snapshot().map(\.name) == ["s2", "s3", "s4"])
         #expect(buffer.count == 3)
     }

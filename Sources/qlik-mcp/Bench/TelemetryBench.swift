@@ -137,7 +137,7 @@ struct TelemetryBench: AsyncParsableCommand {
     }
 
     static func sampleBatch(_ count: Int) -> [SpanRecord] {
-        let processor = CollectingProcessor()
+        let processor = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: .alwaysOn, processor: processor)
         for index in 0..<count {
             tracer.withSpan("tools/call query_data", context: .topLevel, ofKind: .server) { span in
@@ -157,11 +157,3 @@ private struct NullSink: LogSink {
     func write(_ line: [UInt8]) {}
 }
 
-/// Keeps finished spans in memory (benchmark input).
-private final class CollectingProcessor: SpanProcessor, @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [SpanRecord] = []
-    var spans: [SpanRecord] { lock.withLock { collected } }
-    func onEnd(_ span: SpanRecord) { lock.withLock { collected.append(span) } }
-    func requestFlush() {}
-}

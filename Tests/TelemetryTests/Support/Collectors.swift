@@ -2,14 +2,6 @@ import Foundation
 import Synchronization
 @testable import Telemetry
 
-/// A span processor that keeps finished spans, for tests that inspect them directly.
-final class CollectingSpanProcessor: SpanProcessor {
-    private let spans = Mutex<[SpanRecord]>([])
-    var finished: [SpanRecord] { spans.withLock { $0 } }
-    func onEnd(_ span: SpanRecord) { spans.withLock { $0.append(span) } }
-    func requestFlush() {}
-}
-
 /// Parses one JSON log line into a dictionary (fails the test on invalid JSON).
 func parseJSONLine(_ line: String) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
