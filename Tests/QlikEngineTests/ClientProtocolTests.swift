@@ -139,3 +139,27 @@ struct ClientProtocolTests {
         await #expect { try await lists.layout() } throws: { $0 is QIXError }
     }
 }
+
+@Suite("Hostile expressions")
+struct HostileExpressionTests {
+    @Test("deep nesting, huge expressions and giant key spaces are refused, the session survives")
+    func hostile() async throws {
+        let (connection, doc) = try await DemoEngineFixture.openSales()
+        defer { connection.close() }
+        let deep = String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300)
+        await #expect { try await doc.evaluate(deep) } throws: { ($0 as? QIXError)?.message.contains("nested") ?? false }
+        let long = "Sum(" + Array(repeating: "Quantity", count: 20_000).joined(separator: "+") + ")"
+        await #expect { try await doc.evaluate(long) } throws: { ($0 as? QIXError)?.message.contains("tokens") ?? false }
+        let negations = String(repeating: "-", count: 3_001) + "Sum(Quantity)"
+        #expect(try await doc.evaluateEx(negations).number == -(try await doc.evaluateEx("Sum(Quantity)").number!))
+        let selfReference = "$(vLoop)"
+        await #expect { try await doc.evaluate(selfReference) } throws: { $0 is QIXError }
+        let cube = try await doc.createSessionObject([
+            "qInfo": ["qType": "huge"],
+            "qHyperCubeDef": ["qDimensions": .array(["OrderLineID", "Sales", "Cost", "CustomerID", "ProductID"].map { ["qDef": ["qFieldDefs": [.string($0)]]] }),
+                              "qMeasures": [["qDef": ["qDef": "Sum(Quantity)"]]]],
+        ])
+        await #expect { try await cube.layout() } throws: { ($0 as? QIXError)?.message.contains("cardinality") ?? false }
+        #expect(try await doc.evaluate("Count(DISTINCT Region)") == "4")
+    }
+}

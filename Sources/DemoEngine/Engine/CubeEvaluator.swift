@@ -19,6 +19,12 @@ struct CubeEvaluator {
         var aggregations: [Aggregation] = []
         let outers = try measures.map { try OuterCompiler.compile($0, model: model, aggregations: &aggregations) }
         let groupTable: Int? = dimensions.isEmpty ? nil : try smallestTable(reaching: dimensions, what: "the dimensions")
+        // Group keys are mixed-radix integers; refuse key spaces that do not fit in 63 bits rather
+        // than risk colliding keys (a wrong number).
+        let keySpace = dimensions.reduce(1.0) { $0 * Double(model.fields[$1].values.count + 1) }
+        guard keySpace < 9.0e18 else {
+            throw ExpressionError("the dimensions' combined cardinality (\(keySpace)) is too large for the demo engine; use fewer or smaller dimensions", unsupported: true)
+        }
         // Groups: the associated dimension value combinations under the current selections.
         var keys: [Int: Int] = [:]
         var groups: [[Int32]] = []

@@ -11,6 +11,10 @@ enum Token: Equatable, Sendable {
 
 /// Splits expression text into tokens, remembering where each starts.
 struct ExpressionLexer {
+    /// Most tokens in one expression: bounds the depth of the parsed tree (and of the recursion
+    /// that compiles and evaluates it) whatever the input.
+    static let maxTokens = 5_000
+
     static func tokenize(_ text: String) throws -> [(token: Token, offset: Int)] {
         let chars = Array(text)
         var tokens: [(Token, Int)] = []
@@ -73,6 +77,9 @@ struct ExpressionLexer {
                     throw ExpressionError("unexpected character '\(c)'", offset: start)
                 }
             }
+        }
+        guard tokens.count <= maxTokens else {
+            throw ExpressionError("the expression has \(tokens.count) tokens; at most \(maxTokens) are accepted", unsupported: true)
         }
         tokens.append((.end, chars.count))
         return tokens

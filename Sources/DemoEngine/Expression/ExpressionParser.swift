@@ -9,6 +9,9 @@ struct ExpressionParser {
     private let tokens: [(token: Token, offset: Int)]
     private var position = 0
     private var aggregationDepth = 0
+    private var depth = 0
+    /// Deepest nesting of parentheses, operators and calls accepted (keeps recursion bounded).
+    static let maxDepth = 200
 
     static func parse(_ text: String) throws -> Expr {
         var parser = ExpressionParser(tokens: try ExpressionLexer.tokenize(text))
@@ -48,6 +51,11 @@ struct ExpressionParser {
     }
 
     private mutating func parseOr() throws -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else {
+            throw ExpressionError("the expression is nested more than \(Self.maxDepth) levels deep", offset: offset)
+        }
         var left = try parseAnd()
         while isKeyword("or") { _ = advance(); left = .binary(.or, left, try parseAnd()) }
         return left
@@ -60,8 +68,10 @@ struct ExpressionParser {
     }
 
     private mutating func parseNot() throws -> Expr {
-        if isKeyword("not") { _ = advance(); return .unary(.not, try parseNot()) }
-        return try parseComparison()
+        var nots = 0
+        while isKeyword("not") { _ = advance(); nots += 1 }
+        let inner = try parseComparison()
+        return nots % 2 == 1 ? .unary(.not, inner) : (nots > 0 ? .unary(.not, .unary(.not, inner)) : inner)
     }
 
     private mutating func parseComparison() throws -> Expr {
@@ -99,9 +109,12 @@ struct ExpressionParser {
     }
 
     private mutating func parseUnary() throws -> Expr {
-        if peek == .symbol("-") { _ = advance(); return .unary(.negate, try parseUnary()) }
-        if peek == .symbol("+") { _ = advance(); return try parseUnary() }
-        return try parsePrimary()
+        var negations = 0
+        while peek == .symbol("-") || peek == .symbol("+") {
+            if advance() == .symbol("-") { negations += 1 }
+        }
+        let primary = try parsePrimary()
+        return negations % 2 == 1 ? .unary(.negate, primary) : primary
     }
 
     private mutating func parsePrimary() throws -> Expr {

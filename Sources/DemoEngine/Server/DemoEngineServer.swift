@@ -25,6 +25,8 @@ public final class DemoEngineServer: Service, Sendable {
         /// Serve `wss://` with this TLS configuration (set `certificateVerification` and
         /// `trustRoots` to require client certificates, as Qlik Sense Enterprise does).
         public var tls: TLSConfiguration?
+        /// Most simultaneous WebSocket sessions; further upgrade requests are refused.
+        public var maxConnections = 2_000
         /// Decides whether an upgrade request is allowed (e.g. check `Authorization` or
         /// `X-Qlik-User`); nil accepts every request. Refused requests get HTTP 4xx.
         public var authorize: (@Sendable (HTTPFields) -> Bool)?
@@ -77,6 +79,10 @@ public final class DemoEngineServer: Service, Sendable {
         let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes))) { [self] request, _, _ in
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
+                guard activeConnections < configuration.maxConnections else {
+                    logger.warning("refusing a connection: session limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
+                    return .dontUpgrade
+                }
                 if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
