@@ -155,14 +155,13 @@ struct CubeEvaluator {
                 continue
             }
             var symbols = Set<Int32>()
-            for (symbol, value) in field.values.enumerated() {
-                for wanted in values {
-                    switch wanted {
-                    case .text(let text):
-                        if value.text.caseInsensitiveCompare(text) == .orderedSame { symbols.insert(Int32(symbol)) }
-                    case .number(let number):
-                        if value.number == number || value.text == NumberFormatting.text(number) { symbols.insert(Int32(symbol)) }
-                    }
+            for wanted in values {
+                switch wanted {
+                case .text(let text):
+                    symbols.formUnion(field.symbols(matchingText: text))
+                case .number(let number):
+                    symbols.formUnion(field.symbols(matchingNumber: number))
+                    symbols.formUnion(field.symbols(matchingText: NumberFormatting.text(number)))
                 }
             }
             selection.selected[field.index] = symbols  // may be empty: nothing matches

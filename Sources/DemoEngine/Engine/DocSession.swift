@@ -80,8 +80,9 @@ final class DocSession {
     /// Symbols of `field` whose text matches `pattern` (Qlik search: `*` and `?` wildcards,
     /// case-insensitive; without wildcards an exact match).
     func match(_ pattern: String, in field: DataModel.Field) -> Set<Int32> {
-        var result = Set<Int32>()
         let wildcard = pattern.contains("*") || pattern.contains("?")
+        guard wildcard else { return Set(field.symbols(matchingText: pattern)) }
+        var result = Set<Int32>()
         for (symbol, value) in field.values.enumerated() {
             let matches = wildcard ? Wildcard.matches(value.text, pattern: pattern)
                                    : value.text.caseInsensitiveCompare(pattern) == .orderedSame

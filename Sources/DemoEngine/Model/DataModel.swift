@@ -19,7 +19,16 @@ public final class DataModel: Sendable {
         public let homeTable: Int
         /// `numbers[symbol]`: the value's number, NaN when it has none (for the aggregation fast path).
         public let numbers: [Double]
+        /// Lower-cased text → symbols, and number → symbols: exact-match lookups without scans.
+        let textIndex: [String: [Int32]]
+        let numberIndex: [Double: [Int32]]
         public var isKey: Bool { locations.count > 1 }
+
+        /// Symbols whose text equals `text`, ignoring case.
+        public func symbols(matchingText text: String) -> [Int32] { textIndex[text.lowercased()] ?? [] }
+
+        /// Symbols whose number equals `number`.
+        public func symbols(matchingNumber number: Double) -> [Int32] { numberIndex[number] ?? [] }
         public var isNumeric: Bool { values.allSatisfy { $0.number != nil } }
     }
 
@@ -62,8 +71,14 @@ public final class DataModel: Sendable {
             }
             let locs = locations[name]!
             let home = locs.count > 1 ? (locs.indices.first(where: { unique[$0] }).map { locs[$0].0 } ?? locs[0].0) : locs[0].0
+            var textIndex: [String: [Int32]] = [:]
+            var numberIndex: [Double: [Int32]] = [:]
+            for (symbol, value) in values.enumerated() {
+                textIndex[value.text.lowercased(), default: []].append(Int32(symbol))
+                if let number = value.number { numberIndex[number, default: []].append(Int32(symbol)) }
+            }
             fields.append(Field(name: name, index: index, locations: locs, values: values, localToGlobal: maps, homeTable: home,
-                                numbers: values.map { $0.number ?? Double($0.text) ?? .nan }))
+                                numbers: values.map { $0.number ?? Double($0.text) ?? .nan }, textIndex: textIndex, numberIndex: numberIndex))
         }
         self.fields = fields
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.index) })

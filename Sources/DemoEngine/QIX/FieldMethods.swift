@@ -20,9 +20,10 @@ enum FieldMethods {
                 guard text != nil || (isNumeric && number != nil) else {
                     throw QIXFault.invalidParams("qFieldValues[\(position)]", "each value needs qText, or qIsNumeric true with qNumber")
                 }
-                for (symbol, candidate) in field.values.enumerated() {
-                    if isNumeric, let number, candidate.number == number { symbols.insert(Int32(symbol)) }
-                    else if !isNumeric, let text, candidate.text == text { symbols.insert(Int32(symbol)) }
+                if isNumeric, let number {
+                    symbols.formUnion(field.symbols(matchingNumber: number))
+                } else if let text {
+                    symbols.formUnion(field.symbols(matchingText: text).filter { field.values[Int($0)].text == text })
                 }
             }
             try select(symbols: symbols, field: field, toggle: try params.bool("qToggleMode", default: false), session: session, doc: doc)
