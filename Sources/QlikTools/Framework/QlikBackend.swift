@@ -1,0 +1,52 @@
+import QIXWire
+import QlikEngine
+
+/// The Qlik engine the tools talk to: endpoint, connection pool and app listing.
+public final class QlikBackend: Sendable {
+    /// `demo`, `desktop`, `enterprise` or `cloud`.
+    public let kind: String
+    public let endpoint: QIXEndpoint
+    public let pool: QIXConnectionPool
+    public let lister: AppLister
+
+    public init(kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil) {
+        self.kind = kind
+        self.endpoint = endpoint
+        self.pool = pool
+        self.lister = lister ?? AppLister(endpoint: endpoint)
+    }
+
+    /// Runs `body` with the app open in the caller's session (`tag`), so selections persist per
+    /// MCP session and never leak to another one.
+    public func withDoc<T: Sendable>(_ appID: String, tag: String, _ body: @Sendable (Doc, QIXConnectionPool.Lease) async throws -> T) async throws -> T {
+        guard !appID.isEmpty else {
+            throw ToolError(code: "APP_ID_REQUIRED", category: .invalidArgument, message: "app_id is empty", remediation: "call list_apps and pass an app id")
+        }
+        do {
+            return try await pool.withSession(endpoint, appID: appID, tag: tag) { lease in
+                guard let doc = lease.doc else { throw QIXClientError.protocolViolation("no app open") }
+                return try await body(doc, lease)
+            }
+        } catch let error as QIXError where error.code == 1003 {
+            let known = (try? await lister.listApps().map(\.id)) ?? []
+            throw ToolError.notFound("app", appID, candidates: known, listTool: "list_apps")
+        }
+    }
+
+    /// Runs `body` on a Global-only session.
+    public func withGlobal<T: Sendable>(_ body: @Sendable (Global) async throws -> T) async throws -> T {
+        try await pool.withSession(endpoint, appID: nil, tag: "global") { lease in try await body(lease.global) }
+    }
+}
+
+/// What a tool handler gets besides its arguments.
+public struct ToolContext: Sendable {
+    public let backend: QlikBackend
+    /// The MCP session id (selection state is kept per session).
+    public let sessionID: String
+
+    public init(backend: QlikBackend, sessionID: String) {
+        self.backend = backend
+        self.sessionID = sessionID
+    }
+}

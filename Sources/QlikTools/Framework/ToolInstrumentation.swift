@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import MCP
+import Metrics
+import QIXWire
+import Synchronization
+import Telemetry
+import Tracing
+
+/// Per-call instrumentation of tools: a `tools/call <name>` span (QIX spans nest under it), one
+/// log line, `mcp_tool_calls_total{tool,toolset,outcome}` and
+/// `mcp_tool_call_duration_seconds{tool}`; handles cached per tool.
+final class ToolInstrumentation: Sendable {
+    static let shared = ToolInstrumentation()
+
+    private let logger = Logger(label: "qlik-mcp.tools")
+    private let handles = Mutex<[String: (ok: Counter, error: Counter, timer: Metrics.Timer)]>([:])
+
+    private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {
+        handles.withLock { cache in
+            if let cached = cache[tool.name] { return cached }
+            let entry = (Counter(label: "mcp_tool_calls_total", dimensions: [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
+                         Counter(label: "mcp_tool_calls_total", dimensions: [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]),
+                         Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: [("tool", tool.name)]))
+            cache[tool.name] = entry
+            return entry
+        }
+    }
+
+    /// Runs `body`; an `ArgumentError` it throws (an argument only the handler can judge, such as
+    /// a cursor) is rethrown as a protocol error, every other error becomes an `isError` result.
+    func run(tool: QlikTool, sessionID: String, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+        let handles = metrics(tool)
+        let start = ContinuousClock.now
+        return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { span in
+            span.attributes["gen_ai.tool.name"] = tool.name
+            span.attributes["mcp.method.name"] = "tools/call"
+            span.attributes["mcp.session.id"] = sessionID
+            let traceID = span.context.spanContext?.traceID.description
+            let result: CallTool.Result
+            let outcome: String
+            do {
+                let output = try await body()
+                outcome = "ok"
+                let structured: Value? = ValueBridge.value(output.structured)
+                result = CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
+                                         structuredContent: structured, isError: false,
+                                         _meta: Self.meta(start: start, traceID: traceID))
+            } catch {
+                if let argument = error as? ArgumentError {
+                    handles.error.increment()
+                    throw argument
+                }
+                let failure = ToolError.from(error)
+                outcome = "error"
+                span.attributes["error.type"] = failure.code
+                span.setStatus(.init(code: .error, message: failure.message))
+                let structured: Value? = ValueBridge.value(failure.json)
+                result = CallTool.Result(content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
+                                         structuredContent: structured, isError: true,
+                                         _meta: Self.meta(start: start, traceID: traceID))
+            }
+            let elapsed = ContinuousClock.now - start
+            let (seconds, attoseconds) = elapsed.components
+            handles.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            (outcome == "ok" ? handles.ok : handles.error).increment()
+            logger.info("tool call", metadata: [
+                "tool": .string(tool.name), "toolset": .string(tool.toolset), "outcome": .string(outcome),
+                "duration_ms": .string(String(format: "%.3f", elapsed.seconds * 1000)), "session_id": .string(sessionID),
+            ])
+            return result
+        }
+    }
+
+    private static func meta(start: ContinuousClock.Instant, traceID: String?) -> Metadata {
+        var fields: [String: Value] = ["durationMs": .double(((ContinuousClock.now - start).seconds * 1000 * 1000).rounded() / 1000)]
+        if let traceID { fields["traceId"] = .string(traceID) }
+        return Metadata(additionalFields: fields)
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
