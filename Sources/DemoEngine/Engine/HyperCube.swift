@@ -61,7 +61,7 @@ struct HyperCube {
             if name.hasPrefix("=") {
                 throw QIXFault("LOCERR_GENERIC_NOT_IMPLEMENTED", parameter: "qDimensions[\(index)]", message: "calculated dimensions ('\(name)') are not supported by the demo engine")
             }
-            if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+            if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()).replacingOccurrences(of: "]]", with: "]") }
             guard let field = model.field(named: name) else {
                 throw QIXFault.invalidParams("qDimensions[\(index)]", "unknown field '\(name)' in dimension \(index)")
             }

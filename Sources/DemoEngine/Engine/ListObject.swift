@@ -20,9 +20,10 @@ struct ListObject {
             fieldName = master.fields.first
             label = label ?? master.title
         }
-        guard let name = fieldName, !name.isEmpty else {
+        guard var name = fieldName, !name.isEmpty else {
             throw QIXFault.invalidParams("qListObjectDef", "a list object needs qDef.qFieldDefs[0] or qLibraryId")
         }
+        if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()).replacingOccurrences(of: "]]", with: "]") }
         guard let field = session.model.field(named: name) else {
             throw QIXFault.invalidParams("qListObjectDef", "unknown field '\(name)'")
         }
