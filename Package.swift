@@ -121,6 +121,7 @@ let package = Package(
                 "Telemetry",
                 "DemoEngine",
                 "QlikEngine",
+                "QlikTools",
                 "QIXWire",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import DemoEngine
+import Foundation
 import QIXWire
 import QlikTools
 import Testing
@@ -113,5 +114,19 @@ struct ToolRegistryTests {
         let readOnly = try ToolRegistry(filter: .init(readOnly: true))
         let allReadOnly = readOnly.tools.allSatisfy { $0.readOnly }
         #expect(allReadOnly)
+    }
+}
+
+@Suite("README tool catalogue")
+struct ToolCatalogueTests {
+    @Test("README's table is the one the code generates (scripts/update-tool-catalogue)")
+    func readme() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = try #require(text.range(of: "<!-- tools:begin -->\n"))
+        let end = try #require(text.range(of: "<!-- tools:end -->"))
+        try #require(start.upperBound <= end.lowerBound)
+        #expect(String(text[start.upperBound..<end.lowerBound]) == ToolCatalogue.markdown(try ToolRegistry().tools) + "\n")
     }
 }
