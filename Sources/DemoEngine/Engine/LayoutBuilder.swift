@@ -24,6 +24,8 @@ enum LayoutBuilder {
                     ["qInfo": ["qId": .string(child.id), "qType": .string(child.type)],
                      "qData": ["title": child.properties["title"] ?? ""]]
                 })]
+            case "qSelectionObjectDef":
+                layout["qSelectionObject"] = selectionObject(session)
             case "qMetaDef":
                 layout["qMeta"] = value
             default:
@@ -31,6 +33,20 @@ enum LayoutBuilder {
             }
         }
         return .object(layout)
+    }
+
+    /// The current selections, as a `qSelectionObject` layout.
+    static func selectionObject(_ session: DocSession) -> JSONValue {
+        let selections: [JSONValue] = session.selection.selected.keys.sorted().map { index in
+            let field = session.model.fields[index]
+            let texts = (session.selection.selected[index] ?? []).sorted().map { field.values[Int($0)].text }
+            return ["qField": .string(field.name), "qSelectedCount": .number(Double(texts.count)),
+                    "qTotal": .number(Double(field.values.count)),
+                    "qSelected": .string(texts.count <= 6 ? texts.joined(separator: ", ") : "\(texts.count) of \(field.values.count)"),
+                    "qSelectedFieldSelectionInfo": .array(texts.prefix(1000).map { ["qName": .string($0), "qFieldSelectionMode": "NORMAL"] }),
+                    "qLocked": false, "qIsNum": .bool(field.isNumeric)]
+        }
+        return ["qSelections": .array(selections), "qBackCount": 0, "qForwardCount": 0]
     }
 
     /// Replaces `{"qStringExpression": "…"}` / `{"qValueExpression": "…"}` by their values.

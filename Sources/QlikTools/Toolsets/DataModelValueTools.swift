@@ -15,10 +15,10 @@ extension DataModelToolset {
         ])
         do {
             let result = try await readValues(of: list)
-            try? await doc.destroySessionObject(list.genericID)
+            _ = try? await doc.destroySessionObject(list.genericID)
             return result
         } catch {
-            try? await doc.destroySessionObject(list.genericID)
+            _ = try? await doc.destroySessionObject(list.genericID)
             throw error
         }
     }
