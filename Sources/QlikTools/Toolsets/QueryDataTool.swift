@@ -99,7 +99,7 @@ enum QueryDataTool {
         }
     }
 
-    private static func read(cube: GenericObject, layout: JSONValue, width: Int, dimensionCount: Int, offset: Int, limit: Int) async throws -> ToolOutput {
+    static func read(cube: GenericObject, layout: JSONValue, width: Int, dimensionCount: Int, offset: Int, limit: Int) async throws -> ToolOutput {
         let hyperCube = layout["qHyperCube"]
         let totalRows = hyperCube?["qSize"]?["qcy"]?.intValue ?? 0
         let titles = ((hyperCube?["qDimensionInfo"]?.arrayValue ?? []) + (hyperCube?["qMeasureInfo"]?.arrayValue ?? []))
