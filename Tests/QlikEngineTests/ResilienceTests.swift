@@ -167,6 +167,27 @@ struct ResilienceTests {
         }
     }
 
+    @Test("pool: a new kind of session evicts the least recently used idle one instead of waiting")
+    func eviction() async throws {
+        let engine = FaultyEngine()
+        try await engine.run { endpoint in
+            var configuration = QIXConnectionPool.Configuration()
+            configuration.maxConnectionsPerEngine = 2
+            configuration.waitTimeout = .milliseconds(200)
+            let pool = QIXConnectionPool(configuration: configuration)
+            let a = try await pool.withSession(endpoint, appID: nil, tag: "a") { lease in lease.connection.createdAt }
+            _ = try await pool.withSession(endpoint, appID: nil, tag: "b") { lease in lease.connection.createdAt }
+            // "c" needs a third connection: "a" (idle longest) is closed to make room.
+            _ = try await pool.withSession(endpoint, appID: nil, tag: "c") { lease in lease.connection.createdAt }
+            #expect(await pool.connectionCount(engine: endpoint.engineID) == 2)
+            let b = try await pool.withSession(endpoint, appID: nil, tag: "b") { lease in lease.connection.createdAt }
+            let aAgain = try await pool.withSession(endpoint, appID: nil, tag: "a") { lease in lease.connection.createdAt }
+            #expect(aAgain != a, "a was evicted and reopened")
+            #expect(b != a)
+            await pool.closeIdle()
+        }
+    }
+
     @Test("many concurrent requests on one connection are correlated correctly")
     func concurrency() async throws {
         let (connection, doc) = try await DemoEngineFixture.openSales()

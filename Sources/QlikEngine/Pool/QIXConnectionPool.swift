@@ -127,6 +127,7 @@ public actor QIXConnectionPool {
             }
             return entry
         }
+        if !hasRoom(key) { evictIdle(for: key) }
         if hasRoom(key) {
             reserve(key)
             return try await connect(key, endpoint: endpoint)
@@ -186,6 +187,24 @@ public actor QIXConnectionPool {
             freeSlot(key)
             throw error
         }
+    }
+
+    /// Closes the least recently used idle connection that blocks `key` (same engine, or same
+    /// identity), so a new kind of session can open. Its session state (selections) is lost.
+    private func evictIdle(for key: Key) {
+        var oldest: (Key, Int, ContinuousClock.Instant)?
+        for (candidateKey, entries) in idle where candidateKey.engine == key.engine || candidateKey.identity == key.identity {
+            for (index, entry) in entries.enumerated() where oldest == nil || entry.returnedAt < oldest!.2 {
+                oldest = (candidateKey, index, entry.returnedAt)
+            }
+        }
+        guard let (victimKey, index, _) = oldest, var entries = idle[victimKey] else { return }
+        let victim = entries.remove(at: index)
+        idle[victimKey] = entries.isEmpty ? nil : entries
+        victim.lease.connection.close()
+        perEngine[victim.key.engine, default: 1] -= 1
+        perIdentity[victim.key.identity, default: 1] -= 1
+        updateGauges()
     }
 
     private func hasRoom(_ key: Key) -> Bool {

@@ -12,10 +12,18 @@ public indirect enum Schema: Sendable {
     /// Any JSON (used in output schemas for engine-defined shapes).
     case any(String)
 
-    public var json: JSONValue {
+    /// The JSON Schema of an input (with every bound).
+    public var json: JSONValue { render(output: false) }
+
+    /// The JSON Schema of an output: string lengths are not bounded there (results are capped by
+    /// row and byte limits instead).
+    public var outputJSON: JSONValue { render(output: true) }
+
+    private func render(output: Bool) -> JSONValue {
         switch self {
         case .string(let description, let maxLength, let enumeration):
-            var schema: [String: JSONValue] = ["type": "string", "description": .string(description), "maxLength": .number(Double(maxLength))]
+            var schema: [String: JSONValue] = ["type": "string", "description": .string(description)]
+            if !output { schema["maxLength"] = .number(Double(maxLength)) }
             if let enumeration { schema["enum"] = .array(enumeration.map { .string($0) }) }
             return .object(schema)
         case .integer(let description, let minimum, let maximum, let defaultValue):
@@ -30,10 +38,10 @@ public indirect enum Schema: Sendable {
             if let defaultValue { schema["default"] = .bool(defaultValue) }
             return .object(schema)
         case .array(let description, let items, let maxItems):
-            return ["type": "array", "description": .string(description), "items": items.json, "maxItems": .number(Double(maxItems))]
+            return ["type": "array", "description": .string(description), "items": items.render(output: output), "maxItems": .number(Double(maxItems))]
         case .object(let description, let properties, let required, let additional):
             return ["type": "object", "description": .string(description),
-                    "properties": .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.0, $0.1.json) })),
+                    "properties": .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.0, $0.1.render(output: output)) })),
                     "required": .array(required.map { .string($0) }), "additionalProperties": .bool(additional)]
         case .any(let description):
             return ["description": .string(description)]

@@ -21,16 +21,16 @@ public struct ToolArguments: Sendable {
         case .some(.object(let value)): object = value
         case .some: throw ArgumentError(field: "arguments", message: "arguments must be a JSON object")
         }
-        try Self.validate(.object(object), against: schema, path: "")
+        try Self.validate(.object(object), against: schema, path: "", output: false)
         values = object
     }
 
-    static func validate(_ value: JSONValue, against schema: Schema, path: String) throws {
+    static func validate(_ value: JSONValue, against schema: Schema, path: String, output: Bool) throws {
         func fail(_ message: String) -> ArgumentError { ArgumentError(field: path.isEmpty ? "arguments" : path, message: message) }
         switch schema {
         case .string(_, let maxLength, let enumeration):
             guard let text = value.stringValue else { throw fail("must be a string") }
-            guard text.count <= maxLength else { throw fail("is \(text.count) characters; at most \(maxLength)") }
+            guard output || text.count <= maxLength else { throw fail("is \(text.count) characters; at most \(maxLength)") }
             if let enumeration, !enumeration.contains(text) { throw fail("must be one of \(enumeration.joined(separator: ", "))") }
         case .integer(_, let minimum, let maximum, _):
             guard let number = value.doubleValue, number.rounded() == number else { throw fail("must be an integer") }
@@ -42,7 +42,7 @@ public struct ToolArguments: Sendable {
         case .array(_, let items, let maxItems):
             guard let array = value.arrayValue else { throw fail("must be an array") }
             guard array.count <= maxItems else { throw fail("has \(array.count) items; at most \(maxItems)") }
-            for (index, item) in array.enumerated() { try validate(item, against: items, path: "\(path)[\(index)]") }
+            for (index, item) in array.enumerated() { try validate(item, against: items, path: "\(path)[\(index)]", output: output) }
         case .object(_, let properties, let required, let additional):
             guard let object = value.objectValue else { throw fail("must be an object") }
             let known = Dictionary(properties, uniquingKeysWith: { first, _ in first })
@@ -56,7 +56,7 @@ public struct ToolArguments: Sendable {
                     throw ArgumentError(field: itemPath, message: "is not a parameter of this tool (known: \(properties.map(\.0).joined(separator: ", ")))")
                 }
                 if item == .null && !required.contains(name) { continue }
-                try validate(item, against: itemSchema, path: itemPath)
+                try validate(item, against: itemSchema, path: itemPath, output: output)
             }
         case .any:
             break
@@ -66,7 +66,7 @@ public struct ToolArguments: Sendable {
     /// Checks a tool's structured content against its output schema (used by the tests; a
     /// mismatch is a bug in the tool, reported with the path).
     public static func validateOutput(_ value: JSONValue, against schema: Schema) throws {
-        try validate(value, against: schema, path: "")
+        try validate(value, against: schema, path: "", output: true)
     }
 
     public func string(_ name: String) -> String? { values[name]?.stringValue }

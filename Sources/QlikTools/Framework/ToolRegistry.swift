@@ -61,7 +61,7 @@ public struct ToolRegistry: Sendable {
                  inputSchema: ValueBridge.value(tool.input.json),
                  annotations: .init(title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.destructive,
                                     idempotentHint: tool.idempotent, openWorldHint: false),
-                 outputSchema: ValueBridge.value(tool.output.json),
+                 outputSchema: ValueBridge.value(tool.output.outputJSON),
                  _meta: Metadata(additionalFields: ["version": .string(tool.version), "toolset": .string(tool.toolset)]))
         }
     }

@@ -168,5 +168,5 @@ enum AppsToolset {
 
 /// Every toolset in catalogue order.
 public enum StandardToolsets {
-    public static let all: [Toolset] = [AppsToolset.toolset, DataModelToolset.toolset, AnalyticsToolset.toolset, VisualizationToolset.toolset]
+    public static let all: [Toolset] = [AppsToolset.toolset, DataModelToolset.toolset, AnalyticsToolset.toolset, VisualizationToolset.toolset, GovernanceToolset.toolset]
 }
