@@ -14,10 +14,7 @@ enum AnalyticsSupport {
                "grouping": "/qDim/qGrouping", "info": "/qDimInfos"]
         var properties: [String: JSONValue] = ["qInfo": ["qType": .string("mcp-\(kind)-list")]]
         properties["\(key)Def"] = ["qType": .string(kind), "qData": data]
-        let list = try await doc.createSessionObject(.object(properties))
-        let items = try await list.layout()[key]?["qItems"]?.arrayValue ?? []
-        try await doc.destroySessionObject(list.genericID)
-        return items
+        return try await doc.sessionLayout(.object(properties))[key]?["qItems"]?.arrayValue ?? []
     }
 
     /// Resolves a master item by id or (case-insensitive) title; not_found with a suggestion otherwise.
@@ -74,9 +71,7 @@ enum AnalyticsSupport {
 
     /// The current selections of the session.
     static func selections(_ doc: Doc) async throws -> [JSONValue] {
-        let object = try await doc.createSessionObject(["qInfo": ["qType": "mcp-selections"], "qSelectionObjectDef": [:]])
-        let items = try await object.layout()["qSelectionObject"]?["qSelections"]?.arrayValue ?? []
-        try await doc.destroySessionObject(object.genericID)
+        let items = try await doc.sessionLayout(["qInfo": ["qType": "mcp-selections"], "qSelectionObjectDef": [:]])["qSelectionObject"]?["qSelections"]?.arrayValue ?? []
         return items.map { item in
             ["field": item["qField"] ?? "", "selected_count": item["qSelectedCount"] ?? 0,
              "values": .array((item["qSelectedFieldSelectionInfo"]?.arrayValue ?? []).compactMap { $0["qName"] })]

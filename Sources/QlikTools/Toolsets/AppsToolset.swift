@@ -83,13 +83,11 @@ enum AppsToolset {
         return try await context.backend.withDoc(appID, tag: context.sessionID) { doc, _ in
             let layout = try await doc.appLayout()
             let (tables, _) = try await doc.tablesAndKeys()
-            let lists = try await doc.createSessionObject([
+            let listLayout = try await doc.sessionLayout([
                 "qInfo": ["qType": "mcp-app-counts"],
                 "qMeasureListDef": ["qType": "measure"], "qDimensionListDef": ["qType": "dimension"],
                 "qVariableListDef": ["qType": "variable"], "qAppObjectListDef": ["qType": "sheet"],
             ])
-            let listLayout = try await lists.layout()
-            try await doc.destroySessionObject(lists.genericID)
             func count(_ key: String, _ list: String) -> Int { listLayout[key]?[list]?.arrayValue?.count ?? 0 }
             var fieldNames = Set<String>()
             var rows = 0

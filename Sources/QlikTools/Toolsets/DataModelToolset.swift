@@ -108,9 +108,7 @@ enum DataModelToolset {
         ], required: ["fields", "total"])
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let list = try await doc.createSessionObject(["qInfo": ["qType": "mcp-field-list"], "qFieldListDef": ["qShowSystem": false]])
-            let items = try await list.layout()["qFieldList"]?["qItems"]?.arrayValue ?? []
-            try await doc.destroySessionObject(list.genericID)
+            let items = try await doc.sessionLayout(["qInfo": ["qType": "mcp-field-list"], "qFieldListDef": ["qShowSystem": false]])["qFieldList"]?["qItems"]?.arrayValue ?? []
             var fields = items.map { item -> JSONValue in
                 let tags = item["qTags"]?.arrayValue ?? []
                 return ["name": item["qName"] ?? "", "tables": item["qSrcTables"] ?? [], "cardinality": item["qCardinal"] ?? 0,

@@ -58,12 +58,9 @@ enum GovernanceToolset {
     }
 
     static func variableItems(_ doc: Doc) async throws -> [JSONValue] {
-        let list = try await doc.createSessionObject(["qInfo": ["qType": "mcp-variables"],
-                                                      "qVariableListDef": ["qType": "variable", "qShowReserved": false, "qShowConfig": false,
-                                                                           "qData": ["tags": "/tags"]]])
-        let items = try await list.layout()["qVariableList"]?["qItems"]?.arrayValue ?? []
-        try await doc.destroySessionObject(list.genericID)
-        return items
+        try await doc.sessionLayout(["qInfo": ["qType": "mcp-variables"],
+                                     "qVariableListDef": ["qType": "variable", "qShowReserved": false, "qShowConfig": false,
+                                                          "qData": ["tags": "/tags"]]])["qVariableList"]?["qItems"]?.arrayValue ?? []
     }
 
     static let listVariables = QlikTool(

@@ -26,10 +26,8 @@ enum VisualizationToolset {
         ], required: ["sheets"])
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let list = try await doc.createSessionObject(["qInfo": ["qType": "mcp-sheet-list"],
-                                                          "qAppObjectListDef": ["qType": "sheet", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "rank": "/rank", "cells": "/cells"]]])
-            let items = try await list.layout()["qAppObjectList"]?["qItems"]?.arrayValue ?? []
-            try await doc.destroySessionObject(list.genericID)
+            let items = try await doc.sessionLayout(["qInfo": ["qType": "mcp-sheet-list"],
+                                                     "qAppObjectListDef": ["qType": "sheet", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "rank": "/rank", "cells": "/cells"]]])["qAppObjectList"]?["qItems"]?.arrayValue ?? []
             let sheets: [JSONValue] = items.sorted { ($0["qData"]?["rank"]?.doubleValue ?? 0) < ($1["qData"]?["rank"]?.doubleValue ?? 0) }.map { item in
                 ["id": item["qInfo"]?["qId"] ?? "", "title": item["qMeta"]?["title"] ?? item["qData"]?["title"] ?? "",
                  "description": item["qMeta"]?["description"] ?? item["qData"]?["description"] ?? "",
@@ -172,6 +170,11 @@ enum VisualizationToolset {
         }
     }
 
+    static func bookmarkItems(_ doc: Doc) async throws -> [JSONValue] {
+        try await doc.sessionLayout(["qInfo": ["qType": "mcp-bookmarks"],
+                                     "qBookmarkListDef": ["qType": "bookmark", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description"]]])["qBookmarkList"]?["qItems"]?.arrayValue ?? []
+    }
+
     static let listBookmarks = QlikTool(
         name: "list_bookmarks",
         title: "List bookmarks",
@@ -185,10 +188,7 @@ enum VisualizationToolset {
         ], required: ["bookmarks"])
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let list = try await doc.createSessionObject(["qInfo": ["qType": "mcp-bookmarks"],
-                                                          "qBookmarkListDef": ["qType": "bookmark", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description"]]])
-            let items = try await list.layout()["qBookmarkList"]?["qItems"]?.arrayValue ?? []
-            try await doc.destroySessionObject(list.genericID)
+            let items = try await bookmarkItems(doc)
             let bookmarks: [JSONValue] = items.map {
                 ["id": $0["qInfo"]?["qId"] ?? "", "title": $0["qMeta"]?["title"] ?? "", "description": $0["qMeta"]?["description"] ?? ""]
             }
@@ -210,9 +210,7 @@ enum VisualizationToolset {
     ) { arguments, context in
         let reference = arguments.required("bookmark_id")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let list = try await doc.createSessionObject(["qInfo": ["qType": "mcp-bookmarks"], "qBookmarkListDef": ["qType": "bookmark"]])
-            let items = try await list.layout()["qBookmarkList"]?["qItems"]?.arrayValue ?? []
-            try await doc.destroySessionObject(list.genericID)
+            let items = try await bookmarkItems(doc)
             let found = try AnalyticsSupport.resolveMaster(reference, kind: "bookmark", items: items, listTool: "list_bookmarks")
             guard try await doc.applyBookmark(found["qInfo"]?["qId"]?.stringValue ?? reference) else {
                 throw ToolError(code: "BOOKMARK_NOT_APPLIED", category: .engineError, message: "the engine could not apply '\(reference)'",
