@@ -15,6 +15,22 @@ final class ToolInstrumentation: Sendable {
 
     private let logger = Logger(label: "qlik-mcp.tools")
     private let handles = Mutex<[String: (ok: Counter, error: Counter, timer: Metrics.Timer)]>([:])
+    private let appCounters = Mutex<[String: Counter]>([:])
+    /// Distinct app ids given their own `qlik_app_access_total` series; later ones count as `other`.
+    static let maxTrackedApps = 50
+
+    /// Counts an access to `appID` with bounded label cardinality.
+    func recordAppAccess(_ appID: String) {
+        let counter = appCounters.withLock { counters -> Counter in
+            if let existing = counters[appID] { return existing }
+            let label = counters.count < Self.maxTrackedApps ? appID : "other"
+            if let other = counters[label] { return other }
+            let created = Counter(label: "qlik_app_access_total", dimensions: [("app", label)])
+            counters[label] = created
+            return created
+        }
+        counter.increment()
+    }
 
     private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {
         handles.withLock { cache in

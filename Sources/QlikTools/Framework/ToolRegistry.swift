@@ -74,6 +74,7 @@ public struct ToolRegistry: Sendable {
             throw ArgumentError(field: "name", message: "unknown tool '\(name)'\(suggestion)")
         }
         let validated = try ToolArguments(arguments, schema: tool.input)
+        if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
         return try await ToolInstrumentation.shared.run(tool: tool, sessionID: context.sessionID) {
             try await tool.handler(validated, context)
         }
