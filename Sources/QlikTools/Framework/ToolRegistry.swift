@@ -55,7 +55,10 @@ public struct ToolRegistry: Sendable {
     public func tool(named name: String) -> QlikTool? { byName[name] }
 
     /// MCP definitions of the exposed tools.
-    public var definitions: [Tool] {
+    public var definitions: [Tool] { Self.definitions(of: tools) }
+
+    /// MCP definitions of `tools`.
+    public static func definitions(of tools: [QlikTool]) -> [Tool] {
         tools.map { tool in
             Tool(name: tool.name, title: tool.title, description: tool.description,
                  inputSchema: ValueBridge.value(tool.input.json),
