@@ -13,13 +13,42 @@ struct CompensatedSum {
     var value: Double { sum + compensation }
 }
 
-/// Running state of one aggregation for one group.
-struct Accumulator {
+/// Count, compensated sum, minimum and maximum of the numbers of one group — the part every
+/// aggregation path shares.
+struct NumericSummary {
+    var count = 0
     var sum = CompensatedSum()
     var numericCount = 0
-    var count = 0
     var min = Double.infinity
     var max = -Double.infinity
+
+    /// Counts one non-null value; `number` is nil (or NaN) when it is not numeric.
+    @inline(__always)
+    mutating func add(_ number: Double?) {
+        count += 1
+        guard let n = number, !n.isNaN else { return }
+        sum.add(n)
+        numericCount += 1
+        if n < min { min = n }
+        if n > max { max = n }
+    }
+
+    /// Sum, Count, Avg, Min or Max (nil for Only, which needs the values themselves).
+    func result(_ function: AggregationFunction) -> FieldValue? {
+        switch function {
+        case .sum: return .number(sum.value)
+        case .count: return .number(Double(count))
+        case .avg: return numericCount > 0 ? .number(sum.value / Double(numericCount)) : nil
+        case .min: return numericCount > 0 ? .number(min) : nil
+        case .max: return numericCount > 0 ? .number(max) : nil
+        case .only: return nil
+        }
+    }
+}
+
+/// Running state of one aggregation for one group.
+struct Accumulator {
+    var summary = NumericSummary()
     var distinct: Set<FieldValue>?
     var only: FieldValue?
     var onlyConflict = false
@@ -34,13 +63,7 @@ struct Accumulator {
             distinct!.insert(value)
             return
         }
-        count += 1
-        if let n = value.number ?? Double(value.text) {
-            sum.add(n)
-            numericCount += 1
-            if n < min { min = n }
-            if n > max { max = n }
-        }
+        summary.add(value.number ?? Double(value.text))
         if only == nil { only = value } else if only != value { onlyConflict = true }
     }
 
@@ -56,13 +79,6 @@ struct Accumulator {
                 return acc.result(function)
             }
         }
-        switch function {
-        case .sum: return .number(sum.value)
-        case .count: return .number(Double(count))
-        case .avg: return numericCount > 0 ? .number(sum.value / Double(numericCount)) : nil
-        case .min: return numericCount > 0 ? .number(min) : nil
-        case .max: return numericCount > 0 ? .number(max) : nil
-        case .only: return onlyConflict ? nil : only
-        }
+        return function == .only ? (onlyConflict ? nil : only) : summary.result(function)
     }
 }

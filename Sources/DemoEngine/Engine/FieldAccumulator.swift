@@ -2,11 +2,7 @@
 /// `Count(DISTINCT OrderID)`): it works on value symbols and a per-symbol number table instead of
 /// materialising a `FieldValue` per row. Results match `Accumulator`.
 struct FieldAccumulator {
-    var count = 0
-    var sum = CompensatedSum()
-    var numericCount = 0
-    var min = Double.infinity
-    var max = -Double.infinity
+    var summary = NumericSummary()
     var distinct: Set<Int32>?
     var only: Int32 = -1
     var onlyConflict = false
@@ -22,14 +18,7 @@ struct FieldAccumulator {
             distinct!.insert(symbol)
             return
         }
-        count += 1
-        let n = numbers[Int(symbol)]
-        if !n.isNaN {
-            sum.add(n)
-            numericCount += 1
-            if n < min { min = n }
-            if n > max { max = n }
-        }
+        summary.add(numbers[Int(symbol)])
         if only < 0 { only = symbol } else if only != symbol { onlyConflict = true }
     }
 
@@ -44,13 +33,6 @@ struct FieldAccumulator {
                 return acc.result(function)
             }
         }
-        switch function {
-        case .sum: return .number(sum.value)
-        case .count: return .number(Double(count))
-        case .avg: return numericCount > 0 ? .number(sum.value / Double(numericCount)) : nil
-        case .min: return numericCount > 0 ? .number(min) : nil
-        case .max: return numericCount > 0 ? .number(max) : nil
-        case .only: return onlyConflict || only < 0 ? nil : values[Int(only)]
-        }
+        return function == .only ? (onlyConflict || only < 0 ? nil : values[Int(only)]) : summary.result(function)
     }
 }
