@@ -83,10 +83,14 @@ enum QueryDataTool {
             }
         }
         order += names.indices.filter { !order.contains($0) }
+        // The requested page comes with the layout (qInitialDataFetch), so the cube is computed once.
+        let pageHeight = min(limit, 10_000 / max(1, names.count))
         let cube = try await doc.createSessionObject([
             "qInfo": ["qType": "mcp-query"],
             "qHyperCubeDef": ["qDimensions": .array(dimensionSorts), "qMeasures": .array(measureSorts),
-                              "qInterColumnSortOrder": .array(order.map { .number(Double($0)) }), "qSuppressZero": false],
+                              "qInterColumnSortOrder": .array(order.map { .number(Double($0)) }), "qSuppressZero": false,
+                              "qInitialDataFetch": [["qTop": .number(Double(offset)), "qLeft": 0,
+                                                     "qWidth": .number(Double(names.count)), "qHeight": .number(Double(pageHeight))]]],
         ])
         do {
             let layout = try await cube.layout()
@@ -107,8 +111,18 @@ enum QueryDataTool {
         var rows: [[JSONValue]] = []
         if offset < totalRows {
             let height = min(limit, totalRows - offset, 10_000 / max(1, width))
-            let pages = try await cube.hyperCubeData(pages: [.init(top: offset, left: 0, width: width, height: height)])
-            rows = (pages.first?["qMatrix"]?.arrayValue ?? []).map { row in
+            // Use the page delivered with the layout when it covers the request; fetch otherwise.
+            var matrix: [JSONValue]?
+            if let initial = hyperCube?["qDataPages"]?[0], initial["qArea"]?["qTop"]?.intValue == offset,
+               initial["qArea"]?["qWidth"]?.intValue == width, let delivered = initial["qMatrix"]?.arrayValue,
+               delivered.count >= height || offset + delivered.count == totalRows {
+                matrix = Array(delivered.prefix(height))
+            }
+            if matrix == nil {
+                let pages = try await cube.hyperCubeData(pages: [.init(top: offset, left: 0, width: width, height: height)])
+                matrix = pages.first?["qMatrix"]?.arrayValue ?? []
+            }
+            rows = (matrix ?? []).map { row in
                 (row.arrayValue ?? []).enumerated().map { index, cell in cellValue(cell, isDimension: index < dimensionCount) }
             }
         }
