@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import Synchronization
 
 /// Faults the demo engine can inject, for resilience tests. Changeable while the engine runs.
@@ -29,7 +30,7 @@ public struct FaultInjection: Sendable, Equatable {
     /// The delay to add before one response.
     func delay() -> Duration {
         guard jitter > .zero else { return latency }
-        return latency + .nanoseconds(Int64(Double.random(in: 0...1) * Double(jitter.components.attoseconds / 1_000_000_000 + jitter.components.seconds * 1_000_000_000)))
+        return latency + .milliseconds(Int64(Double.random(in: 0...1) * jitter.seconds * 1000))
     }
 
     /// True when this call of `method` should fail.

@@ -96,10 +96,3 @@ public final class QIXInstrumentation: Sendable {
     /// Connections open right now (through this instrumentation).
     public var openConnections: Int { openCount.load(ordering: .relaxed) }
 }
-
-extension Timer {
-    func record(duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
