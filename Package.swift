@@ -115,9 +115,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The MCP server host: transports, HTTP routes, probes, sessions; wires the demo engine in.
+        .target(
+            name: "MCPServerHost",
+            dependencies: [
+                "Telemetry",
+                "QIXWire",
+                "QlikEngine",
+                "QlikTools",
+                "DemoEngine",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "qlik-mcp",
             dependencies: [
+                "MCPServerHost",
                 "Telemetry",
                 "DemoEngine",
                 "QlikEngine",
@@ -175,6 +194,7 @@ let package = Package(
             name: "QlikToolsTests",
             dependencies: [
                 "QlikTools",
+                "MCPServerHost",
                 "QlikEngine",
                 "DemoEngine",
                 "QIXWire",

@@ -93,6 +93,63 @@ struct AppListingTests {
         }
     }
 
+    @Test("Enterprise reload tasks and history: QRS reloadtask/executionresult, status codes normalised")
+    func qrsReloads() async throws {
+        let filters = Mutex<[String]>([])
+        let router = Router()
+        router.get("/qrs/reloadtask/full") { request, _ -> Response in
+            filters.withLock { $0.append(request.uri.queryParameters.get("filter") ?? "") }
+            let body = #"[{"id":"t1","name":"Nightly Sales","enabled":true,"app":{"id":"1f0c","name":"Sales"},"operational":{"nextExecution":"2026-12-01T22:00:00.000Z","lastExecutionResult":{"status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z"}}}]"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/qrs/executionresult/full") { request, _ -> Response in
+            filters.withLock { $0.append(request.uri.queryParameters.get("filter") ?? "") }
+            let body = #"[{"id":"e1","appID":"1f0c","status":7,"startTime":"2026-11-23T22:00:00.000Z","stopTime":"2026-11-23T22:00:30.000Z","duration":30000,"details":[{"message":"Reload finished"}]},{"id":"e2","appID":"1f0c","status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z","duration":9000,"details":[{"message":"Connection failed"}]}]"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        try await withHTTPS(clientCertificate: true, router: router) { port in
+            let endpoint = try QIXEndpoint.enterprise(
+                host: "localhost", port: 4747,
+                certificates: .init(clientCertificate: pki.clientCertificate, clientKey: pki.clientKey, rootCA: pki.caCertificate),
+                userDirectory: "CORP", userID: "svc_mcp")
+            var source = try #require(QlikReloadSource(endpoint: endpoint))
+            source.qrsPort = port
+            let tasks = try await source.reloadTasks(appID: "1f0c")
+            #expect(tasks == [ReloadTaskSummary(id: "t1", name: "Nightly Sales", appID: "1f0c", enabled: true, schedule: "next run 2026-12-01T22:00:00.000Z",
+                                                lastStatus: "FAILED", lastStart: "2026-11-24T22:00:00.000Z", lastEnd: "2026-11-24T22:00:09.000Z")])
+            let history = try await source.reloadHistory(appID: "1f0c", limit: 10)
+            #expect(history.map(\.id) == ["e2", "e1"])
+            #expect(history.map(\.status) == ["FAILED", "SUCCEEDED"] && history[0].durationSeconds == 9 && history[0].log == "Connection failed")
+            #expect(try await source.reloadHistory(appID: "1f0c", limit: 1).count == 1)
+            #expect(filters.withLock { $0 }.first == "app.id eq 1f0c")
+        }
+        #expect(QlikReloadSource(endpoint: .desktop(host: "127.0.0.1", port: 4848)) == nil)
+    }
+
+    @Test("Cloud reload tasks and history: reload-tasks and reloads APIs with the API key")
+    func cloudReloads() async throws {
+        let router = Router()
+        router.get("/api/v1/reloads") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer key-1" else { return Response(status: .unauthorized) }
+            #expect(request.uri.queryParameters.get("appId") == "a-1")
+            let body = #"{"data":[{"id":"rl-2","appId":"a-1","status":"RELOADING","startTime":"2026-11-25T10:00:00Z"},{"id":"rl-1","appId":"a-1","status":"SUCCEEDED","startTime":"2026-11-24T10:00:00Z","endTime":"2026-11-24T10:01:00Z","duration":60000,"log":"ok"}]}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/api/v1/reload-tasks") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer key-1" else { return Response(status: .unauthorized) }
+            let body = #"{"data":[{"id":"rt-1","appId":"a-1","state":"Disabled","recurrence":["RRULE:FREQ=DAILY;BYHOUR=6"]}]}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        try await withHTTPS(clientCertificate: false, router: router) { port in
+            var source = try #require(QlikReloadSource(endpoint: try QIXEndpoint.cloud(tenant: "localhost:\(port)", apiKey: "key-1", rootCA: pki.caCertificate)))
+            source.restBaseURL = "https://localhost:\(port)"
+            let history = try await source.reloadHistory(appID: "a-1", limit: 5)
+            #expect(history.map(\.status) == ["RUNNING", "SUCCEEDED"] && history[1].durationSeconds == 60 && history[1].log == "ok")
+            let tasks = try await source.reloadTasks(appID: "a-1")
+            #expect(tasks.count == 1 && tasks[0].enabled == false && tasks[0].schedule == "RRULE:FREQ=DAILY;BYHOUR=6")
+        }
+    }
+
     @Test("Desktop / demo engine: GetDocList")
     func desktop() async throws {
         let apps = try await AppLister(endpoint: await DemoEngineFixture.endpoint()).listApps(search: "hr")

@@ -1,4 +1,5 @@
 import DemoEngine
+import MCPServerHost
 import Logging
 import MCP
 import QIXWire
@@ -8,12 +9,10 @@ import QlikTools
 /// A demo engine for the tool tests and helpers to call tools and read results.
 enum ToolsFixture {
     static let catalog = DemoAppCatalog.standard()
-    private static let server = DemoEngineServer(catalog: catalog, configuration: .init(host: "127.0.0.1", port: 0),
-                                                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    private static let demo = DemoBackend(catalog: catalog, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     private static let backendTask: Task<QlikBackend, Never> = Task {
-        Task.detached { try? await server.run() }
-        let port = await server.listeningPort()
-        return QlikBackend(kind: "demo", endpoint: .desktop(host: "127.0.0.1", port: port))
+        Task.detached { try? await demo.server.run() }
+        return await demo.backend()
     }
 
     static func backend() async -> QlikBackend { await backendTask.value }

@@ -8,7 +8,7 @@ enum DocMethods {
         switch method {
         case "GetAppLayout":
             return ["qLayout": [
-                "qTitle": .string(app.title), "qFileName": .string(app.id), "qLastReloadTime": .string(app.lastReloadTime),
+                "qTitle": .string(app.title), "qFileName": .string(app.id), "qLastReloadTime": .string(session.catalog.lastReloadTime(app)),
                 "qHasScript": true, "qHasData": true, "qReadOnly": false, "qIsOpenedWithoutData": false, "qStateNames": [],
                 "description": .string(app.description),
                 "qMeta": ["title": .string(app.title), "description": .string(app.description), "stream": ["name": .string(app.stream)],
@@ -16,7 +16,7 @@ enum DocMethods {
                 "qLocaleInfo": ["qDecimalSep": ".", "qThousandSep": ",", "qDateFmt": "YYYY-MM-DD", "qTimestampFmt": "YYYY-MM-DD hh:mm:ss"],
             ]]
         case "GetAppProperties":
-            return ["qProp": ["qTitle": .string(app.title), "description": .string(app.description), "qLastReloadTime": .string(app.lastReloadTime)]]
+            return ["qProp": ["qTitle": .string(app.title), "description": .string(app.description), "qLastReloadTime": .string(session.catalog.lastReloadTime(app))]]
         case "GetScript":
             return ["qScript": .string(app.script)]
         case "GetConnections":
@@ -120,6 +120,20 @@ enum DocMethods {
         case "ClearAll":
             doc.setSelection(SelectionState())
             session.pendingChange = true
+            return [:]
+        case "DoReloadEx":
+            let options: JSONValue = params["qParams"] == nil || params["qParams"] == .null ? [:] : try params.object("qParams")
+            let run = ReloadRun.run(app: app, partial: options["qPartial"]?.boolValue ?? false, log: session.catalog.reloadLog)
+            session.lastReload = run
+            session.pendingChange = true
+            return ["qResult": ["qSuccess": true, "qScriptLogFile": .string(run.logFile), "qEndedWithMemoryConstraint": false]]
+        case "DoReload":
+            let run = ReloadRun.run(app: app, partial: try params.bool("qPartial", default: false), log: session.catalog.reloadLog)
+            session.lastReload = run
+            session.pendingChange = true
+            return ["qReturn": true]
+        case "DoSave":
+            // The demo apps live in memory; the reload history is what a save would keep.
             return [:]
         case "GetTableData":
             return try TablesAndKeys.tableData(params, doc: doc)

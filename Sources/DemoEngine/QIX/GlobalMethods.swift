@@ -19,7 +19,7 @@ enum GlobalMethods {
         case "GetAuthenticatedUser":
             return ["qReturn": "UserDirectory=DEMO; UserId=demo"]
         case "GetDocList":
-            return ["qDocList": .array(session.catalog.apps.map(docEntry))]
+            return ["qDocList": .array(session.catalog.apps.map { docEntry($0, catalog: session.catalog) })]
         case "OpenDoc":
             let name = try params.string("qDocName")
             guard let app = session.catalog.app(id: name) else {
@@ -41,16 +41,21 @@ enum GlobalMethods {
         case "GetActiveDoc":
             guard let doc = session.doc else { throw QIXFault("LOCERR_APP_NOT_OPEN", message: "no app is open in this session") }
             return ["qReturn": try session.handle(kind: .doc, type: "Doc", genericID: doc.app.id)]
+        case "GetProgress":
+            return ["qProgressData": session.lastReload?.progressData ?? ReloadRun.notStarted]
+        case "CancelReload":
+            // Demo reloads finish within the DoReloadEx call, so there is never one to cancel.
+            return [:]
         default:
             throw QIXFault("LOCERR_GENERIC_NOT_IMPLEMENTED", parameter: method, message: "Global.\(method) is not implemented by the demo engine")
         }
     }
 
-    static func docEntry(_ app: DemoApp) -> JSONValue {
+    static func docEntry(_ app: DemoApp, catalog: DemoAppCatalog) -> JSONValue {
         [
             "qDocName": .string(app.id), "qDocId": .string(app.id), "qTitle": .string(app.title),
             "qConnectedUsers": 0, "qFileTime": 0, "qFileSize": .number(Double(app.model.totalRows * 40)),
-            "qLastReloadTime": .string(app.lastReloadTime), "qReadOnly": false, "qThumbnail": [:],
+            "qLastReloadTime": .string(catalog.lastReloadTime(app)), "qReadOnly": false, "qThumbnail": [:],
             "qMeta": [
                 "title": .string(app.title), "description": .string(app.description),
                 "stream": ["id": .string("stream-" + app.stream.lowercased().replacingOccurrences(of: " ", with: "-")), "name": .string(app.stream)],

@@ -25,6 +25,8 @@ final class QIXSession {
     private var handleByKey: [String: Int] = [:]
     private var nextHandle = 1
     var sessionObjects: [String: JSONValue] = [:]
+    /// The last reload run in this session (what `GetProgress` reports).
+    var lastReload: ReloadRun?
     private var sessionObjectCounter = 0
     /// Handles whose layout may have changed since the last response (sent as `change`).
     var pendingChange = false

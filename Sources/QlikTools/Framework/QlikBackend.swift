@@ -1,3 +1,4 @@
+import Synchronization
 import QIXWire
 import QlikEngine
 
@@ -8,12 +9,17 @@ public final class QlikBackend: Sendable {
     public let endpoint: QIXEndpoint
     public let pool: QIXConnectionPool
     public let lister: AppLister
+    /// Reload tasks and history; nil where the deployment has none (Qlik Sense Desktop).
+    public let reloads: (any ReloadSource)?
 
-    public init(kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil) {
+    /// `reloads` defaults to the Qlik REST APIs of the endpoint's deployment.
+    public init(kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil,
+                reloads: (any ReloadSource)? = nil) {
         self.kind = kind
         self.endpoint = endpoint
         self.pool = pool
         self.lister = lister ?? AppLister(endpoint: endpoint)
+        self.reloads = reloads ?? QlikReloadSource(endpoint: endpoint)
     }
 
     /// Runs `body` with the app open in the caller's session (`tag`), so selections persist per
@@ -44,9 +50,37 @@ public struct ToolContext: Sendable {
     public let backend: QlikBackend
     /// The MCP session id (selection state is kept per session).
     public let sessionID: String
+    /// Sends MCP progress notifications for this call; nil when the client sent no progress token.
+    public let progress: ProgressReporter?
 
-    public init(backend: QlikBackend, sessionID: String) {
+    public init(backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil) {
         self.backend = backend
         self.sessionID = sessionID
+        self.progress = progress
+    }
+
+    /// The same context reporting progress to `progress`.
+    public func reporting(to progress: ProgressReporter?) -> ToolContext {
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress)
+    }
+}
+
+/// Reports progress of a long tool call (`notifications/progress`). Each `advance` sends the next
+/// step number (the protocol requires progress to increase), with the total on the last one.
+public final class ProgressReporter: Sendable {
+    private let send: @Sendable (_ progress: Double, _ total: Double?, _ message: String?) async -> Void
+    private let steps = Mutex(0.0)
+
+    public init(_ send: @escaping @Sendable (_ progress: Double, _ total: Double?, _ message: String?) async -> Void) {
+        self.send = send
+    }
+
+    /// Sends the next step; `final` also sends it as the total (the work is complete).
+    public func advance(_ message: String, final: Bool = false) async {
+        let step = steps.withLock { value -> Double in
+            value += 1
+            return value
+        }
+        await send(step, final ? step : nil, message)
     }
 }

@@ -28,7 +28,7 @@ public actor ToolSession {
     public var definitions: [Tool] { ToolRegistry.definitions(of: tools) }
 
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
-    public func call(_ name: String, arguments: JSONValue?) async throws -> (result: CallTool.Result, listChanged: Bool) {
+    public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil) async throws -> (result: CallTool.Result, listChanged: Bool) {
         if dynamic, let discovery = DiscoveryTools.all.first(where: { $0.name == name }) {
             let validated = try ToolArguments(arguments, schema: discovery.input)
             let before = enabled
@@ -39,7 +39,7 @@ public actor ToolSession {
         if dynamic, let tool = registry.tool(named: name), !enabled.contains(tool.toolset) {
             throw ArgumentError(field: "name", message: "tool '\(name)' belongs to the toolset '\(tool.toolset)', which is not enabled; call enable_toolset first")
         }
-        return (try await registry.call(name, arguments: arguments, context: context), false)
+        return (try await registry.call(name, arguments: arguments, context: context.reporting(to: progress)), false)
     }
 
     private func discovery(_ name: String, _ arguments: ToolArguments) throws -> ToolOutput {

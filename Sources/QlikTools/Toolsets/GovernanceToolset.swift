@@ -7,8 +7,9 @@ import QlikEngine
 enum GovernanceToolset {
     static let toolset = Toolset(
         name: "governance",
-        description: "Load script, variables, data lineage, connections and where a field is used (impact analysis).",
-        tools: [getScript, listVariables, getVariable, getLineage, listConnections, FieldUsageTool.tool])
+        description: "Load script, variables, data lineage, connections, where a field is used (impact analysis), reload tasks and history, and reloading an app.",
+        tools: [getScript, listVariables, getVariable, getLineage, listConnections, FieldUsageTool.tool,
+                ReloadTools.listReloadTasks, ReloadTools.getReloadHistory, ReloadTools.reloadApp])
 
     static let appID = DataModelToolset.appID
     static let maxScriptCharacters = 200_000

@@ -2,6 +2,7 @@ import ArgumentParser
 import DemoEngine
 import Foundation
 import Logging
+import MCPServerHost
 import QIXWire
 import QlikEngine
 import QlikTools
@@ -22,11 +23,11 @@ struct ToolsBench: AsyncParsableCommand {
 
     func run() async throws {
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        let server = DemoEngineServer(catalog: .standard(), configuration: .init(host: "127.0.0.1", port: 0), logger: quiet)
-        let serverTask = Task { try await server.run() }
+        let demo = DemoBackend(logger: quiet)
+        let serverTask = Task { try await demo.server.run() }
         defer { serverTask.cancel() }
-        let endpoint = QIXEndpoint.desktop(host: "127.0.0.1", port: await server.listeningPort())
-        let backend = QlikBackend(kind: "demo", endpoint: endpoint)
+        let backend = await demo.backend()
+        let endpoint = backend.endpoint
         let registry = try ToolRegistry()
         let context = ToolContext(backend: backend, sessionID: "bench")
         let connection = try await QIXConnection.connect(to: endpoint, appID: "sales-analytics", logger: quiet)

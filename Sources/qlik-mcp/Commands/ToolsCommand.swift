@@ -1,5 +1,6 @@
 import ArgumentParser
 import DemoEngine
+import MCPServerHost
 import Foundation
 import Logging
 import QIXWire
@@ -85,7 +86,8 @@ struct CallCommand: AsyncParsableCommand {
         }
         let quiet = Logger(label: "qlik-mcp.call") { _ in SwiftLogNoOpLogHandler() }
         let registry = try ToolRegistry()
-        let endpoint: QIXEndpoint
+        var endpoint: QIXEndpoint?
+        var demoBackend: QlikBackend?
         var serverTask: Task<Void, any Error>?
         if let engine {
             guard let url = URLComponents(string: engine), url.scheme == "ws", let host = url.host, let port = url.port else {
@@ -93,12 +95,12 @@ struct CallCommand: AsyncParsableCommand {
             }
             endpoint = .desktop(host: host, port: port)
         } else {
-            let server = DemoEngineServer(catalog: .standard(), configuration: .init(host: "127.0.0.1", port: 0), logger: quiet)
-            serverTask = Task { try await server.run() }
-            endpoint = .desktop(host: "127.0.0.1", port: await server.listeningPort())
+            let demo = DemoBackend(logger: quiet)
+            serverTask = Task { try await demo.server.run() }
+            demoBackend = await demo.backend()
         }
         defer { serverTask?.cancel() }
-        let backend = QlikBackend(kind: engine == nil ? "demo" : "desktop", endpoint: endpoint)
+        let backend = demoBackend ?? QlikBackend(kind: "desktop", endpoint: endpoint!)
         do {
             let result = try await registry.call(tool, arguments: .object(values), context: ToolContext(backend: backend, sessionID: "cli"))
             if structured, let content = result.structuredContent {
