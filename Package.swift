@@ -195,6 +195,7 @@ let package = Package(
             dependencies: [
                 "QlikTools",
                 "MCPServerHost",
+                "Telemetry",
                 "QlikEngine",
                 "DemoEngine",
                 "QIXWire",

@@ -47,3 +47,26 @@ struct DynamicModeTests {
         #expect(readOnly.definitions.allSatisfy { $0.annotations.readOnlyHint == true })
     }
 }
+
+@Suite("deprecated aliases")
+struct DeprecatedAliasTests {
+    static let renamed = QlikTool(
+        name: "describe_engine", title: "Engine", description: "Engine information.", toolset: "fixture",
+        input: .object("No arguments.", properties: []), output: .object("Out.", properties: [("answer", .string("A."))], required: ["answer"]),
+        version: "2.0.0", deprecatedNames: ["engine_info"]
+    ) { _, _ in ToolOutput(structured: ["answer": "42"], text: "42") }
+
+    @Test("a renamed tool keeps its old name for one version: listed after it, flagged, callable, disable-able")
+    func alias() async throws {
+        let registry = try ToolRegistry(toolsets: [Toolset(name: "fixture", description: "F.", tools: [Self.renamed])])
+        #expect(registry.tools.map(\.name) == ["describe_engine", "engine_info"])
+        let definition = try #require(registry.definitions.last)
+        #expect(definition.description?.hasPrefix("DEPRECATED: renamed to describe_engine in version 2.0.0") == true)
+        #expect(definition._meta?.fields["deprecated"] == .bool(true) && definition._meta?.fields["replacedBy"] == .string("describe_engine"))
+        #expect(registry.definitions.first?._meta?.fields["deprecated"] == .bool(false))
+        let result = try await registry.call("engine_info", arguments: [:], context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "alias"))
+        #expect(ValueBridge.json(try #require(result.structuredContent))["answer"] == "42")
+        let without = try ToolRegistry(toolsets: [Toolset(name: "fixture", description: "F.", tools: [Self.renamed])], filter: .init(disabledTools: ["engine_info"]))
+        #expect(without.tools.map(\.name) == ["describe_engine"])
+    }
+}

@@ -11,6 +11,8 @@ public final class QlikBackend: Sendable {
     public let lister: AppLister
     /// Reload tasks and history; nil where the deployment has none (Qlik Sense Desktop).
     public let reloads: (any ReloadSource)?
+    /// Field names per app (short-lived; dropped when the app is reloaded through the tools).
+    public let fieldNames = FieldNameCache()
 
     /// `reloads` defaults to the Qlik REST APIs of the endpoint's deployment.
     public init(kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil,

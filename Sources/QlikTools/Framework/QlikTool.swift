@@ -26,10 +26,16 @@ public struct QlikTool: Sendable {
     public let idempotent: Bool
     /// The tool's version (in `_meta`); bump it when its behaviour or schema changes.
     public let version: String
+    /// Former names of a renamed tool. Each stays callable and listed, flagged as deprecated, for
+    /// one version: remove it when `version` next changes.
+    public let deprecatedNames: [String]
+    /// Set on a deprecated alias: the tool's current name.
+    public internal(set) var replacement: String?
     public let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
 
     public init(name: String, title: String, description: String, toolset: String, input: Schema, output: Schema,
                 readOnly: Bool = true, destructive: Bool = false, idempotent: Bool = true, version: String = "1.0.0",
+                deprecatedNames: [String] = [],
                 handler: @escaping @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput) {
         self.name = name
         self.title = title
@@ -41,7 +47,20 @@ public struct QlikTool: Sendable {
         self.destructive = destructive
         self.idempotent = idempotent
         self.version = version
+        self.deprecatedNames = deprecatedNames
         self.handler = handler
+    }
+}
+
+extension QlikTool {
+    /// The tool listed under a deprecated former name: same schemas and handler, description flagged.
+    func deprecatedAlias(_ oldName: String) -> QlikTool {
+        var alias = QlikTool(name: oldName, title: "\(title) (deprecated name)",
+                 description: "DEPRECATED: renamed to \(name) in version \(version); this name is removed in the next version. Call \(name) instead. \(description)",
+                 toolset: toolset, input: input, output: output, readOnly: readOnly, destructive: destructive, idempotent: idempotent,
+                 version: version, handler: handler)
+        alias.replacement = name
+        return alias
     }
 }
 

@@ -13,6 +13,17 @@ import Tracing
 final class ToolInstrumentation: Sendable {
     static let shared = ToolInstrumentation()
 
+    /// Metrics go to `factory`, or to the global `MetricsSystem` when nil.
+    private let factory: (any MetricsFactory)?
+
+    init(factory: (any MetricsFactory)? = nil) {
+        self.factory = factory
+    }
+
+    private func makeCounter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        factory.map { Counter(label: label, dimensions: dimensions, factory: $0) } ?? Counter(label: label, dimensions: dimensions)
+    }
+
     private let logger = Logger(label: "qlik-mcp.tools")
     private let handles = Mutex<[String: (ok: Counter, error: Counter, timer: Metrics.Timer)]>([:])
     private let appCounters = Mutex<[String: Counter]>([:])
@@ -25,7 +36,7 @@ final class ToolInstrumentation: Sendable {
             if let existing = counters[appID] { return existing }
             let label = counters.count < Self.maxTrackedApps ? appID : "other"
             if let other = counters[label] { return other }
-            let created = Counter(label: "qlik_app_access_total", dimensions: [("app", label)])
+            let created = makeCounter("qlik_app_access_total", [("app", label)])
             counters[label] = created
             return created
         }
@@ -35,9 +46,11 @@ final class ToolInstrumentation: Sendable {
     private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {
         handles.withLock { cache in
             if let cached = cache[tool.name] { return cached }
-            let entry = (Counter(label: "mcp_tool_calls_total", dimensions: [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
-                         Counter(label: "mcp_tool_calls_total", dimensions: [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]),
-                         Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: [("tool", tool.name)]))
+            let timerDimensions = [("tool", tool.name)]
+            let entry = (makeCounter("mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
+                         makeCounter("mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]),
+                         factory.map { Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: timerDimensions, factory: $0) }
+                             ?? Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: timerDimensions))
             cache[tool.name] = entry
             return entry
         }
@@ -48,7 +61,7 @@ final class ToolInstrumentation: Sendable {
     func run(tool: QlikTool, sessionID: String, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
         let handles = metrics(tool)
         let start = ContinuousClock.now
-        return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { span in
+        return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { (span: any Span) async throws -> CallTool.Result in
             span.attributes["gen_ai.tool.name"] = tool.name
             span.attributes["mcp.method.name"] = "tools/call"
             span.attributes["mcp.session.id"] = sessionID
@@ -95,9 +108,3 @@ final class ToolInstrumentation: Sendable {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}

@@ -32,7 +32,7 @@ public struct ToolRegistry: Sendable {
         for name in filter.toolsets ?? [] where !known.contains(name) {
             throw ArgumentError(field: "toolsets", message: "unknown toolset '\(name)'; toolsets: \(toolsets.map(\.name).joined(separator: ", "))")
         }
-        let allTools = Set(toolsets.flatMap { $0.tools.map(\.name) })
+        let allTools = Set(toolsets.flatMap { $0.tools.flatMap { [$0.name] + $0.deprecatedNames } })
         for name in filter.disabledTools where !allTools.contains(name) {
             throw ArgumentError(field: "disable-tools", message: "unknown tool '\(name)'")
         }
@@ -42,14 +42,15 @@ public struct ToolRegistry: Sendable {
         for toolset in toolsets where filter.toolsets?.contains(toolset.name) ?? true {
             for tool in toolset.tools where !filter.disabledTools.contains(tool.name) && (!filter.readOnly || tool.readOnly) {
                 byName[tool.name] = tool
+                for old in tool.deprecatedNames where !filter.disabledTools.contains(old) { byName[old] = tool.deprecatedAlias(old) }
             }
         }
         self.byName = byName
     }
 
-    /// The exposed tools, in catalogue order.
+    /// The exposed tools, in catalogue order; a deprecated alias follows its tool.
     public var tools: [QlikTool] {
-        toolsets.flatMap(\.tools).filter { byName[$0.name] != nil }
+        toolsets.flatMap(\.tools).flatMap { tool in ([tool.name] + tool.deprecatedNames).compactMap { byName[$0] } }
     }
 
     public func tool(named name: String) -> QlikTool? { byName[name] }
@@ -65,7 +66,9 @@ public struct ToolRegistry: Sendable {
                  annotations: .init(title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.destructive,
                                     idempotentHint: tool.idempotent, openWorldHint: false),
                  outputSchema: ValueBridge.value(tool.output.outputJSON),
-                 _meta: Metadata(additionalFields: ["version": .string(tool.version), "toolset": .string(tool.toolset)]))
+                 _meta: Metadata(additionalFields: ["version": .string(tool.version), "toolset": .string(tool.toolset),
+                                                    "deprecated": .bool(tool.replacement != nil)]
+                                                    .merging(tool.replacement.map { ["replacedBy": .string($0)] } ?? [:]) { a, _ in a }))
         }
     }
 

@@ -28,11 +28,11 @@ enum AnalyticsSupport {
     }
 
     /// Applies `filters` (field → values) as selections in the lease's session.
-    static func applyFilters(_ filters: [String: JSONValue], doc: Doc) async throws {
+    static func applyFilters(_ filters: [String: JSONValue], doc: Doc, context: ToolContext) async throws {
         guard !filters.isEmpty else { return }
-        let fields = try await DataModelToolset.fieldNames(doc)
+        let (fields, lookup) = try await DataModelToolset.fieldLookup(doc, context)
         for (field, values) in filters.sorted(by: { $0.key < $1.key }) {
-            guard fields.contains(field) else { throw ToolError.notFound("field", field, candidates: fields, listTool: "list_fields") }
+            guard lookup.contains(field) else { throw ToolError.notFound("field", field, candidates: fields, listTool: "list_fields") }
             guard let list = values.arrayValue, !list.isEmpty, list.count <= 1_000 else {
                 throw ArgumentError(field: "filters.\(field)", message: "must be a non-empty array of at most 1,000 values")
             }
@@ -58,7 +58,7 @@ enum AnalyticsSupport {
         return try await context.backend.withDoc(appID, tag: context.sessionID + "#one-off") { doc, _ in
             try await doc.clearAll()
             do {
-                try await applyFilters(filters, doc: doc)
+                try await applyFilters(filters, doc: doc, context: context)
                 let result = try await body(doc)
                 try await doc.clearAll()
                 return result

@@ -167,7 +167,7 @@ enum AnalyticsToolset {
         let expression = arguments.required("expression")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
             let check = try await doc.checkExpression(expression)
-            let fields = try await DataModelToolset.fieldNames(doc)
+            let fields = try await DataModelToolset.fieldNames(doc, context)
             let characters = Array(expression)
             let unknown: [JSONValue] = check.badFields.map { bad in
                 let start = min(max(0, bad.from), characters.count), end = min(characters.count, start + max(0, bad.count))

@@ -13,15 +13,24 @@ enum DataModelToolset {
     static func count(_ description: String) -> Schema { .integer(description, minimum: 0, maximum: Int.max) }
 
     /// The field names of an app (for "did you mean" suggestions), from GetTablesAndKeys.
-    static func fieldNames(_ doc: Doc) async throws -> [String] {
+    static func fieldNames(_ doc: Doc, _ context: ToolContext) async throws -> [String] {
+        try await fieldLookup(doc, context).names
+    }
+
+    /// Field names of the app, sorted and as a set; from the backend's cache when fresh.
+    static func fieldLookup(_ doc: Doc, _ context: ToolContext) async throws -> (names: [String], lookup: Set<String>) {
+        let cache = context.backend.fieldNames
+        if let cached = cache.names(doc.genericID) { return cached }
         let (tables, _) = try await doc.tablesAndKeys()
-        return Array(Set(tables.flatMap { ($0["qFields"]?.arrayValue ?? []).compactMap { $0["qName"]?.stringValue } })).sorted()
+        let names = Array(Set(tables.flatMap { ($0["qFields"]?.arrayValue ?? []).compactMap { $0["qName"]?.stringValue } })).sorted()
+        cache.store(names, for: doc.genericID)
+        return (names, Set(names))
     }
 
     /// Fails with not_found (and a suggestion) unless `field` exists.
-    static func requireField(_ field: String, in doc: Doc) async throws {
-        let names = try await fieldNames(doc)
-        guard names.contains(field) else { throw ToolError.notFound("field", field, candidates: names, listTool: "list_fields") }
+    static func requireField(_ field: String, in doc: Doc, _ context: ToolContext) async throws {
+        let (names, lookup) = try await fieldLookup(doc, context)
+        guard lookup.contains(field) else { throw ToolError.notFound("field", field, candidates: names, listTool: "list_fields") }
     }
 
     /// A field reference usable in an expression.

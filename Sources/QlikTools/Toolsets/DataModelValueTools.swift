@@ -82,7 +82,7 @@ extension DataModelToolset {
     ) { arguments, context in
         let field = arguments.required("field")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            try await requireField(field, in: doc)
+            try await requireField(field, in: doc, context)
             var (values, truncated) = try await fieldValues(field, doc: doc)
             if let search = arguments.string("search") {
                 values = values.filter { ($0["text"]?.stringValue ?? "").localizedCaseInsensitiveContains(search) }
@@ -121,7 +121,7 @@ extension DataModelToolset {
             let (tables, _) = try await doc.tablesAndKeys()
             let entries = tables.flatMap { ($0["qFields"]?.arrayValue ?? []).filter { $0["qName"]?.stringValue == field } }
             guard !entries.isEmpty else {
-                throw ToolError.notFound("field", field, candidates: try await fieldNames(doc), listTool: "list_fields")
+                throw ToolError.notFound("field", field, candidates: try await fieldNames(doc, context), listTool: "list_fields")
             }
             let nulls = entries.reduce(0) { $0 + ($1["qnRows"]?.intValue ?? 0) - ($1["qnNonNulls"]?.intValue ?? 0) }
             let description = try await doc.fieldDescription(field)
@@ -202,7 +202,7 @@ extension DataModelToolset {
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArgumentError(field: "text", message: "must not be empty") }
         let limit = arguments.int("limit") ?? 50
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let all = try await fieldNames(doc)
+            let all = try await fieldNames(doc, context)
             let fields = arguments.array("fields")?.compactMap(\.stringValue) ?? all
             for field in fields where !all.contains(field) {
                 throw ToolError.notFound("field", field, candidates: all, listTool: "list_fields")

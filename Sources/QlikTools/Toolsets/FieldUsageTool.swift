@@ -30,7 +30,7 @@ enum FieldUsageTool {
     ) { arguments, context in
         let field = arguments.required("field")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            try await DataModelToolset.requireField(field, in: doc)
+            try await DataModelToolset.requireField(field, in: doc, context)
             var usages: [JSONValue] = []
             for item in try await AnalyticsSupport.masterItems("measure", doc: doc) {
                 let expression = item["qData"]?["expression"]?.stringValue ?? ""

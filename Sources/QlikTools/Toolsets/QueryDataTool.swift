@@ -44,16 +44,17 @@ enum QueryDataTool {
         let limit = arguments.int("limit") ?? 100
         let sort = (arguments.array("sort") ?? []).map { ($0["column"]?.stringValue ?? "", $0["descending"]?.boolValue ?? false) }
         return try await AnalyticsSupport.withFilters(arguments.object("filters"), appID: arguments.required("app_id"), context: context) { doc in
-            try await run(doc: doc, dimensions: dimensions, measures: measures, sort: sort, offset: offset, limit: limit)
+            try await run(doc: doc, context: context, dimensions: dimensions, measures: measures, sort: sort, offset: offset, limit: limit)
         }
     }
 
-    static func run(doc: Doc, dimensions: [String], measures: [String], sort: [(String, Bool)], offset: Int, limit: Int) async throws -> ToolOutput {
-        let fields = try await DataModelToolset.fieldNames(doc)
-        let masterDimensions = try await AnalyticsSupport.masterItems("dimension", doc: doc)
-        let masterMeasures = try await AnalyticsSupport.masterItems("measure", doc: doc)
+    static func run(doc: Doc, context: ToolContext, dimensions: [String], measures: [String], sort: [(String, Bool)], offset: Int, limit: Int) async throws -> ToolOutput {
+        let (fields, lookup) = try await DataModelToolset.fieldLookup(doc, context)
+        // Master items are listed only when a name may refer to one (each list is a session object).
+        let masterDimensions = dimensions.allSatisfy(lookup.contains) ? [] : try await AnalyticsSupport.masterItems("dimension", doc: doc)
+        let masterMeasures = measures.contains(where: mayBeItemID) ? try await AnalyticsSupport.masterItems("measure", doc: doc) : []
         let dimensionDefs: [JSONValue] = try dimensions.map { name in
-            if fields.contains(name) { return ["qDef": ["qFieldDefs": [.string(DataModelToolset.bracketed(name))], "qFieldLabels": [.string(name)]]] }
+            if lookup.contains(name) { return ["qDef": ["qFieldDefs": [.string(DataModelToolset.bracketed(name))], "qFieldLabels": [.string(name)]]] }
             if masterDimensions.contains(where: { $0["qInfo"]?["qId"]?.stringValue == name }) { return ["qLibraryId": .string(name)] }
             throw ToolError.notFound("dimension", name, candidates: fields + masterDimensions.compactMap { $0["qInfo"]?["qId"]?.stringValue },
                                      listTool: "list_fields or list_dimensions")
@@ -101,6 +102,12 @@ enum QueryDataTool {
             _ = try? await doc.destroySessionObject(cube.genericID)
             throw error
         }
+    }
+
+    /// Whether a measure text may be a master measure id rather than an expression: ids are one
+    /// token (letters, digits, `_`, `-`); an expression such as `Sum(Sales)` never is.
+    static func mayBeItemID(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 200 && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
     }
 
     static func read(cube: GenericObject, layout: JSONValue, width: Int, dimensionCount: Int, offset: Int, limit: Int) async throws -> ToolOutput {

@@ -141,6 +141,7 @@ enum ReloadTools {
                 }
                 throw QIXClientError.protocolViolation("DoReloadEx returned nothing")
             }
+            context.backend.fieldNames.invalidate(doc.genericID)
             let log = (try? await lease.global.progress().persistentMessages) ?? ""
             let tail = log.split(separator: "\n").suffix(20).joined(separator: "\n")
             guard outcome.success else {

@@ -35,7 +35,7 @@ enum SelectionTools {
         let field = arguments.required("field")
         let values = arguments.array("values") ?? []
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            try await DataModelToolset.requireField(field, in: doc)
+            try await DataModelToolset.requireField(field, in: doc, context)
             let wanted: [Field.Value] = try values.enumerated().map { index, value in
                 if let text = value.stringValue { return .text(text) }
                 if let number = value.doubleValue { return .number(number) }
@@ -62,7 +62,7 @@ enum SelectionTools {
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
             if let field = arguments.string("field") {
-                try await DataModelToolset.requireField(field, in: doc)
+                try await DataModelToolset.requireField(field, in: doc, context)
                 try await doc.field(field).clear()
             } else {
                 try await doc.clearAll()
