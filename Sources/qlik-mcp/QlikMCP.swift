@@ -14,10 +14,10 @@ struct QlikMCP: AsyncParsableCommand {
             Configuration comes from flags and environment variables (QLIK_MCP_*, and the standard \
             OTEL_* variables for tracing). Logs are JSON lines on stderr; stdout is kept for output.
 
-            Not built yet: serve, and the analytics, visualization and governance toolsets (see README.md, "Status").
+            Start here: `qlik-mcp serve --demo` (stdio) or `qlik-mcp serve --demo --transport http`.
             """,
         version: QlikMCPVersion.current,
-        subcommands: [DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The resumability store of one session: SSE events by stream, bounded by count and bytes
+/// (oldest evicted first). Event ids are `<stream>-<sequence>`, so a `Last-Event-ID` names its
+/// stream and position. Every stream starts with a priming event at the current position, so a
+/// client that reconnects before any message still resumes exactly.
+struct EventStore {
+    struct Event {
+        let stream: String
+        let sequence: Int
+        let data: Data
+        var id: String { "\(stream)-\(sequence)" }
+    }
+
+    let maxEvents: Int
+    let maxBytes: Int
+    private var events: [Event] = []
+    private var head = 0
+    private(set) var bytes = 0
+    private var sequence = 0
+    /// Events evicted so far (each one a message a late reconnect can no longer replay).
+    private(set) var evicted = 0
+    /// Sequence of the newest evicted event (eviction is global and in order).
+    private var evictedUpTo = 0
+
+    init(maxEvents: Int, maxBytes: Int) {
+        self.maxEvents = max(1, maxEvents)
+        self.maxBytes = max(1, maxBytes)
+    }
+
+    /// Stores a message sent on `stream` and returns its event id. Returns the number of events
+    /// evicted to make room as well.
+    mutating func append(stream: String, data: Data) -> (id: String, evicted: Int) {
+        sequence += 1
+        let event = Event(stream: stream, sequence: sequence, data: data)
+        events.append(event)
+        bytes += data.count
+        var dropped = 0
+        while events.count - head > maxEvents || (bytes > maxBytes && events.count - head > 1) {
+            bytes -= events[head].data.count
+            evictedUpTo = events[head].sequence
+            head += 1
+            dropped += 1
+        }
+        evicted += dropped
+        if head > 1_024 && head * 2 > events.count {
+            events.removeFirst(head)
+            head = 0
+        }
+        return (event.id, dropped)
+    }
+
+    /// The id of a priming event for `stream`: the current position, storing nothing.
+    func primingID(stream: String) -> String { "\(stream)-\(sequence)" }
+
+    enum Replay {
+        /// (event id, message) pairs.
+        case events(stream: String, [(String, Data)])
+        /// The id is malformed, or messages after it were evicted: replaying would lose some.
+        case unavailable
+    }
+
+    /// Events of the same stream after `lastEventID`.
+    func replay(after lastEventID: String) -> Replay {
+        guard let dash = lastEventID.lastIndex(of: "-"), let position = Int(lastEventID[lastEventID.index(after: dash)...]),
+              position >= 0, position <= sequence else { return .unavailable }
+        let stream = String(lastEventID[..<dash])
+        // Anything evicted after the position could have belonged to this stream.
+        guard position >= evictedUpTo else { return .unavailable }
+        return .events(stream: stream, events[head...].filter { $0.stream == stream && $0.sequence > position }.map { ($0.id, $0.data) })
+    }
+
+    var count: Int { events.count - head }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import MCP
+
+/// One session of the legacy HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens the
+/// stream and announces `event: endpoint` with the URL to POST to; every server message is an
+/// `event: message` on that stream; `POST /messages?sessionId=…` carries client messages. The
+/// session ends when the stream closes.
+actor LegacySSESession: HostedTransport {
+    nonisolated let logger: Logger
+    nonisolated let sessionID: String
+    private let incoming: AsyncThrowingStream<Data, any Error>
+    private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private var stream: AsyncThrowingStream<Data, any Error>.Continuation?
+    private(set) var lastActivity = ContinuousClock.now
+    private var terminated = false
+
+    init(sessionID: String, logger: Logger) {
+        self.sessionID = sessionID
+        self.logger = logger
+        (incoming, incomingContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+    }
+
+    func connect() async throws {}
+    func disconnect() async { terminate() }
+    func receive() -> AsyncThrowingStream<Data, any Error> { incoming }
+
+    func send(_ data: Data) async throws {
+        guard !terminated, let stream else { throw MCPError.connectionClosed }
+        stream.yield(StreamableHTTPSession.sse(id: nil, data: data, retry: nil))
+    }
+
+    var hasOpenStreams: Bool { stream != nil }
+
+    /// Opens the event stream; `endpoint` is the path clients POST to.
+    func open(endpoint: String, onClose: @escaping @Sendable () async -> Void) -> AsyncThrowingStream<Data, any Error> {
+        let (events, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
+        continuation.yield(Data("event: endpoint\ndata: \(endpoint)\n\n".utf8))
+        continuation.onTermination = { _ in Task { await onClose() } }
+        stream = continuation
+        return events
+    }
+
+    /// A POSTed client message.
+    func post(_ body: Data) -> Bool {
+        guard !terminated else { return false }
+        lastActivity = .now
+        incomingContinuation.yield(body)
+        return true
+    }
+
+    func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        stream?.finish()
+        stream = nil
+        incomingContinuation.finish()
+    }
+
+    func closeStreams() { terminate() }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCP
+import NIOCore
+import QIXWire
+
+typealias MCPHTTPRequest = MCP.HTTPRequest
+typealias MCPHTTPResponse = MCP.HTTPResponse
+
+/// Limits and policies of the HTTP transports.
+public struct HTTPTransportOptions: Sendable {
+    public var maxSessions = 10_000
+    public var sessionIdleTimeout: Duration = .seconds(1_800)
+    public var maxBodyBytes = 1 << 20
+    public var requestTimeout: Duration = .seconds(300)
+    /// Per session: SSE events kept for `Last-Event-ID` resumption, and their total size.
+    public var maxStoredEvents = 1_000
+    public var maxStoredBytes = 4 << 20
+    /// `Host` values accepted (DNS-rebinding protection); `host:*` matches any port. Empty: any host.
+    public var allowedHosts: [String] = []
+    /// Browser `Origin`s accepted; requests without an Origin (non-browser clients) always pass.
+    public var allowedOrigins: [String] = []
+
+    public init() {}
+
+    /// Loopback defaults: only localhost names for Host and Origin.
+    public static func loopback(port: Int) -> HTTPTransportOptions {
+        var options = HTTPTransportOptions()
+        options.allowedHosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
+        options.allowedOrigins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+        return options
+    }
+}
+
+/// The MCP endpoints over HTTP: Streamable HTTP on `/mcp`, legacy HTTP+SSE on `/sse` and `/messages`.
+struct MCPHTTPEndpoint: Sendable {
+    let setup: MCPServerSetup
+    let options: HTTPTransportOptions
+    let registry: SessionRegistry
+    let inFlight: InFlightRequests
+    let logger: Logger
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/mcp") { request, _ in try await self.post(request) }
+        router.get("/mcp") { request, _ in await self.get(request) }
+        router.delete("/mcp") { request, _ in await self.delete(request) }
+        router.on("/mcp", method: .put) { _, _ in Self.methodNotAllowed() }
+        router.on("/mcp", method: .patch) { _, _ in Self.methodNotAllowed() }
+        router.get("/sse") { request, _ in await self.openLegacy(request) }
+        router.post("/messages") { request, _ in try await self.postLegacy(request) }
+    }
+
+    static func methodNotAllowed() -> Response {
+        response(.error(statusCode: 405, .invalidRequest("Method Not Allowed: use POST, GET or DELETE on /mcp"), extraHeaders: ["Allow": "GET, POST, DELETE"]))
+    }
+
+    // MARK: Streamable HTTP
+
+    private func post(_ request: Request) async throws -> Response {
+        let (sdkRequest, body) = try await read(request)
+        guard let body, !body.isEmpty else { return Self.response(.error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"))) }
+        guard let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)) else {
+            return Self.response(.error(statusCode: 400, .parseError("Parse error: the body is not valid JSON")))
+        }
+        if message.arrayValue != nil {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Invalid Request: JSON-RPC batches are not supported; send one message per POST")))
+        }
+        guard message.objectValue != nil, message["jsonrpc"]?.stringValue == "2.0" else {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Invalid Request: expected a JSON-RPC 2.0 object with \"jsonrpc\": \"2.0\"")))
+        }
+        let isInitialize = message["method"]?.stringValue == "initialize"
+        let headerSession = sdkRequest.header(HTTPHeaderName.sessionID)
+        if isInitialize && headerSession == nil {
+            if let failure = validate(sdkRequest, method: "POST", sessionID: nil, initialize: true) { return Self.response(failure) }
+            return await initialize(body, message: message, request: sdkRequest)
+        }
+        guard let headerSession else {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
+        }
+        guard let entry = await registry.entry(headerSession), let session = entry.transport as? StreamableHTTPSession else {
+            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
+        }
+        if let failure = validate(sdkRequest, method: "POST", sessionID: headerSession, initialize: isInitialize) { return Self.response(failure) }
+        if isInitialize {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: this session is already initialized"), sessionID: headerSession))
+        }
+        return Self.response(await session.post(body, message: message, request: sdkRequest))
+    }
+
+    private func initialize(_ body: Data, message: JSONValue, request: MCPHTTPRequest) async -> Response {
+        if let refusal = await registry.refusal(kind: "http") { return Self.refused(refusal) }
+        let id = UUID().uuidString.lowercased()
+        let session = StreamableHTTPSession(sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
+                                            maxStoredBytes: options.maxStoredBytes, logger: logger)
+        let server = await setup.makeServer(sessionID: id, transport: "http")
+        do {
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, logger: logger))
+        } catch {
+            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
+        }
+        await registry.add(.init(transport: session, server: server, kind: "http"))
+        let response = await session.post(body, message: message, request: request)
+        if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
+            await registry.remove(id) // a failed initialize leaves no session behind
+        }
+        return Self.response(response)
+    }
+
+    private func get(_ request: Request) async -> Response {
+        let sdkRequest = Self.sdkRequest(request, body: nil)
+        guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
+        }
+        guard let entry = await registry.entry(id), let session = entry.transport as? StreamableHTTPSession else {
+            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
+        }
+        if let failure = validate(sdkRequest, method: "GET", sessionID: id, initialize: false) { return Self.response(failure) }
+        return Self.response(await session.get(lastEventID: sdkRequest.header(HTTPHeaderName.lastEventID)))
+    }
+
+    private func delete(_ request: Request) async -> Response {
+        let sdkRequest = Self.sdkRequest(request, body: nil)
+        guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
+            return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
+        }
+        guard await registry.entry(id) != nil else {
+            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session")))
+        }
+        if let failure = validate(sdkRequest, method: "DELETE", sessionID: id, initialize: false) { return Self.response(failure) }
+        await registry.remove(id)
+        return Response(status: .ok)
+    }
+
+    /// The SDK's validators: Host/Origin (DNS rebinding), Accept, Content-Type, protocol version, session.
+    private func validate(_ request: MCPHTTPRequest, method: String, sessionID: String?, initialize: Bool) -> MCPHTTPResponse? {
+        let context = HTTPValidationContext(httpMethod: method, sessionID: sessionID, isInitializationRequest: initialize,
+                                            supportedProtocolVersions: Version.supported)
+        var validators: [any HTTPRequestValidator] = [AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
+                                                      ProtocolVersionValidator(), SessionValidator()]
+        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty {
+            validators.insert(HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins), at: 0)
+        }
+        return StandardValidationPipeline(validators: validators).validate(request, context: context)
+    }
+
+    // MARK: Legacy HTTP+SSE
+
+    private func openLegacy(_ request: Request) async -> Response {
+        let sdkRequest = Self.sdkRequest(request, body: nil)
+        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty,
+           let failure = HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
+            .validate(sdkRequest, context: HTTPValidationContext(httpMethod: "GET")) {
+            return Self.response(failure)
+        }
+        if let refusal = await registry.refusal(kind: "sse") { return Self.refused(refusal) }
+        let id = UUID().uuidString.lowercased()
+        let session = LegacySSESession(sessionID: id, logger: logger)
+        let server = await setup.makeServer(sessionID: id, transport: "sse")
+        let registry = self.registry
+        let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
+        do {
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, logger: logger))
+        } catch {
+            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
+        }
+        await registry.add(.init(transport: session, server: server, kind: "sse"))
+        return Self.response(.stream(events, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"]))
+    }
+
+    private func postLegacy(_ request: Request) async throws -> Response {
+        let (sdkRequest, body) = try await read(request)
+        guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession else {
+            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown sessionId; open GET /sse first and POST to the endpoint it announces")))
+        }
+        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty,
+           let failure = HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
+            .validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
+            return Self.response(failure)
+        }
+        guard let body, !body.isEmpty, (try? JSONCoding.parse(String(decoding: body, as: UTF8.self)))?.objectValue != nil else {
+            return Self.response(.error(statusCode: 400, .parseError("Parse error: POST one JSON-RPC message as a JSON object")))
+        }
+        guard await session.post(body) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
+        return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "Accepted")))
+    }
+
+    // MARK: Conversions
+
+    static func refused(_ refusal: SessionRegistry.Refusal) -> Response {
+        switch refusal {
+        case .draining:
+            return response(.error(statusCode: 503, .internalError("Service Unavailable: the server is shutting down; connect again shortly"), extraHeaders: ["Retry-After": "5"]))
+        case .full(let limit):
+            return response(.error(statusCode: 503, .internalError("Service Unavailable: the server has its maximum of \(limit) sessions; retry later or end unused sessions with DELETE /mcp"), extraHeaders: ["Retry-After": "30"]))
+        }
+    }
+
+    private func read(_ request: Request) async throws -> (MCPHTTPRequest, Data?) {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: options.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge, message: "the request body is larger than \(options.maxBodyBytes) bytes (--max-body-bytes)")
+        }
+        let body = Data(buffer: buffer)
+        return (Self.sdkRequest(request, body: body), body)
+    }
+
+    static func sdkRequest(_ request: Request, body: Data?) -> MCPHTTPRequest {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        if let authority = request.head.authority, headers["host"] == nil { headers["host"] = authority }
+        return MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
+    }
+
+    static func response(_ response: MCPHTTPResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        let status = HTTPTypes.HTTPResponse.Status(code: response.statusCode)
+        switch response {
+        case .stream(let stream, _):
+            return Response(status: status, headers: fields, body: ResponseBody { writer in
+                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
+        default:
+            if let data = response.bodyData {
+                if fields[.contentType] == nil { fields[.contentType] = "application/json" }
+                return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+            return Response(status: status, headers: fields)
+        }
+    }
+}
+
+/// Host and Origin checks with `host:*` port wildcards; requests without Origin pass the Origin check.
+struct HostOriginValidator: HTTPRequestValidator {
+    let allowedHosts: [String]
+    let allowedOrigins: [String]
+
+    func validate(_ request: MCPHTTPRequest, context: HTTPValidationContext) -> MCPHTTPResponse? {
+        if !allowedHosts.isEmpty, let host = request.header("Host"), !allowedHosts.contains(where: { Self.matches(host, $0) }) {
+            return .error(statusCode: 421, .invalidRequest("Misdirected Request: Host '\(host.prefix(100))' is not allowed (--allowed-hosts)"), sessionID: context.sessionID)
+        }
+        if let origin = request.header("Origin"), !allowedOrigins.contains(where: { Self.matches(origin, $0) }) {
+            return .error(statusCode: 403, .invalidRequest("Forbidden: Origin '\(origin.prefix(100))' is not allowed (--allowed-origins)"), sessionID: context.sessionID)
+        }
+        return nil
+    }
+
+    static func matches(_ value: String, _ pattern: String) -> Bool {
+        guard pattern.hasSuffix(":*") else { return value.caseInsensitiveCompare(pattern) == .orderedSame }
+        let prefix = pattern.dropLast(2)
+        guard value.lowercased().hasPrefix(prefix.lowercased() + ":") else { return false }
+        let port = value.dropFirst(prefix.count + 1)
+        return !port.isEmpty && port.allSatisfy(\.isNumber)
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import MCP
+import Metrics
+import QIXWire
+
+/// One Streamable HTTP session (MCP 2025-03-26 and later) as an MCP `Transport` for the SDK's
+/// `Server`. Written here rather than using the SDK's `StatefulHTTPServerTransport` because that
+/// one keeps every event of a session forever and always answers with SSE; this one:
+/// - answers requests with plain JSON, or with an SSE stream when the call asked for progress
+///   (`_meta.progressToken`), so progress notifications travel on the request's own stream;
+/// - sends other server-to-client messages (`tools/list_changed`) on the GET stream;
+/// - keeps a bounded `EventStore` for `Last-Event-ID` resumption;
+/// - times requests out (the handler is cancelled, the client gets a JSON-RPC error).
+public actor StreamableHTTPSession: Transport, HTTPContextProviding {
+    public nonisolated let logger: Logger
+    public nonisolated let sessionID: String
+    private let requestTimeout: Duration
+    private let retryMilliseconds: Int
+
+    private let incoming: AsyncThrowingStream<Data, any Error>
+    private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private var jsonWaiters: [String: CheckedContinuation<Data?, Never>] = [:]
+    private var requestStreams: [String: (stream: String, continuation: AsyncThrowingStream<Data, any Error>.Continuation?)] = [:]
+    private var streamOfRequest: [String: String] = [:]
+    private var progressRoutes: [String: String] = [:]
+    private var httpContexts: [String: HTTPRequest] = [:]
+    private var standalone: AsyncThrowingStream<Data, any Error>.Continuation?
+    private var store: EventStore
+    private var streamCounter = 0
+    private(set) var terminated = false
+    /// When the session last saw a request (idle expiry).
+    private(set) var lastActivity = ContinuousClock.now
+    static let standaloneStream = "get"
+
+    public init(sessionID: String, requestTimeout: Duration, maxStoredEvents: Int, maxStoredBytes: Int, retryMilliseconds: Int = 1_000, logger: Logger) {
+        self.sessionID = sessionID
+        self.requestTimeout = requestTimeout
+        self.retryMilliseconds = retryMilliseconds
+        self.logger = logger
+        self.store = EventStore(maxEvents: maxStoredEvents, maxBytes: maxStoredBytes)
+        (incoming, incomingContinuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    // MARK: Transport
+
+    public func connect() async throws {}
+
+    public func disconnect() async { terminate() }
+
+    public func receive() -> AsyncThrowingStream<Data, any Error> { incoming }
+
+    public func send(_ data: Data) async throws {
+        guard !terminated else { throw MCPError.connectionClosed }
+        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
+        if message["method"] == nil, let id = message["id"], id != .null {
+            deliverResponse(data, key: InstrumentedTransport.key(id))
+            return
+        }
+        if message["method"]?.stringValue == "notifications/progress", let token = message["params"]?["progressToken"],
+           let request = progressRoutes[InstrumentedTransport.key(token)], let route = requestStreams[request] {
+            emit(data, stream: route.stream, continuation: route.continuation)
+            return
+        }
+        emit(data, stream: Self.standaloneStream, continuation: standalone)
+    }
+
+    public func httpRequestContext(for id: ID) async -> HTTPRequest? {
+        switch id {
+        case .string(let text): return httpContexts["s:" + text]
+        case .number(let number): return httpContexts["n:" + String(number)]
+        }
+    }
+
+    // MARK: HTTP
+
+    /// True when a GET stream or a request stream is open (the session is in use, not idle).
+    var hasOpenStreams: Bool { standalone != nil || requestStreams.values.contains { $0.continuation != nil } }
+
+    /// A POSTed JSON-RPC message (already validated by the HTTP layer).
+    func post(_ body: Data, message: JSONValue, request: HTTPRequest) async -> HTTPResponse {
+        guard !terminated else { return .error(statusCode: 404, .invalidRequest("Not Found: the session has ended; initialize a new one")) }
+        lastActivity = .now
+        guard let id = message["id"], id != .null, let method = message["method"]?.stringValue else {
+            // A notification or a response to a server request: accepted, nothing to return.
+            incomingContinuation.yield(body)
+            return .accepted(headers: headers())
+        }
+        let key = InstrumentedTransport.key(id)
+        guard jsonWaiters[key] == nil, requestStreams[key] == nil else {
+            return .error(statusCode: 400, .invalidRequest("Bad Request: request id \(JSONCoding.serialize(id)) is already in use in this session"), sessionID: sessionID)
+        }
+        httpContexts[key] = request
+        if method == "tools/call", let token = message["params"]?["_meta"]?["progressToken"], token != .null {
+            return openRequestStream(body, key: key, id: id, progressToken: InstrumentedTransport.key(token))
+        }
+        let data: Data? = await withCheckedContinuation { continuation in
+            jsonWaiters[key] = continuation
+            incomingContinuation.yield(body)
+            scheduleTimeout(key: key, id: id)
+        }
+        httpContexts[key] = nil
+        guard let data else { return .error(statusCode: 404, .invalidRequest("Not Found: the session ended before the request was answered"), sessionID: sessionID) }
+        return .data(data, headers: headers(["Content-Type": "application/json"]))
+    }
+
+    /// The GET stream for server-to-client messages, or the replay of a stream after `Last-Event-ID`.
+    func get(lastEventID: String?) -> HTTPResponse {
+        guard !terminated else { return .error(statusCode: 404, .invalidRequest("Not Found: the session has ended; initialize a new one")) }
+        lastActivity = .now
+        if let lastEventID {
+            switch store.replay(after: lastEventID) {
+            case .unavailable:
+                return .error(statusCode: 400, .invalidRequest("Bad Request: Last-Event-ID '\(lastEventID.prefix(100))' is unknown or its messages are no longer stored; open a new stream"), sessionID: sessionID)
+            case .events(let stream, let events):
+                let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
+                continuation.yield(Self.sse(id: store.primingID(stream: stream), data: nil, retry: retryMilliseconds))
+                for (id, message) in events { continuation.yield(Self.sse(id: id, data: message, retry: nil)) }
+                if stream == Self.standaloneStream {
+                    standalone?.finish()
+                    standalone = continuation
+                } else if let request = requestStreams.first(where: { $0.value.stream == stream })?.key {
+                    requestStreams[request]?.continuation?.finish()
+                    requestStreams[request] = (stream, continuation)
+                } else {
+                    continuation.finish() // the request was answered; its response was in the replay
+                }
+                return .stream(sse, headers: sseHeaders())
+            }
+        }
+        guard standalone == nil else {
+            return .error(statusCode: 409, .invalidRequest("Conflict: this session already has a GET stream open"), sessionID: sessionID)
+        }
+        let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
+        continuation.yield(Self.sse(id: store.primingID(stream: Self.standaloneStream), data: nil, retry: retryMilliseconds))
+        continuation.onTermination = { [weak self] _ in Task { await self?.standaloneClosed() } }
+        standalone = continuation
+        return .stream(sse, headers: sseHeaders())
+    }
+
+    /// Ends the session (DELETE, expiry, shutdown): open streams are finished, pending requests answered with 404.
+    func terminate() {
+        guard !terminated else { return }
+        terminated = true
+        for (_, waiter) in jsonWaiters { waiter.resume(returning: nil) }
+        jsonWaiters.removeAll()
+        for (_, route) in requestStreams { route.continuation?.finish() }
+        requestStreams.removeAll()
+        standalone?.finish()
+        standalone = nil
+        httpContexts.removeAll()
+        incomingContinuation.finish()
+    }
+
+    /// Closes the streams (graceful shutdown: clients reconnect elsewhere) without ending the session.
+    func closeStreams() {
+        for (key, route) in requestStreams {
+            route.continuation?.finish()
+            requestStreams[key] = (route.stream, nil)
+        }
+        standalone?.finish()
+        standalone = nil
+    }
+
+    // MARK: Internals
+
+    private func standaloneClosed() { standalone = nil }
+
+    private func openRequestStream(_ body: Data, key: String, id: JSONValue, progressToken: String) -> HTTPResponse {
+        streamCounter += 1
+        let stream = "r\(streamCounter)"
+        let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
+        continuation.yield(Self.sse(id: store.primingID(stream: stream), data: nil, retry: retryMilliseconds))
+        requestStreams[key] = (stream, continuation)
+        progressRoutes[progressToken] = key
+        streamOfRequest[key] = progressToken
+        incomingContinuation.yield(body)
+        scheduleTimeout(key: key, id: id)
+        return .stream(sse, headers: sseHeaders())
+    }
+
+    private func deliverResponse(_ data: Data, key: String) {
+        if let waiter = jsonWaiters.removeValue(forKey: key) {
+            waiter.resume(returning: data)
+        } else if let route = requestStreams.removeValue(forKey: key) {
+            emit(data, stream: route.stream, continuation: route.continuation)
+            route.continuation?.finish()
+            if let token = streamOfRequest.removeValue(forKey: key) { progressRoutes[token] = nil }
+        }
+        httpContexts[key] = nil
+    }
+
+    private func emit(_ data: Data, stream: String, continuation: AsyncThrowingStream<Data, any Error>.Continuation?) {
+        let (id, evicted) = store.append(stream: stream, data: data)
+        if evicted > 0 { Counter(label: "mcp_sse_events_dropped_total").increment(by: evicted) }
+        continuation?.yield(Self.sse(id: id, data: data, retry: nil))
+    }
+
+    private func scheduleTimeout(key: String, id: JSONValue) {
+        let timeout = requestTimeout
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.timedOut(key: key, id: id)
+        }
+    }
+
+    private func timedOut(key: String, id: JSONValue) {
+        guard jsonWaiters[key] != nil || requestStreams[key] != nil else { return }
+        // Cancel the handler (the SDK stops it and sends nothing), then answer the client ourselves.
+        let cancel: JSONValue = ["jsonrpc": "2.0", "method": "notifications/cancelled",
+                                 "params": ["requestId": id, "reason": .string("timed out after \(requestTimeout)")]]
+        incomingContinuation.yield(Data(JSONCoding.serialize(cancel).utf8))
+        let error: JSONValue = ["jsonrpc": "2.0", "id": id, "error": ["code": -32001, "message": .string("Request timed out after \(requestTimeout); the server cancelled it. Narrow the request or raise --request-timeout.")]]
+        deliverResponse(Data(JSONCoding.serialize(error).utf8), key: key)
+    }
+
+    private func headers(_ extra: [String: String] = [:]) -> [String: String] {
+        extra.merging(["Mcp-Session-Id": sessionID]) { a, _ in a }
+    }
+
+    private func sseHeaders() -> [String: String] {
+        headers(["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"])
+    }
+
+    /// One SSE event: `id:` (when given), `retry:` (when given), `data:` (one line per line of the message).
+    static func sse(id: String?, data: Data?, retry: Int?) -> Data {
+        var text = ""
+        if let id { text += "id: \(id)\n" }
+        if let retry { text += "retry: \(retry)\n" }
+        if let data {
+            text += "event: message\n"
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+        } else {
+            text += "data: \n"
+        }
+        return Data((text + "\n").utf8)
+    }
+}

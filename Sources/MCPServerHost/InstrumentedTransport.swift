@@ -1,0 +1,159 @@
+import Foundation
+import Synchronization
+import Logging
+import MCP
+import QIXWire
+
+/// Wraps any MCP transport to measure every request from arrival to response:
+/// `mcp_requests_total{method,outcome}` and `mcp_request_duration_seconds{method}`, plus a debug
+/// log line. Also counts in-flight requests (graceful shutdown waits for them).
+public actor InstrumentedTransport: Transport {
+    public nonisolated let logger: Logger
+    private let inner: any Transport
+    private let sessionID: String
+    private let metrics: MCPRequestMetrics
+    private let inFlight: InFlightRequests
+    private var pending: [String: (method: String, start: ContinuousClock.Instant)] = [:]
+    /// Requests the client may leave unanswered are bounded like everything else.
+    static let maxPending = 10_000
+
+    public init(_ inner: any Transport, sessionID: String, inFlight: InFlightRequests, metrics: MCPRequestMetrics = .shared, logger: Logger) {
+        self.inner = inner
+        self.sessionID = sessionID
+        self.metrics = metrics
+        self.inFlight = inFlight
+        self.logger = logger
+    }
+
+    public func connect() async throws { try await inner.connect() }
+
+    public func disconnect() async {
+        for _ in pending { inFlight.finished() }
+        pending.removeAll()
+        await inner.disconnect()
+    }
+
+    public func send(_ data: Data) async throws {
+        if let (id, ok) = Self.responseID(data), let request = pending.removeValue(forKey: id) {
+            let duration = ContinuousClock.now - request.start
+            metrics.record(method: request.method, ok: ok, duration: duration)
+            inFlight.finished()
+            logger.debug("mcp request", metadata: [
+                "method": .string(request.method), "outcome": .string(ok ? "ok" : "error"), "session_id": .string(sessionID),
+                "duration_ms": .stringConvertible(Double(duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(duration.components.seconds) * 1000),
+            ])
+        }
+        try await inner.send(data)
+    }
+
+    public func receive() -> AsyncThrowingStream<Data, any Error> {
+        let source = Task { await inner.receive() }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await data in await source.value {
+                        self.noteIncoming(data)
+                        continuation.yield(data)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func noteIncoming(_ data: Data) {
+        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
+        for item in message.arrayValue ?? [message] {
+            guard let method = item["method"]?.stringValue, let id = item["id"], id != .null else {
+                if let method = item["method"]?.stringValue, method == "notifications/cancelled",
+                   let cancelled = item["params"]?["requestId"], let request = pending.removeValue(forKey: Self.key(cancelled)) {
+                    metrics.record(method: request.method, ok: false, duration: ContinuousClock.now - request.start)
+                    inFlight.finished()
+                }
+                continue
+            }
+            guard pending.count < Self.maxPending else { continue }
+            if pending.updateValue((method, .now), forKey: Self.key(id)) == nil { inFlight.started() }
+        }
+    }
+
+    static func key(_ id: JSONValue) -> String {
+        if let text = id.stringValue { return "s:" + text }
+        return "n:" + JSONCoding.serialize(id)
+    }
+
+    /// The id of a response and whether it succeeded; nil for requests and notifications.
+    /// The SDK encodes with sorted keys, so a result starts `{"id":…,"jsonrpc":"2.0","result"`
+    /// and is recognised without parsing the (possibly large) result.
+    static func responseID(_ data: Data) -> (String, Bool)? {
+        let prefix = Data("{\"id\":".utf8)
+        if data.starts(with: prefix), let comma = data[prefix.count...].firstIndex(of: UInt8(ascii: ",")) {
+            let token = String(decoding: data[prefix.count..<comma], as: UTF8.self)
+            if let id = try? JSONCoding.parse(token) { return (key(id), true) }
+        }
+        guard data.count < 1 << 20, let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)),
+              message["method"] == nil, let id = message["id"], id != .null else { return nil }
+        return (key(id), message["error"] == nil)
+    }
+}
+
+/// Counts requests being handled across all sessions, so shutdown can wait for them.
+public final class InFlightRequests: Sendable {
+    private struct State {
+        var count = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var count: Int { state.withLock { $0.count } }
+
+    func started() { state.withLock { $0.count += 1 } }
+
+    func finished() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.count = max(0, state.count - 1)
+            guard state.count == 0 else { return [] }
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when no request is in flight, or when the calling task is cancelled.
+    public func drained() async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.count == 0 || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    /// Waits until drained or `timeout` passes; true when drained.
+    public func drained(within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.drained(); return !Task.isCancelled }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import Logging
+import MCP
+import QlikTools
+import ServiceLifecycle
+import Telemetry
+
+/// The server host: runs the MCP sessions over stdio or HTTP, with probes, metrics and graceful
+/// shutdown, under swift-service-lifecycle.
+public struct MCPHost: Sendable {
+    public struct HTTPConfiguration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var transport = HTTPTransportOptions.loopback(port: 8080)
+        public var debugEndpoints = false
+        public var drainTimeout: Duration = .seconds(25)
+        public var engineCheckInterval: Duration = .seconds(10)
+
+        public init() {}
+    }
+
+    public let setup: MCPServerSetup
+    public let telemetry: TelemetrySystem
+    public let health = HealthMonitor()
+    public let inFlight = InFlightRequests()
+    let logger: Logger
+
+    public init(setup: MCPServerSetup, telemetry: TelemetrySystem, logger: Logger) {
+        self.setup = setup
+        self.telemetry = telemetry
+        self.logger = logger
+    }
+
+    /// Serves HTTP until SIGTERM/SIGINT (or cancellation), then drains. `extraServices` run in the
+    /// same group (the demo engine), started first and stopped last. `onListening` gets the port.
+    public func runHTTP(_ configuration: HTTPConfiguration, extraServices: [any Service] = [],
+                        onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
+        let router = Router()
+        router.add(middleware: HTTPMetricsMiddleware())
+        MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight, logger: logger).register(on: router)
+        OperationalRoutes(telemetry: telemetry, health: health, debugEndpoints: configuration.debugEndpoints).register(on: router)
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("mcp server listening", metadata: ["host": .string(configuration.host), "port": .stringConvertible(port),
+                                                               "endpoint": .string("http://\(configuration.host):\(port)/mcp")])
+                await onListening(port)
+            },
+            logger: Logger(label: "qlik-mcp.http") { _ in SwiftLogNoOpLogHandler() })
+        let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: configuration.engineCheckInterval, timeout: .seconds(3))
+        let drain = DrainCoordinator(health: health, registry: registry, inFlight: inFlight, timeout: configuration.drainTimeout, logger: logger)
+        let sweeper = SessionSweeper(registry: registry, interval: .seconds(min(60, max(1, configuration.transport.sessionIdleTimeout.components.seconds / 4))))
+        let group = ServiceGroup(configuration: .init(
+            services: extraServices.map { .init(service: $0) } + [.init(service: app), .init(service: checker), .init(service: sweeper), .init(service: drain)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Serves one session over stdin/stdout until EOF or SIGTERM/SIGINT.
+    public func runStdio(drainTimeout: Duration = .seconds(25), extraServices: [any Service] = []) async throws {
+        let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: .seconds(30), timeout: .seconds(3))
+        let session = StdioSessionService(setup: setup, inFlight: inFlight, drainTimeout: drainTimeout, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: extraServices.map { .init(service: $0) } + [.init(service: checker),
+                .init(service: session, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The stdio session: MCP messages on stdout only, ends on EOF (or shutdown, after in-flight calls).
+struct StdioSessionService: Service {
+    let setup: MCPServerSetup
+    let inFlight: InFlightRequests
+    let drainTimeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let server = await setup.makeServer(sessionID: "stdio", transport: "stdio")
+        MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
+        defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
+        try await server.start(transport: InstrumentedTransport(StdioTransport(logger: logger), sessionID: "stdio", inFlight: inFlight, logger: logger))
+        await withGracefulShutdownHandler {
+            await server.waitUntilCompleted()
+        } onGracefulShutdown: {
+            Task {
+                _ = await inFlight.drained(within: drainTimeout)
+                await server.stop()
+            }
+        }
+        await server.stop()
+    }
+}
+
+/// On shutdown: readiness fails, no new sessions, in-flight requests finish (bounded), streams close.
+struct DrainCoordinator: Service {
+    let health: HealthMonitor
+    let registry: SessionRegistry
+    let inFlight: InFlightRequests
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        health.startDraining()
+        await registry.startDraining()
+        let waiting = inFlight.count
+        logger.info("draining", metadata: ["in_flight": .stringConvertible(waiting), "timeout": .string("\(timeout)")])
+        if await !inFlight.drained(within: timeout) { logger.warning("drain timeout: requests still in flight are abandoned", metadata: ["in_flight": .stringConvertible(inFlight.count)]) }
+        await registry.closeStreams()
+        await registry.removeAll()
+    }
+}
+
+/// Expires idle sessions periodically.
+struct SessionSweeper: Service {
+    let registry: SessionRegistry
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await registry.expireIdle()
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import MCP
+import QIXWire
+import QlikTools
+import ServiceContextModule
+import Telemetry
+
+/// What every MCP session of this process shares: the backend, the tool registry, the tool mode.
+public struct MCPServerSetup: Sendable {
+    public let backend: QlikBackend
+    public let registry: ToolRegistry
+    /// Dynamic mode: only the discovery tools until the client enables a toolset.
+    public let dynamicToolsets: Bool
+    public let resources: ResourceCatalog
+
+    public init(backend: QlikBackend, registry: ToolRegistry, dynamicToolsets: Bool) throws {
+        self.backend = backend
+        self.registry = registry
+        self.dynamicToolsets = dynamicToolsets
+        self.resources = try ResourceCatalog()
+    }
+
+    static let instructions = """
+        Tools for exploring Qlik Sense apps: start with list_apps to get an app_id, then get_app / get_data_model to see \
+        what is in it, list_measures / list_dimensions for the governed business logic, and query_data or \
+        evaluate_expression to compute numbers. Selections (select_values) persist for this session only.
+        """
+
+    /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts.
+    public func makeServer(sessionID: String, transport: String) async -> Server {
+        let server = Server(
+            name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",
+            instructions: Self.instructions,
+            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
+                                tools: .init(listChanged: true)),
+            configuration: .default)
+        let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: ToolContext(backend: backend, sessionID: sessionID))
+        let resources = self.resources
+        let context = ToolContext(backend: backend, sessionID: sessionID)
+
+        await server.withMethodHandler(ListTools.self) { _ in
+            ListTools.Result(tools: await tools.definitions)
+        }
+        // The handlers hold the server weakly: a strong reference would keep every session alive.
+        let weak = WeakServer(server)
+        await server.withMethodHandler(CallTool.self) { params in
+            let meta = params._meta
+            let progress = meta?.progressToken.map { token in
+                ProgressReporter { value, total, message in
+                    try? await weak.server?.notify(ProgressNotification.message(.init(progressToken: token, progress: value, total: total, message: message)))
+                }
+            }
+            var serviceContext = ServiceContext.current ?? .topLevel
+            if let parent = Self.traceParent(meta: meta) { serviceContext.spanContext = parent }
+            serviceContext.mcpSessionID = sessionID
+            serviceContext.toolName = params.name
+            let arguments = params.arguments.map { ValueBridge.json(.object($0)) }
+            let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
+                try await Self.protocolErrors { try await tools.call(params.name, arguments: arguments, progress: progress) }
+            }
+            if listChanged { try? await weak.server?.notify(ToolListChangedNotification.message()) }
+            return result
+        }
+        await server.withMethodHandler(ListResources.self) { _ in ListResources.Result(resources: [ResourceCatalog.apps]) }
+        await server.withMethodHandler(ListResourceTemplates.self) { _ in ListResourceTemplates.Result(templates: ResourceCatalog.templates) }
+        await server.withMethodHandler(ReadResource.self) { params in
+            do {
+                return ReadResource.Result(contents: try await Self.protocolErrors { try await resources.read(params.uri, context: context) })
+            } catch let error as ToolError {
+                throw MCPError.internalError("\(error.category.rawValue): \(error.message). \(error.remediation)")
+            }
+        }
+        await server.withMethodHandler(ListPrompts.self) { _ in ListPrompts.Result(prompts: PromptCatalog.prompts) }
+        await server.withMethodHandler(GetPrompt.self) { params in
+            try Self.protocolErrorsSync { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
+        }
+        return server
+    }
+
+    /// `traceparent` (and `tracestate`) from the request's `_meta`, or from the HTTP request.
+    static func traceParent(meta: Metadata?) -> SpanContext? {
+        if let value = meta?["traceparent"]?.stringValue {
+            return W3CTraceContext.parse(traceparent: value, tracestate: meta?["tracestate"]?.stringValue)
+        }
+        if let http = Server.currentHandlerContext?.httpContext, let value = http.header(W3CTraceContext.traceparentHeader) {
+            return W3CTraceContext.parse(traceparent: value, tracestate: http.header(W3CTraceContext.tracestateHeader))
+        }
+        return nil
+    }
+
+    /// Argument errors become JSON-RPC -32602 errors that name the field.
+    static func protocolErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ArgumentError {
+            throw MCPError.invalidParams(error.description)
+        }
+    }
+
+    static func protocolErrorsSync<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ArgumentError {
+            throw MCPError.invalidParams(error.description)
+        }
+    }
+}
+
+/// A weak reference to a session's server, for handlers the server itself holds.
+final class WeakServer: Sendable {
+    weak let server: Server?
+
+    init(_ server: Server) {
+        self.server = server
+    }
+}

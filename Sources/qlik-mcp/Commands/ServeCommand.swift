@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MCPServerHost
+import QlikTools
+import Telemetry
+
+/// `qlik-mcp serve`: the MCP server over stdio or HTTP.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the MCP server (stdio, or Streamable HTTP + legacy SSE with /metrics and health probes).",
+        discussion: """
+            Without --engine the embedded demo engine is started in-process, so this works without any Qlik installation.
+            Every flag has an environment variable: QLIK_MCP_<FLAG> in upper case with underscores (QLIK_MCP_PORT, \
+            QLIK_MCP_TRANSPORT, QLIK_MCP_READ_ONLY=true, …).
+
+            Examples:
+              qlik-mcp serve --demo                         # stdio, for Claude Desktop and other local clients
+              qlik-mcp serve --demo --transport http        # http://127.0.0.1:8080/mcp (and /sse, /metrics, /readyz)
+              QLIK_MCP_API_KEY=… qlik-mcp serve --engine https://acme.eu.qlikcloud.com --transport http --read-only
+            """
+    )
+
+    @Option(help: ArgumentHelp("stdio or http. Env: QLIK_MCP_TRANSPORT.", valueName: "transport")) var transport: String?
+    @Option(help: ArgumentHelp("Interface to listen on (http). Env: QLIK_MCP_HOST.", valueName: "address")) var host: String?
+    @Option(help: ArgumentHelp("TCP port (http; 0 picks a free one). Env: QLIK_MCP_PORT.", valueName: "port")) var port: Int?
+    @Option(help: ArgumentHelp("Most concurrent HTTP sessions (503 with Retry-After beyond). Env: QLIK_MCP_MAX_SESSIONS.", valueName: "n")) var maxSessions: Int?
+    @Option(help: ArgumentHelp("Seconds an HTTP session may stay idle before it is closed. Env: QLIK_MCP_SESSION_IDLE_TIMEOUT.", valueName: "seconds")) var sessionIdleTimeout: Int?
+    @Option(help: ArgumentHelp("Largest request body in bytes (413 beyond). Env: QLIK_MCP_MAX_BODY_BYTES.", valueName: "bytes")) var maxBodyBytes: Int?
+    @Option(help: ArgumentHelp("Seconds before a request is cancelled and answered with an error. Env: QLIK_MCP_REQUEST_TIMEOUT.", valueName: "seconds")) var requestTimeout: Int?
+    @Option(help: ArgumentHelp("Seconds in-flight requests get to finish on SIGTERM. Env: QLIK_MCP_DRAIN_TIMEOUT.", valueName: "seconds")) var drainTimeout: Int?
+    @Option(help: ArgumentHelp("Comma-separated Host values accepted (host:* for any port). Default on loopback: localhost names. Env: QLIK_MCP_ALLOWED_HOSTS.", valueName: "list")) var allowedHosts: String?
+    @Option(help: ArgumentHelp("Comma-separated browser Origins accepted (http://host:* for any port). Env: QLIK_MCP_ALLOWED_ORIGINS.", valueName: "list")) var allowedOrigins: String?
+    @Flag(help: "Serve /debug/traces (recent spans as JSON and HTML). Env: QLIK_MCP_DEBUG_ENDPOINTS.") var debugEndpoints = false
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var tools: ToolFilterOptions
+    @OptionGroup var telemetry: TelemetryOptions
+
+    private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+    private func int(_ flag: Int?, _ variable: String, default fallback: Int, range: ClosedRange<Int>, name: String) throws -> Int {
+        let value: Int
+        if let flag { value = flag } else if let text = env(variable) {
+            guard let parsed = Int(text) else { throw ValidationError("\(variable)='\(text)' is not a whole number") }
+            value = parsed
+        } else { value = fallback }
+        guard range.contains(value) else { throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))") }
+        return value
+    }
+
+    func run() async throws {
+        let mode = (transport ?? env("QLIK_MCP_TRANSPORT") ?? "stdio").lowercased()
+        guard mode == "stdio" || mode == "http" else { throw ValidationError("--transport must be stdio or http (got '\(mode)')") }
+        var http = MCPHost.HTTPConfiguration()
+        http.host = host ?? env("QLIK_MCP_HOST") ?? "127.0.0.1"
+        http.port = try int(port, "QLIK_MCP_PORT", default: 8080, range: 0...65535, name: "port")
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(http.host)
+        var options = loopback ? HTTPTransportOptions.loopback(port: http.port) : HTTPTransportOptions()
+        options.maxSessions = try int(maxSessions, "QLIK_MCP_MAX_SESSIONS", default: 10_000, range: 1...1_000_000, name: "max-sessions")
+        options.sessionIdleTimeout = .seconds(try int(sessionIdleTimeout, "QLIK_MCP_SESSION_IDLE_TIMEOUT", default: 1_800, range: 1...86_400, name: "session-idle-timeout"))
+        options.maxBodyBytes = try int(maxBodyBytes, "QLIK_MCP_MAX_BODY_BYTES", default: 1 << 20, range: 1_024...(64 << 20), name: "max-body-bytes")
+        options.requestTimeout = .seconds(try int(requestTimeout, "QLIK_MCP_REQUEST_TIMEOUT", default: 300, range: 1...7_200, name: "request-timeout"))
+        if let hosts = ToolFilterOptions.list(allowedHosts ?? env("QLIK_MCP_ALLOWED_HOSTS")) { options.allowedHosts = hosts.sorted() }
+        if let origins = ToolFilterOptions.list(allowedOrigins ?? env("QLIK_MCP_ALLOWED_ORIGINS")) { options.allowedOrigins = origins.sorted() }
+        http.transport = options
+        http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", default: 25, range: 0...3_600, name: "drain-timeout"))
+        http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS")
+        let registry = try tools.registry()
+
+        let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
+        system.bootstrapGlobalSystems()
+        let logger = Logger(label: "qlik-mcp.server")
+        if mode == "http" && !loopback {
+            logger.warning("listening on a non-loopback interface without authentication: anyone who can reach this port can use the tools (OAuth arrives in a later release; bind to 127.0.0.1 or put an authenticating proxy in front)",
+                           metadata: ["host": .string(http.host)])
+        }
+        let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"))
+        let setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: tools.isDynamic)
+        let hostService = MCPHost(setup: setup, telemetry: system, logger: logger)
+        logger.info("starting", metadata: ["transport": .string(mode), "backend": .string(backend.kind), "tools": .stringConvertible(registry.tools.count),
+                                           "dynamic_toolsets": .stringConvertible(tools.isDynamic), "version": .string(QlikMCPVersion.current)])
+        do {
+            if mode == "http" {
+                try await hostService.runHTTP(http)
+            } else {
+                try await hostService.runStdio(drainTimeout: http.drainTimeout)
+            }
+        } catch {
+            logger.error("server stopped with an error", metadata: ["error": .string("\(error)")])
+            await backend.pool.closeIdle()
+            await stopDemo()
+            _ = await system.shutdown(timeout: .seconds(5))
+            throw ExitCode(1)
+        }
+        await backend.pool.closeIdle()
+        await stopDemo()
+        let flushed = await system.shutdown(timeout: .seconds(5))
+        logger.info("stopped", metadata: ["telemetry_flush": .string("\(flushed)")])
+    }
+}
