@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import DemoEngine
 import MCPServerHost
 import QlikEngine
 import QlikTools
@@ -19,6 +20,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Enterprise user id for X-Qlik-User. Env: QLIK_MCP_USER_ID.", valueName: "name")) var userID: String?
     @Option(help: ArgumentHelp("Qlik Cloud API key; prefer the env variable QLIK_MCP_API_KEY so it stays out of process lists.", valueName: "key"))
     var apiKey: String?
+
+    @Option(help: ArgumentHelp("Demo engine only: add this much latency to every QIX response (to try timeouts and draining). Env: QLIK_MCP_DEMO_LATENCY_MS.", valueName: "ms", visibility: .hidden))
+    var demoLatencyMs: Int?
 
     var usesDemo: Bool { demo || value(engine, "QLIK_MCP_ENGINE") == nil }
 
@@ -65,7 +69,9 @@ struct EngineOptions: ParsableArguments {
     /// demo engine gracefully (a no-op for real engines).
     func makeBackend(logger: Logger) async throws -> (QlikBackend, @Sendable () async -> Void) {
         if usesDemo {
-            let demo = DemoBackend(logger: logger)
+            let latency = Int(value(demoLatencyMs.map(String.init), "QLIK_MCP_DEMO_LATENCY_MS") ?? "0") ?? 0
+            guard (0...60_000).contains(latency) else { throw ValidationError("--demo-latency-ms must be between 0 and 60000") }
+            let demo = DemoBackend(faults: FaultController(FaultInjection(latency: .milliseconds(latency))), logger: logger)
             let group = ServiceGroup(configuration: .init(services: [demo.server], logger: logger))
             let task = Task { try await group.run() }
             return (await demo.backend(), {

@@ -1,0 +1,110 @@
+"""End to end with the official Python MCP SDK (PyPI `mcp`) against the real binary over stdio,
+Streamable HTTP and legacy SSE. Expected values come from the demo apps' definitions (120,000
+order lines, the sales app's five tables and three sheets, HR's seeded reload), not from our tools."""
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.sse import sse_client
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_server import Server
+
+EXPECTED_TOOLS = {"list_apps", "get_app", "get_data_model", "query_data", "list_sheets", "get_script", "reload_app", "get_reload_history"}
+
+
+async def exercise(session: ClientSession):
+    """Initialize, list everything, one call per toolset, progress notifications; returns call counts."""
+    init = await session.initialize()
+    assert init.server_info.name == "qlik-mcp"
+    assert init.capabilities.tools.list_changed is True
+    tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert EXPECTED_TOOLS <= set(tools)
+    assert tools["reload_app"].annotations.read_only_hint is False
+    assert tools["list_apps"].output_schema["type"] == "object"
+    resources = await session.list_resources()
+    assert [str(r.uri) for r in resources.resources] == ["qlik://apps"]
+    templates = await session.list_resource_templates()
+    assert "qlik://apps/{appId}/script" in [t.uri_template for t in templates.resource_templates]
+    prompts = await session.list_prompts()
+    assert {p.name for p in prompts.prompts} == {"explore_app", "explain_measure", "data_quality_report"}
+
+    apps = await session.call_tool("list_apps", {})
+    assert not apps.is_error
+    assert {a["id"] for a in apps.structured_content["apps"]} == {"sales-analytics", "hr-insights"}
+    model = await session.call_tool("get_data_model", {"app_id": "sales-analytics"})
+    assert [t["name"] for t in model.structured_content["tables"]] == ["OrderLines", "Customers", "Products", "Regions", "Calendar"]
+    count = await session.call_tool("evaluate_expression", {"app_id": "sales-analytics", "expression": "Count(OrderLineID)"})
+    assert count.structured_content["number"] == 120000
+    sheets = await session.call_tool("list_sheets", {"app_id": "sales-analytics"})
+    assert [s["title"] for s in sheets.structured_content["sheets"]] == ["Sales Overview", "Product Analysis", "Customer Details"]
+    history = await session.call_tool("get_reload_history", {"app_id": "hr-insights", "limit": 5})
+    assert history.structured_content["reloads"][-1]["id"] == "hr-r-0630"
+    missing = await session.call_tool("get_app", {"app_id": "sales-analytic"})
+    assert missing.is_error and missing.structured_content["error"]["category"] == "not_found"
+    assert "sales-analytics" in missing.structured_content["error"]["remediation"]
+
+    script = await session.read_resource("qlik://apps/sales-analytics/script")
+    assert "///$tab Main" in script.contents[0].text
+    prompt = await session.get_prompt("explore_app", {"app_id": "hr-insights"})
+    assert "hr-insights" in prompt.messages[0].content.text
+
+    updates = []
+
+    async def on_progress(progress, total, message):
+        updates.append((progress, total, message))
+
+    reload = await session.call_tool("reload_app", {"app_id": "hr-insights"}, progress_callback=on_progress)
+    assert not reload.is_error and reload.structured_content["success"] is True
+    assert len(updates) >= 3
+    assert [u[0] for u in updates] == sorted(u[0] for u in updates)
+    assert updates[-1][1] == updates[-1][0]
+    history = await session.call_tool("get_reload_history", {"app_id": "hr-insights", "limit": 5})
+    assert history.structured_content["reloads"][0]["status"] == "SUCCEEDED"
+    assert history.structured_content["reloads"][0]["id"] != "hr-r-0630"
+    return {"list_apps": 1, "get_data_model": 1, "evaluate_expression": 1, "list_sheets": 1, "get_reload_history": 2,
+            "get_app": 1, "get_script": 1, "reload_app": 1}
+
+
+def test_stdio(qlik_mcp_bin):
+    async def main():
+        params = StdioServerParameters(command=qlik_mcp_bin, args=["serve", "--demo"])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await exercise(session)
+    anyio.run(main)
+
+
+def test_streamable_http_and_metrics(qlik_mcp_bin):
+    with Server(qlik_mcp_bin) as server:
+        async def main():
+            async with streamable_http_client(server.base + "/mcp") as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    return await exercise(session)
+        calls = anyio.run(main)
+        metrics = server.metrics()
+        for tool, n in calls.items():
+            ok = metrics.get(f'mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="ok"}}', 0)
+            error = metrics.get(f'mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="error"}}', 0)
+            assert ok + error == n, (tool, ok, error)
+        assert metrics['mcp_requests_total{method="initialize",outcome="ok"}'] == 1
+        assert metrics['mcp_requests_total{method="tools/call",outcome="ok"}'] == sum(calls.values()) - calls["get_script"]
+        assert metrics['mcp_sessions_total{transport="http"}'] == 1
+        assert server.stop() == 0
+
+
+def test_legacy_sse(qlik_mcp_bin):
+    with Server(qlik_mcp_bin) as server:
+        async def main():
+            async with sse_client(server.base + "/sse") as (read, write):
+                async with ClientSession(read, write) as session:
+                    await exercise(session)
+        anyio.run(main)
+        assert server.metrics()['mcp_sessions_total{transport="sse"}'] == 1
+        assert server.stop() == 0
+
+
+def toolset(tool):
+    return {"list_apps": "apps", "get_app": "apps", "get_data_model": "data_model", "evaluate_expression": "analytics",
+            "list_sheets": "visualization", "get_reload_history": "governance", "get_script": "governance",
+            "reload_app": "governance"}[tool]
