@@ -108,7 +108,9 @@ public final class DemoEngineServer: Service, Sendable {
             },
             logger: logger
         )
-        try await app.runService()
+        // `run()`, not `runService()`: the latter installs its own SIGTERM handler, and the demo
+        // engine must stay up while the MCP server that embeds it drains.
+        try await app.run()
     }
 
     /// `/app/<id>` → id; `/app` or `/app/` → "" (Global only); anything else → nil.

@@ -21,11 +21,16 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
     private let incoming: AsyncThrowingStream<Data, any Error>
     private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
     private var jsonWaiters: [String: CheckedContinuation<Data?, Never>] = [:]
-    private var requestStreams: [String: (stream: String, continuation: AsyncThrowingStream<Data, any Error>.Continuation?)] = [:]
+    /// Request id key → (event stream name, id of its open SSE response in `open`, if any).
+    private var requestStreams: [String: (stream: String, open: Int?)] = [:]
     private var streamOfRequest: [String: String] = [:]
     private var progressRoutes: [String: String] = [:]
     private var httpContexts: [String: HTTPRequest] = [:]
-    private var standalone: AsyncThrowingStream<Data, any Error>.Continuation?
+    /// Every SSE response being written, by a serial number; the GET stream is `standalone`.
+    private var open: [Int: AsyncThrowingStream<Data, any Error>.Continuation] = [:]
+    private var openCounter = 0
+    private var standalone: Int?
+    private var keepalive: Task<Void, Never>?
     private var store: EventStore
     private var streamCounter = 0
     private(set) var terminated = false
@@ -59,10 +64,10 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         }
         if message["method"]?.stringValue == "notifications/progress", let token = message["params"]?["progressToken"],
            let request = progressRoutes[InstrumentedTransport.key(token)], let route = requestStreams[request] {
-            emit(data, stream: route.stream, continuation: route.continuation)
+            emit(data, stream: route.stream, to: route.open)
             return
         }
-        emit(data, stream: Self.standaloneStream, continuation: standalone)
+        emit(data, stream: Self.standaloneStream, to: standalone)
     }
 
     public func httpRequestContext(for id: ID) async -> HTTPRequest? {
@@ -75,7 +80,7 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
     // MARK: HTTP
 
     /// True when a GET stream or a request stream is open (the session is in use, not idle).
-    var hasOpenStreams: Bool { standalone != nil || requestStreams.values.contains { $0.continuation != nil } }
+    var hasOpenStreams: Bool { !open.isEmpty }
 
     /// A POSTed JSON-RPC message (already validated by the HTTP layer).
     func post(_ body: Data, message: JSONValue, request: HTTPRequest) async -> HTTPResponse {
@@ -113,17 +118,16 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
             case .unavailable:
                 return .error(statusCode: 400, .invalidRequest("Bad Request: Last-Event-ID '\(lastEventID.prefix(100))' is unknown or its messages are no longer stored; open a new stream"), sessionID: sessionID)
             case .events(let stream, let events):
-                let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
-                continuation.yield(Self.sse(id: store.primingID(stream: stream), data: nil, retry: retryMilliseconds))
-                for (id, message) in events { continuation.yield(Self.sse(id: id, data: message, retry: nil)) }
+                let (sse, number) = openStream(primingFor: stream)
+                for (id, message) in events { open[number]?.yield(Self.sse(id: id, data: message, retry: nil)) }
                 if stream == Self.standaloneStream {
-                    standalone?.finish()
-                    standalone = continuation
+                    finish(standalone)
+                    standalone = number
                 } else if let request = requestStreams.first(where: { $0.value.stream == stream })?.key {
-                    requestStreams[request]?.continuation?.finish()
-                    requestStreams[request] = (stream, continuation)
+                    finish(requestStreams[request]?.open)
+                    requestStreams[request]?.open = number
                 } else {
-                    continuation.finish() // the request was answered; its response was in the replay
+                    finish(number) // the request was answered; its response was in the replay
                 }
                 return .stream(sse, headers: sseHeaders())
             }
@@ -131,10 +135,8 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         guard standalone == nil else {
             return .error(statusCode: 409, .invalidRequest("Conflict: this session already has a GET stream open"), sessionID: sessionID)
         }
-        let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
-        continuation.yield(Self.sse(id: store.primingID(stream: Self.standaloneStream), data: nil, retry: retryMilliseconds))
-        continuation.onTermination = { [weak self] _ in Task { await self?.standaloneClosed() } }
-        standalone = continuation
+        let (sse, number) = openStream(primingFor: Self.standaloneStream)
+        standalone = number
         return .stream(sse, headers: sseHeaders())
     }
 
@@ -144,34 +146,69 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         terminated = true
         for (_, waiter) in jsonWaiters { waiter.resume(returning: nil) }
         jsonWaiters.removeAll()
-        for (_, route) in requestStreams { route.continuation?.finish() }
         requestStreams.removeAll()
-        standalone?.finish()
-        standalone = nil
+        closeStreams()
         httpContexts.removeAll()
         incomingContinuation.finish()
     }
 
     /// Closes the streams (graceful shutdown: clients reconnect elsewhere) without ending the session.
     func closeStreams() {
-        for (key, route) in requestStreams {
-            route.continuation?.finish()
-            requestStreams[key] = (route.stream, nil)
-        }
-        standalone?.finish()
-        standalone = nil
+        for number in Array(open.keys) { finish(number) }
+        keepalive?.cancel()
+        keepalive = nil
     }
 
     // MARK: Internals
 
-    private func standaloneClosed() { standalone = nil }
+    /// Seconds between SSE keep-alive comments: they find dead connections, whose streams then close.
+    static let keepaliveInterval: Duration = .seconds(15)
+
+    /// A new SSE response starting with a priming event for `stream`.
+    private func openStream(primingFor stream: String) -> (AsyncThrowingStream<Data, any Error>, Int) {
+        let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
+        openCounter += 1
+        let number = openCounter
+        continuation.yield(Self.sse(id: store.primingID(stream: stream), data: nil, retry: retryMilliseconds))
+        continuation.onTermination = { [weak self] _ in Task { await self?.streamEnded(number) } }
+        open[number] = continuation
+        if keepalive == nil {
+            keepalive = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.keepaliveInterval)
+                    await self?.sendKeepalive()
+                }
+            }
+        }
+        return (sse, number)
+    }
+
+    private func sendKeepalive() {
+        for continuation in open.values { continuation.yield(Data(": keepalive\n\n".utf8)) }
+    }
+
+    /// The writer of SSE response `number` stopped (client gone or stream finished).
+    private func streamEnded(_ number: Int) {
+        open[number] = nil
+        if standalone == number { standalone = nil }
+        for (key, route) in requestStreams where route.open == number { requestStreams[key]?.open = nil }
+        if open.isEmpty {
+            keepalive?.cancel()
+            keepalive = nil
+        }
+    }
+
+    private func finish(_ number: Int?) {
+        guard let number, let continuation = open.removeValue(forKey: number) else { return }
+        continuation.finish()
+        streamEnded(number)
+    }
 
     private func openRequestStream(_ body: Data, key: String, id: JSONValue, progressToken: String) -> HTTPResponse {
         streamCounter += 1
         let stream = "r\(streamCounter)"
-        let (sse, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .bufferingNewest(4_096))
-        continuation.yield(Self.sse(id: store.primingID(stream: stream), data: nil, retry: retryMilliseconds))
-        requestStreams[key] = (stream, continuation)
+        let (sse, number) = openStream(primingFor: stream)
+        requestStreams[key] = (stream, number)
         progressRoutes[progressToken] = key
         streamOfRequest[key] = progressToken
         incomingContinuation.yield(body)
@@ -183,17 +220,18 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         if let waiter = jsonWaiters.removeValue(forKey: key) {
             waiter.resume(returning: data)
         } else if let route = requestStreams.removeValue(forKey: key) {
-            emit(data, stream: route.stream, continuation: route.continuation)
-            route.continuation?.finish()
+            emit(data, stream: route.stream, to: route.open)
+            finish(route.open)
             if let token = streamOfRequest.removeValue(forKey: key) { progressRoutes[token] = nil }
         }
         httpContexts[key] = nil
     }
 
-    private func emit(_ data: Data, stream: String, continuation: AsyncThrowingStream<Data, any Error>.Continuation?) {
+    /// Stores a message for resumption and writes it to the open SSE response, if any.
+    private func emit(_ data: Data, stream: String, to number: Int?) {
         let (id, evicted) = store.append(stream: stream, data: data)
         if evicted > 0 { Counter(label: "mcp_sse_events_dropped_total").increment(by: evicted) }
-        continuation?.yield(Self.sse(id: id, data: data, retry: nil))
+        if let number { open[number]?.yield(Self.sse(id: id, data: data, retry: nil)) }
     }
 
     private func scheduleTimeout(key: String, id: JSONValue) {

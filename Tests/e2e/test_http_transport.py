@@ -1,0 +1,172 @@
+"""The Streamable HTTP transport at the HTTP level: status codes for bad input, Origin/Host checks,
+session limits and expiry, resumability with Last-Event-ID, probes while draining, and SIGTERM with
+100 calls in flight (every call answered, exit 0, spans flushed to an OTLP receiver)."""
+import http.client
+import json
+import threading
+import time
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from mcp_server import Server
+from test_otlp_export_python import Receiver
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def request(server, method, path="/mcp", body=None, headers=None, raw=None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    connection.request(method, path, body=data, headers={**HEADERS, **(headers or {})})
+    response = connection.getresponse()
+    payload = response.read().decode()
+    connection.close()
+    return response.status, dict(response.getheaders()), payload
+
+
+def initialize(server, headers=None):
+    status, response_headers, body = request(server, "POST", body=INIT, headers=headers)
+    assert status == 200, body
+    session = response_headers["Mcp-Session-Id"]
+    request(server, "POST", body={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers={"Mcp-Session-Id": session})
+    return session
+
+
+def call(server, session, id, name, arguments):
+    status, _, body = request(server, "POST", body={"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                                                     "params": {"name": name, "arguments": arguments}},
+                              headers={"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"})
+    return status, json.loads(body) if body else None
+
+
+def test_bad_input_gets_the_documented_status(qlik_mcp_bin):
+    with Server(qlik_mcp_bin, "--max-body-bytes", "2048") as server:
+        session = initialize(server)
+        sid = {"Mcp-Session-Id": session}
+        cases = [
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}), 400, "Mcp-Session-Id"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={"Mcp-Session-Id": "nope"}), 404, "session"),
+            (request(server, "POST", raw=b"{not json", headers=sid), 400, "Parse error"),
+            (request(server, "POST", body=[{"jsonrpc": "2.0", "id": 2, "method": "ping"}], headers=sid), 400, "batches"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**sid, "Content-Type": "text/plain"}), 415, "Content-Type"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**sid, "Accept": "application/json"}), 406, "event-stream"),
+            (request(server, "POST", raw=b'{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":"' + b"a" * 4096 + b'"}}', headers=sid), 413, ""),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**sid, "MCP-Protocol-Version": "1999-01-01"}), 400, "protocol version"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**sid, "Origin": "http://evil.example"}), 403, "Origin"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**sid, "Host": "evil.example:80"}), 421, "Host"),
+            (request(server, "PUT", body={}, headers=sid), 405, "Method Not Allowed"),
+            (request(server, "GET", headers={"Accept": "text/event-stream"}), 400, "Mcp-Session-Id"),
+            (request(server, "POST", body={"jsonrpc": "1.0", "id": 2, "method": "ping"}, headers=sid), 400, "JSON-RPC 2.0"),
+        ]
+        for (status, headers, body), expected, text in cases:
+            assert status == expected, (expected, status, body)
+            assert text.lower() in body.lower(), (text, body)
+        assert request(server, "PUT", body={}, headers=sid)[1].get("Allow") == "GET, POST, DELETE"
+        status, answer = call(server, session, 3, "get_app", {"app_id": 42})
+        assert status == 200 and answer["error"]["code"] == -32602 and "app_id" in answer["error"]["message"]
+        status, answer = call(server, session, 4, "no_such_tool", {})
+        assert answer["error"]["code"] == -32602 and "no_such_tool" in answer["error"]["message"]
+        # The session still works after all that, and DELETE ends it.
+        assert call(server, session, 5, "list_apps", {})[1]["result"]["isError"] is False
+        assert request(server, "DELETE", headers=sid)[0] == 200
+        assert call(server, session, 6, "list_apps", {})[0] == 404
+        assert server.stop() == 0
+
+
+def test_session_limit_and_idle_expiry(qlik_mcp_bin):
+    with Server(qlik_mcp_bin, "--max-sessions", "2", "--session-idle-timeout", "1") as server:
+        first = initialize(server)
+        initialize(server)
+        status, headers, body = request(server, "POST", body=INIT)
+        assert status == 503 and headers.get("Retry-After") == "30" and "maximum of 2 sessions" in body
+        deadline = time.monotonic() + 30
+        while server.metrics().get('mcp_sessions_expired_total{transport="http"}', 0) < 2:  # (a call would keep it alive)
+            assert time.monotonic() < deadline, "idle sessions never expired"
+            time.sleep(0.2)  # polling the counter
+        assert call(server, first, 9, "list_apps", {})[0] == 404
+        assert server.metrics()['mcp_sessions_active{transport="http"}'] == 0
+        assert server.metrics()['mcp_sessions_rejected_total{transport="http",reason="limit"}'] == 1
+        initialize(server)  # room again
+        assert server.stop() == 0
+
+
+def read_event(response):
+    event = {}
+    while True:
+        line = response.readline().decode()
+        if line in ("\n", "\r\n", ""):
+            if event or line == "":
+                return event
+            continue
+        key, _, value = line.rstrip("\r\n").partition(": ")
+        event[key] = value
+
+
+def test_resume_with_last_event_id_loses_nothing(qlik_mcp_bin):
+    with Server(qlik_mcp_bin, "--dynamic-toolsets") as server:
+        session = initialize(server)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/mcp", headers={"Accept": "text/event-stream", "Mcp-Session-Id": session})
+        stream = connection.getresponse()
+        assert stream.status == 200 and stream.getheader("Content-Type") == "text/event-stream"
+        priming = read_event(stream)
+        last_id = priming["id"]
+        connection.close()  # the client drops the stream
+        status, answer = call(server, session, 2, "enable_toolset", {"toolset": "apps"})
+        assert answer["result"]["structuredContent"]["newly_enabled"] is True
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/mcp", headers={"Accept": "text/event-stream", "Mcp-Session-Id": session, "Last-Event-ID": last_id})
+        resumed = connection.getresponse()
+        assert resumed.status == 200
+        events = [read_event(resumed), read_event(resumed)]
+        messages = [json.loads(e["data"]) for e in events if e.get("data", "").strip()]
+        assert [m["method"] for m in messages] == ["notifications/tools/list_changed"]
+        connection.close()
+        status, _, body = request(server, "GET", headers={"Accept": "text/event-stream", "Mcp-Session-Id": session, "Last-Event-ID": "get-99999"})
+        assert status == 400 and "Last-Event-ID" in body
+        assert server.stop() == 0
+
+
+def test_sigterm_with_100_calls_in_flight(qlik_mcp_bin):
+    with Receiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}", "OTEL_SERVICE_NAME": "qlik-mcp-drain",
+               "QLIK_MCP_DEMO_LATENCY_MS": "300"}
+        with Server(qlik_mcp_bin, "--drain-timeout", "60", env=env) as server:
+            sessions = [initialize(server) for _ in range(10)]
+            results = [None] * 100
+
+            def worker(index):
+                results[index] = call(server, sessions[index % 10], 100 + index, "evaluate_expression",
+                                      {"app_id": "sales-analytics", "expression": f"Count(OrderLineID) + {index}"})
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(100)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 60
+            while server.metrics().get("http_server_active_requests", 0) < 101:
+                assert time.monotonic() < deadline, "calls never all in flight"
+                time.sleep(0.05)  # polling the gauge
+            server.process.send_signal(15)
+            deadline = time.monotonic() + 30
+            while True:  # readiness fails at once while calls drain; liveness stays up
+                status, body = server.get("/readyz")
+                if status == 503:
+                    assert json.loads(body)["status"] == "draining"
+                    break
+                assert time.monotonic() < deadline
+            assert server.get("/livez")[0] == 200
+            assert request(server, "POST", body=INIT)[0] == 503
+            for thread in threads:
+                thread.join(120)
+            assert server.process.wait(timeout=120) == 0
+        for index, (status, answer) in enumerate(results):
+            assert status == 200, (index, status, answer)
+            assert answer["result"]["structuredContent"].get("number") == 120000 + index, answer
+        names = []
+        for _, _, body in receiver.requests:
+            export = ExportTraceServiceRequest()
+            export.ParseFromString(body)
+            names += [span.name for rs in export.resource_spans for ss in rs.scope_spans for span in ss.spans]
+        assert names.count("tools/call evaluate_expression") == 100
