@@ -14,11 +14,18 @@ public actor InstrumentedTransport: Transport {
     private let metrics: MCPRequestMetrics
     private let inFlight: InFlightRequests
     private var pending: [String: (method: String, start: ContinuousClock.Instant)] = [:]
+    /// OTel `network.transport` of this session: `pipe` (stdio) or `tcp` (HTTP).
+    private let networkTransport: String
+    private var protocolVersion: String?
+    /// Where the call attributes travel from the transport to the `tools/call` handler.
+    static let callAttributesKey = "io.qlik-mcp/call"
     /// Requests the client may leave unanswered are bounded like everything else.
     static let maxPending = 10_000
 
-    public init(_ inner: any Transport, sessionID: String, inFlight: InFlightRequests, metrics: MCPRequestMetrics = .shared, logger: Logger) {
+    public init(_ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
+                metrics: MCPRequestMetrics = .shared, logger: Logger) {
         self.inner = inner
+        self.networkTransport = networkTransport
         self.sessionID = sessionID
         self.metrics = metrics
         self.inFlight = inFlight
@@ -52,8 +59,7 @@ public actor InstrumentedTransport: Transport {
             let task = Task {
                 do {
                     for try await data in await source.value {
-                        self.noteIncoming(data)
-                        continuation.yield(data)
+                        continuation.yield(self.noteIncoming(data))
                     }
                     continuation.finish()
                 } catch {
@@ -64,8 +70,26 @@ public actor InstrumentedTransport: Transport {
         }
     }
 
-    private func noteIncoming(_ data: Data) {
-        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
+    /// Records the request and returns the message to hand on: a `tools/call` gets the OTel call
+    /// attributes (request id, protocol version, transport) in `params._meta` for its span.
+    private func noteIncoming(_ data: Data) -> Data {
+        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return data }
+        if message["method"]?.stringValue == "initialize", let requested = message["params"]?["protocolVersion"]?.stringValue {
+            protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
+        }
+        record(message)
+        guard message["method"]?.stringValue == "tools/call", let id = message["id"], id != .null,
+              case .object(var object) = message, case .object(var params) = object["params"] ?? .null else { return data }
+        var meta = params["_meta"]?.objectValue ?? [:]
+        meta[Self.callAttributesKey] = ["jsonrpc.request.id": .string(id.stringValue ?? JSONCoding.serialize(id)),
+                                        "mcp.protocol.version": .string(protocolVersion ?? Version.latest),
+                                        "network.transport": .string(networkTransport)]
+        params["_meta"] = .object(meta)
+        object["params"] = .object(params)
+        return Data(JSONCoding.serialize(.object(object)).utf8)
+    }
+
+    private func record(_ message: JSONValue) {
         for item in message.arrayValue ?? [message] {
             guard let method = item["method"]?.stringValue, let id = item["id"], id != .null else {
                 if let method = item["method"]?.stringValue, method == "notifications/cancelled",
@@ -155,5 +179,12 @@ public final class InFlightRequests: Sendable {
             group.cancelAll()
             return first
         }
+    }
+}
+
+extension InstrumentedTransport: HTTPContextProviding {
+    /// The HTTP request behind a JSON-RPC request, when the wrapped transport knows it.
+    public func httpRequestContext(for id: ID) async -> HTTPRequest? {
+        await (inner as? any HTTPContextProviding)?.httpRequestContext(for: id)
     }
 }

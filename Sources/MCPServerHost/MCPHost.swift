@@ -84,7 +84,7 @@ struct StdioSessionService: Service {
         let server = await setup.makeServer(sessionID: "stdio", transport: "stdio")
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
-        try await server.start(transport: InstrumentedTransport(StdioTransport(logger: logger), sessionID: "stdio", inFlight: inFlight, logger: logger))
+        try await server.start(transport: InstrumentedTransport(StdioTransport(logger: logger), sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight, logger: logger))
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()
         } onGracefulShutdown: {

@@ -170,3 +170,42 @@ def test_sigterm_with_100_calls_in_flight(qlik_mcp_bin):
             export.ParseFromString(body)
             names += [span.name for rs in export.resource_spans for ss in rs.scope_spans for span in ss.spans]
         assert names.count("tools/call evaluate_expression") == 100
+
+
+def exported_spans(receiver):
+    spans = []
+    for _, _, body in receiver.requests:
+        export = ExportTraceServiceRequest()
+        export.ParseFromString(body)
+        spans += [span for rs in export.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    return spans
+
+
+def test_traceparent_from_header_and_meta_parents_the_tool_span(qlik_mcp_bin):
+    header_trace, meta_trace = "4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"
+    with Receiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}"}
+        with Server(qlik_mcp_bin, env=env) as server:
+            session = initialize(server)
+            sid = {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
+            status, _, _ = request(server, "POST", body={"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                                                         "params": {"name": "list_apps", "arguments": {}}},
+                                   headers={**sid, "traceparent": f"00-{header_trace}-00f067aa0ba902b7-01"})
+            assert status == 200
+            status, _, _ = request(server, "POST", body={"jsonrpc": "2.0", "id": "eight", "method": "tools/call",
+                                                         "params": {"name": "get_app", "arguments": {"app_id": "hr-insights"},
+                                                                    "_meta": {"traceparent": f"00-{meta_trace}-b7ad6b7169203331-01"}}},
+                                   headers=sid)
+            assert status == 200
+            assert server.stop() == 0
+        spans = exported_spans(receiver)
+        by_trace = {span.trace_id.hex(): span for span in spans if span.name.startswith("tools/call ")}
+        first, second = by_trace[header_trace], by_trace[meta_trace]
+        assert first.name == "tools/call list_apps" and first.parent_span_id.hex() == "00f067aa0ba902b7"
+        assert second.name == "tools/call get_app" and second.parent_span_id.hex() == "b7ad6b7169203331"
+        attributes = {a.key: a.value.string_value for a in second.attributes}
+        assert attributes["gen_ai.tool.name"] == "get_app" and attributes["mcp.method.name"] == "tools/call"
+        assert attributes["mcp.session.id"] == session and attributes["jsonrpc.request.id"] == "eight"
+        assert attributes["mcp.protocol.version"] == "2025-06-18" and attributes["network.transport"] == "tcp"
+        qix_children = [s for s in spans if s.trace_id.hex() == meta_trace and s.parent_span_id == second.span_id]
+        assert qix_children and all(s.name.startswith("qix ") for s in qix_children)

@@ -54,16 +54,20 @@ public struct ToolContext: Sendable {
     public let sessionID: String
     /// Sends MCP progress notifications for this call; nil when the client sent no progress token.
     public let progress: ProgressReporter?
+    /// Attributes the host knows about this call (OTel MCP conventions such as `jsonrpc.request.id`,
+    /// `mcp.protocol.version`, `network.transport`), set on the `tools/call` span.
+    public let callAttributes: [String: String]
 
-    public init(backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil) {
+    public init(backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:]) {
         self.backend = backend
         self.sessionID = sessionID
         self.progress = progress
+        self.callAttributes = callAttributes
     }
 
-    /// The same context reporting progress to `progress`.
-    public func reporting(to progress: ProgressReporter?) -> ToolContext {
-        ToolContext(backend: backend, sessionID: sessionID, progress: progress)
+    /// The same context for one call: its progress reporter and span attributes.
+    public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:]) -> ToolContext {
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes)
     }
 }
 

@@ -58,13 +58,15 @@ final class ToolInstrumentation: Sendable {
 
     /// Runs `body`; an `ArgumentError` it throws (an argument only the handler can judge, such as
     /// a cursor) is rethrown as a protocol error, every other error becomes an `isError` result.
-    func run(tool: QlikTool, sessionID: String, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+    func run(tool: QlikTool, context: ToolContext, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+        let sessionID = context.sessionID
         let handles = metrics(tool)
         let start = ContinuousClock.now
         return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { (span: any Span) async throws -> CallTool.Result in
             span.attributes["gen_ai.tool.name"] = tool.name
             span.attributes["mcp.method.name"] = "tools/call"
             span.attributes["mcp.session.id"] = sessionID
+            for (key, value) in context.callAttributes { span.attributes[key] = value }
             let traceID = span.context.spanContext?.traceID.description
             let result: CallTool.Result
             let outcome: String

@@ -81,7 +81,7 @@ public struct ToolRegistry: Sendable {
         }
         let validated = try ToolArguments(arguments, schema: tool.input)
         if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
-        return try await ToolInstrumentation.shared.run(tool: tool, sessionID: context.sessionID) {
+        return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
             try await tool.handler(validated, context)
         }
     }

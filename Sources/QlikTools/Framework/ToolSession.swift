@@ -28,18 +28,19 @@ public actor ToolSession {
     public var definitions: [Tool] { ToolRegistry.definitions(of: tools) }
 
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
-    public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil) async throws -> (result: CallTool.Result, listChanged: Bool) {
+    public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
+                     attributes: [String: String] = [:]) async throws -> (result: CallTool.Result, listChanged: Bool) {
         if dynamic, let discovery = DiscoveryTools.all.first(where: { $0.name == name }) {
             let validated = try ToolArguments(arguments, schema: discovery.input)
             let before = enabled
             let outcome = Result { try self.discovery(name, validated) }
-            let result = try await ToolInstrumentation.shared.run(tool: discovery, sessionID: context.sessionID) { try outcome.get() }
+            let result = try await ToolInstrumentation.shared.run(tool: discovery, context: context.forCall(progress: nil, attributes: attributes)) { try outcome.get() }
             return (result, enabled != before)
         }
         if dynamic, let tool = registry.tool(named: name), !enabled.contains(tool.toolset) {
             throw ArgumentError(field: "name", message: "tool '\(name)' belongs to the toolset '\(tool.toolset)', which is not enabled; call enable_toolset first")
         }
-        return (try await registry.call(name, arguments: arguments, context: context.reporting(to: progress)), false)
+        return (try await registry.call(name, arguments: arguments, context: context.forCall(progress: progress, attributes: attributes)), false)
     }
 
     private func discovery(_ name: String, _ arguments: ToolArguments) throws -> ToolOutput {
