@@ -39,5 +39,14 @@ final class LoopbackOTLPSink: Sendable {
 
 enum BenchError: Error, CustomStringConvertible {
     case receiverDidNotStart
-    var description: String { "the loopback OTLP receiver did not start" }
+    case failed(String)
+
+    init(_ message: String) { self = .failed(message) }
+
+    var description: String {
+        switch self {
+        case .receiverDidNotStart: return "the loopback OTLP receiver did not start"
+        case .failed(let message): return message
+        }
+    }
 }

@@ -1,0 +1,99 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MCPServerHost
+import NIOCore
+import QIXWire
+import QlikTools
+
+/// `qlik-mcp bench server`: the real server binary over Streamable HTTP on loopback — cold start,
+/// idle RSS, tool-call throughput and latency at 1/16/256 concurrent clients, the overhead over an
+/// in-process tool call, and memory per idle session. Bounded in time and count.
+struct ServerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Benchmark `serve --transport http` end to end (loopback only).",
+        discussion: "Example: swift run -c release qlik-mcp bench server --seconds 5 --idle-sessions 10000"
+    )
+
+    @Option(help: "Seconds per concurrency level.") var seconds = 5
+    @Option(help: "Idle sessions to open for the memory measurement.") var idleSessions = 10_000
+    @Option(help: "Comma-separated concurrency levels.") var concurrency = "1,16,256"
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    func validate() throws {
+        guard (1...120).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 120") }
+        guard (0...20_000).contains(idleSessions) else { throw ValidationError("--idle-sessions must be between 0 and 20,000") }
+        guard !levels.isEmpty, levels.allSatisfy({ (1...1_024).contains($0) }) else { throw ValidationError("--concurrency must list numbers between 1 and 1024") }
+    }
+
+    var levels: [Int] { concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() } // the in-process baseline must not log to the terminal
+        var report = BenchReport(title: "qlik-mcp server benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, Streamable HTTP on loopback, demo engine in-process)")
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_100)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = client.shutdown() }
+        let server = try await SpawnedServer.start(extraArguments: ["--max-sessions", String(idleSessions + levels.max()! + 100)], client: client)
+        defer { server.kill() }
+        report.add("cold start to listening", server.listeningMilliseconds, "ms")
+        report.add("cold start to ready (/readyz 200)", server.readyMilliseconds, "ms", target: "≤ 150", meets: server.readyMilliseconds <= 150)
+        let idleRSS = server.rssMiB()
+        report.add("idle RSS (demo data loaded)", idleRSS, "MiB", target: "≤ 50", meets: idleRSS <= 50)
+
+        let mcp = MCPHTTPClient(client: client, base: "http://127.0.0.1:\(server.port)/mcp")
+
+        let inProcess = try await Self.inProcessP50()
+        report.add("in-process get_engine_info p50", inProcess, "ms")
+        for level in levels {
+            let sessions = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<level { group.addTask { try await mcp.initialize() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let result = try await mcp.closedLoop(sessions: sessions, seconds: seconds)
+            report.add("c=\(level) throughput", result.throughput, "calls/s")
+            report.add("c=\(level) p50", result.p50, "ms")
+            report.add("c=\(level) p99", result.p99, "ms")
+            report.add("c=\(level) errors", Double(result.errors), "")
+            if level == 1 {
+                report.add("server overhead p50 (c=1 over HTTP − in-process)", result.p50 - inProcess, "ms", target: "≤ 1", meets: result.p50 - inProcess <= 1)
+            }
+            for session in sessions { try? await mcp.delete(session) }
+        }
+        if idleSessions > 0 {
+            let before = server.rssMiB()
+            let opened = try await mcp.openIdle(count: idleSessions)
+            let after = server.rssMiB()
+            report.add("idle sessions opened", Double(opened), "")
+            report.add("memory per idle session", (after - before) * 1024 / Double(max(1, opened)), "KiB")
+            report.add("RSS with \(opened) idle sessions", after, "MiB", target: "≤ 1024 for 10,000", meets: opened >= 10_000 ? after <= 1024 : nil)
+        }
+        let stop = server.terminate()
+        report.add("SIGTERM to exit", stop.milliseconds, "ms")
+        report.add("exit status", Double(stop.status), "")
+        report.printTable()
+        if let json { try report.writeJSON(to: json) }
+    }
+
+    /// p50 of `get_engine_info` through the tool registry in this process (no transport).
+    static func inProcessP50() async throws -> Double {
+        let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+        let demo = DemoBackend(catalog: .standard(orderLines: 1_000), logger: quiet)
+        let task = Task { try await demo.server.run() }
+        defer { task.cancel() }
+        let backend = await demo.backend()
+        let registry = try ToolRegistry()
+        let context = ToolContext(backend: backend, sessionID: "bench")
+        var samples: [Double] = []
+        for index in 0..<1_100 {
+            let start = monotonicNanos()
+            _ = try await registry.call("get_engine_info", arguments: [:], context: context)
+            if index >= 100 { samples.append(Double(monotonicNanos() - start) / 1e6) }
+        }
+        await backend.pool.closeIdle()
+        return samples.sorted()[samples.count / 2]
+    }
+}
