@@ -2,6 +2,7 @@
 session limits and expiry, resumability with Last-Event-ID, probes while draining, and SIGTERM with
 100 calls in flight (every call answered, exit 0, spans flushed to an OTLP receiver)."""
 import http.client
+import subprocess
 import json
 import threading
 import time
@@ -209,3 +210,20 @@ def test_traceparent_from_header_and_meta_parents_the_tool_span(qlik_mcp_bin):
         assert attributes["mcp.protocol.version"] == "2025-06-18" and attributes["network.transport"] == "tcp"
         qix_children = [s for s in spans if s.trace_id.hex() == meta_trace and s.parent_span_id == second.span_id]
         assert qix_children and all(s.name.startswith("qix ") for s in qix_children)
+
+
+def test_config_file_settings_apply_and_bad_files_fail_clearly(qlik_mcp_bin, tmp_path):
+    good = tmp_path / "qlik-mcp.yaml"
+    good.write_text("tools:\n  toolsets: [apps, governance]\n  read_only: true\nhttp:\n  max_sessions: 1\n")
+    with Server(qlik_mcp_bin, "--config", str(good)) as server:
+        session = initialize(server)
+        _, _, body = request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={"Mcp-Session-Id": session})
+        names = {tool["name"] for tool in json.loads(body)["result"]["tools"]}
+        assert "list_apps" in names and "get_script" in names and "reload_app" not in names and "query_data" not in names
+        assert request(server, "POST", body=INIT)[0] == 503  # max_sessions: 1
+        assert server.stop() == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("transport: http\nhttp:\n  max_sessions: lots\n")
+    result = subprocess.run([qlik_mcp_bin, "serve", "--config", str(bad)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{bad}:3:17: http.max_sessions must be a whole number" in result.stderr

@@ -57,11 +57,12 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
 
     public func send(_ data: Data) async throws {
         guard !terminated else { throw MCPError.connectionClosed }
-        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
-        if message["method"] == nil, let id = message["id"], id != .null {
-            deliverResponse(data, key: InstrumentedTransport.key(id))
+        // Responses (most messages, some large) are routed by id without parsing their result.
+        if let (key, _) = InstrumentedTransport.responseID(data) {
+            deliverResponse(data, key: key)
             return
         }
+        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
         if message["method"]?.stringValue == "notifications/progress", let token = message["params"]?["progressToken"],
            let request = progressRoutes[InstrumentedTransport.key(token)], let route = requestStreams[request] {
             emit(data, stream: route.stream, to: route.open)

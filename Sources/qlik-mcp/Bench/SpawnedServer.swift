@@ -3,7 +3,7 @@ import Foundation
 import QIXWire
 import Synchronization
 
-/// The qlik-mcp binary started as `serve --demo --transport http --port 0` for benchmarks.
+/// The qlik-mcp binary started as `serve --transport http --port 0 …` for benchmarks.
 final class SpawnedServer: Sendable {
     let process: Process
     let port: Int
@@ -20,7 +20,7 @@ final class SpawnedServer: Sendable {
     static func start(extraArguments: [String], client: HTTPClient) async throws -> SpawnedServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        process.arguments = ["serve", "--demo", "--transport", "http", "--port", "0", "--log-level", "info"] + extraArguments
+        process.arguments = ["serve", "--transport", "http", "--port", "0", "--log-level", "info"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["QLIK_MCP_LOG_LEVEL"] = nil
         process.environment = environment

@@ -24,12 +24,15 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Demo engine only: add this much latency to every QIX response (to try timeouts and draining). Env: QLIK_MCP_DEMO_LATENCY_MS.", valueName: "ms", visibility: .hidden))
     var demoLatencyMs: Int?
 
-    var usesDemo: Bool { demo || value(engine, "QLIK_MCP_ENGINE") == nil }
+    func usesDemo(_ file: ServerConfigFile) -> Bool {
+        demo || (value(engine, "QLIK_MCP_ENGINE") == nil && (file.demo == true || file.engineURL == nil))
+    }
 
-    func value(_ flag: String?, _ variable: String) -> String? {
+    /// flag, else environment variable, else the config file's value.
+    func value(_ flag: String?, _ variable: String, _ fileValue: String? = nil) -> String? {
         if let flag, !flag.isEmpty { return flag }
         if let env = ProcessEnvironment.current[variable], !env.isEmpty { return env }
-        return nil
+        return fileValue
     }
 
     func validate() throws {
@@ -37,8 +40,8 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// The configured (non-demo) endpoint.
-    func endpoint() throws -> QIXEndpoint {
-        let raw = value(engine, "QLIK_MCP_ENGINE") ?? ""
+    func endpoint(_ file: ServerConfigFile) throws -> QIXEndpoint {
+        let raw = value(engine, "QLIK_MCP_ENGINE", file.engineURL) ?? ""
         guard let url = URLComponents(string: raw), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             throw ValidationError("--engine '\(raw)' is not a URL; use ws://host:port, wss://host or https://tenant")
         }
@@ -48,15 +51,16 @@ struct EngineOptions: ParsableArguments {
                 return .desktop(host: host, port: url.port ?? 4848)
             case "wss":
                 return try .enterprise(host: host, port: url.port ?? 4747,
-                                       certificates: .init(clientCertificate: value(cert, "QLIK_MCP_CLIENT_CERT"), clientKey: value(key, "QLIK_MCP_CLIENT_KEY"),
-                                                           rootCA: value(ca, "QLIK_MCP_CA_CERT")),
-                                       userDirectory: value(userDirectory, "QLIK_MCP_USER_DIRECTORY") ?? "",
-                                       userID: value(userID, "QLIK_MCP_USER_ID") ?? "")
+                                       certificates: .init(clientCertificate: value(cert, "QLIK_MCP_CLIENT_CERT", file.cert), clientKey: value(key, "QLIK_MCP_CLIENT_KEY", file.key),
+                                                           rootCA: value(ca, "QLIK_MCP_CA_CERT", file.ca)),
+                                       userDirectory: value(userDirectory, "QLIK_MCP_USER_DIRECTORY", file.userDirectory) ?? "",
+                                       userID: value(userID, "QLIK_MCP_USER_ID", file.userID) ?? "")
             case "https":
-                guard let apiKey = value(apiKey, "QLIK_MCP_API_KEY") else {
-                    throw ValidationError("Qlik Cloud needs an API key: set QLIK_MCP_API_KEY (or --api-key)")
+                let fromFile = file.apiKeyEnv.flatMap { ProcessEnvironment.current[$0] }
+                guard let apiKey = value(apiKey, "QLIK_MCP_API_KEY", fromFile) else {
+                    throw ValidationError("Qlik Cloud needs an API key: set QLIK_MCP_API_KEY (or --api-key, or engine.api_key_env in the config file)")
                 }
-                return try .cloud(tenant: host, apiKey: apiKey, port: url.port, rootCA: value(ca, "QLIK_MCP_CA_CERT"))
+                return try .cloud(tenant: host, apiKey: apiKey, port: url.port, rootCA: value(ca, "QLIK_MCP_CA_CERT", file.ca))
             default:
                 throw ValidationError("--engine scheme '\(scheme)' is not supported; use ws:// (Desktop), wss:// (Enterprise) or https:// (Cloud)")
             }
@@ -67,8 +71,8 @@ struct EngineOptions: ParsableArguments {
 
     /// Starts the demo engine when needed and returns the backend plus a function that stops the
     /// demo engine gracefully (a no-op for real engines).
-    func makeBackend(logger: Logger) async throws -> (QlikBackend, @Sendable () async -> Void) {
-        if usesDemo {
+    func makeBackend(logger: Logger, file: ServerConfigFile = ServerConfigFile()) async throws -> (QlikBackend, @Sendable () async -> Void) {
+        if usesDemo(file) {
             let latency = Int(value(demoLatencyMs.map(String.init), "QLIK_MCP_DEMO_LATENCY_MS") ?? "0") ?? 0
             guard (0...60_000).contains(latency) else { throw ValidationError("--demo-latency-ms must be between 0 and 60000") }
             let demo = DemoBackend(faults: FaultController(FaultInjection(latency: .milliseconds(latency))), logger: logger)
@@ -79,7 +83,7 @@ struct EngineOptions: ParsableArguments {
                 _ = await task.result
             })
         }
-        let endpoint = try endpoint()
+        let endpoint = try endpoint(file)
         let kind: String
         switch endpoint.deployment {
         case .desktop: kind = "desktop"
@@ -111,12 +115,12 @@ struct ToolFilterOptions: ParsableArguments {
 
     var isDynamic: Bool { Self.flag(dynamicToolsets, "QLIK_MCP_DYNAMIC_TOOLSETS") }
 
-    func registry() throws -> ToolRegistry {
+    func registry(file: ServerConfigFile = ServerConfigFile()) throws -> ToolRegistry {
         let env = ProcessEnvironment.current
         do {
-            return try ToolRegistry(filter: .init(toolsets: Self.list(toolsets ?? env["QLIK_MCP_TOOLSETS"]),
-                                                  disabledTools: Self.list(disableTools ?? env["QLIK_MCP_DISABLE_TOOLS"]) ?? [],
-                                                  readOnly: Self.flag(readOnly, "QLIK_MCP_READ_ONLY")))
+            return try ToolRegistry(filter: .init(toolsets: Self.list(toolsets ?? env["QLIK_MCP_TOOLSETS"]) ?? file.toolsets.map(Set.init),
+                                                  disabledTools: Self.list(disableTools ?? env["QLIK_MCP_DISABLE_TOOLS"]) ?? file.disableTools.map(Set.init) ?? [],
+                                                  readOnly: Self.flag(readOnly, "QLIK_MCP_READ_ONLY") || file.readOnly == true))
         } catch let error as ArgumentError {
             throw ValidationError("--\(error.field): \(error.message)")
         }

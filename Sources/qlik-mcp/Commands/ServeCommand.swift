@@ -33,40 +33,52 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated Host values accepted (host:* for any port). Default on loopback: localhost names. Env: QLIK_MCP_ALLOWED_HOSTS.", valueName: "list")) var allowedHosts: String?
     @Option(help: ArgumentHelp("Comma-separated browser Origins accepted (http://host:* for any port). Env: QLIK_MCP_ALLOWED_ORIGINS.", valueName: "list")) var allowedOrigins: String?
     @Flag(help: "Serve /debug/traces (recent spans as JSON and HTML). Env: QLIK_MCP_DEBUG_ENDPOINTS.") var debugEndpoints = false
+    @Option(help: ArgumentHelp("A YAML or JSON settings file (see README, \"The server\"); flags and environment variables win over it. Env: QLIK_MCP_CONFIG.", valueName: "path"))
+    var config: String?
     @OptionGroup var engine: EngineOptions
     @OptionGroup var tools: ToolFilterOptions
     @OptionGroup var telemetry: TelemetryOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
-    private func int(_ flag: Int?, _ variable: String, default fallback: Int, range: ClosedRange<Int>, name: String) throws -> Int {
+    /// flag, else environment variable, else the config file, else the default.
+    private func int(_ flag: Int?, _ variable: String, file: Int?, default fallback: Int, range: ClosedRange<Int>, name: String) throws -> Int {
         let value: Int
         if let flag { value = flag } else if let text = env(variable) {
             guard let parsed = Int(text) else { throw ValidationError("\(variable)='\(text)' is not a whole number") }
             value = parsed
-        } else { value = fallback }
+        } else { value = file ?? fallback }
         guard range.contains(value) else { throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))") }
         return value
     }
 
     func run() async throws {
-        let mode = (transport ?? env("QLIK_MCP_TRANSPORT") ?? "stdio").lowercased()
+        var file = ServerConfigFile()
+        if let path = config ?? env("QLIK_MCP_CONFIG") {
+            do {
+                file = try ServerConfigFile.load(path: path)
+            } catch let error as ServerConfigFile.Error {
+                throw ValidationError(error.description)
+            }
+        }
+        let mode = (transport ?? env("QLIK_MCP_TRANSPORT") ?? file.transport ?? "stdio").lowercased()
         guard mode == "stdio" || mode == "http" else { throw ValidationError("--transport must be stdio or http (got '\(mode)')") }
         var http = MCPHost.HTTPConfiguration()
-        http.host = host ?? env("QLIK_MCP_HOST") ?? "127.0.0.1"
-        http.port = try int(port, "QLIK_MCP_PORT", default: 8080, range: 0...65535, name: "port")
+        http.host = host ?? env("QLIK_MCP_HOST") ?? file.host ?? "127.0.0.1"
+        http.port = try int(port, "QLIK_MCP_PORT", file: file.port, default: 8080, range: 0...65535, name: "port")
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(http.host)
         var options = loopback ? HTTPTransportOptions.loopback(port: http.port) : HTTPTransportOptions()
-        options.maxSessions = try int(maxSessions, "QLIK_MCP_MAX_SESSIONS", default: 10_000, range: 1...1_000_000, name: "max-sessions")
-        options.sessionIdleTimeout = .seconds(try int(sessionIdleTimeout, "QLIK_MCP_SESSION_IDLE_TIMEOUT", default: 1_800, range: 1...86_400, name: "session-idle-timeout"))
-        options.maxBodyBytes = try int(maxBodyBytes, "QLIK_MCP_MAX_BODY_BYTES", default: 1 << 20, range: 1_024...(64 << 20), name: "max-body-bytes")
-        options.requestTimeout = .seconds(try int(requestTimeout, "QLIK_MCP_REQUEST_TIMEOUT", default: 300, range: 1...7_200, name: "request-timeout"))
-        if let hosts = ToolFilterOptions.list(allowedHosts ?? env("QLIK_MCP_ALLOWED_HOSTS")) { options.allowedHosts = hosts.sorted() }
-        if let origins = ToolFilterOptions.list(allowedOrigins ?? env("QLIK_MCP_ALLOWED_ORIGINS")) { options.allowedOrigins = origins.sorted() }
+        options.maxSessions = try int(maxSessions, "QLIK_MCP_MAX_SESSIONS", file: file.maxSessions, default: 10_000, range: 1...1_000_000, name: "max-sessions")
+        options.sessionIdleTimeout = .seconds(try int(sessionIdleTimeout, "QLIK_MCP_SESSION_IDLE_TIMEOUT", file: file.sessionIdleTimeout, default: 1_800, range: 1...86_400, name: "session-idle-timeout"))
+        options.maxBodyBytes = try int(maxBodyBytes, "QLIK_MCP_MAX_BODY_BYTES", file: file.maxBodyBytes, default: 1 << 20, range: 1_024...(64 << 20), name: "max-body-bytes")
+        options.requestTimeout = .seconds(try int(requestTimeout, "QLIK_MCP_REQUEST_TIMEOUT", file: file.requestTimeout, default: 300, range: 1...7_200, name: "request-timeout"))
+        if let hosts = ToolFilterOptions.list(allowedHosts ?? env("QLIK_MCP_ALLOWED_HOSTS")) ?? file.allowedHosts.map(Set.init) { options.allowedHosts = hosts.sorted() }
+        if let origins = ToolFilterOptions.list(allowedOrigins ?? env("QLIK_MCP_ALLOWED_ORIGINS")) ?? file.allowedOrigins.map(Set.init) { options.allowedOrigins = origins.sorted() }
         http.transport = options
-        http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", default: 25, range: 0...3_600, name: "drain-timeout"))
-        http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS")
-        let registry = try tools.registry()
+        http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", file: file.drainTimeout, default: 25, range: 0...3_600, name: "drain-timeout"))
+        http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS") || file.debugEndpoints == true
+        let registry = try tools.registry(file: file)
+        let dynamic = tools.isDynamic || file.dynamic == true
 
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
         system.bootstrapGlobalSystems()
@@ -75,11 +87,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("listening on a non-loopback interface without authentication: anyone who can reach this port can use the tools (OAuth arrives in a later release; bind to 127.0.0.1 or put an authenticating proxy in front)",
                            metadata: ["host": .string(http.host)])
         }
-        let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"))
-        let setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: tools.isDynamic)
+        let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file)
+        let setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         let hostService = MCPHost(setup: setup, telemetry: system, logger: logger)
         logger.info("starting", metadata: ["transport": .string(mode), "backend": .string(backend.kind), "tools": .stringConvertible(registry.tools.count),
-                                           "dynamic_toolsets": .stringConvertible(tools.isDynamic), "version": .string(QlikMCPVersion.current)])
+                                           "dynamic_toolsets": .stringConvertible(dynamic), "version": .string(QlikMCPVersion.current)])
         do {
             if mode == "http" {
                 try await hostService.runHTTP(http)
