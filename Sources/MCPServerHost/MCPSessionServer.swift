@@ -56,7 +56,7 @@ public struct MCPServerSetup: Sendable {
             serviceContext.mcpSessionID = sessionID
             serviceContext.toolName = params.name
             let arguments = params.arguments.map { ValueBridge.json(.object($0)) }
-            let attributes = (meta?[InstrumentedTransport.callAttributesKey]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            let attributes = InstrumentedTransport.callAttributes(meta?[InstrumentedTransport.callAttributesKey])
             let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
                 try await Self.protocolErrors { try await tools.call(params.name, arguments: arguments, progress: progress, attributes: attributes) }
             }
