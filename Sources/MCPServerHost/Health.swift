@@ -81,16 +81,8 @@ struct EngineHealthChecker: Service {
     func check() async {
         let start = ContinuousClock.now
         let backend = self.backend
-        let result: Result<String, any Error> = await withTaskGroup(of: Result<String, any Error>?.self) { group in
-            group.addTask { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(CheckTimeout(timeout: timeout))
-        }
+        let result = await withDeadline(timeout) { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
+            ?? .failure(CheckTimeout(timeout: timeout))
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         switch result {

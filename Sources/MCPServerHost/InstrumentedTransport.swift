@@ -181,13 +181,7 @@ public final class InFlightRequests: Sendable {
 
     /// Waits until drained or `timeout` passes; true when drained.
     public func drained(within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.drained(); return !Task.isCancelled }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await withDeadline(timeout) { await self.drained(); return !Task.isCancelled } ?? false
     }
 }
 

@@ -227,3 +227,66 @@ def test_config_file_settings_apply_and_bad_files_fail_clearly(qlik_mcp_bin, tmp
     result = subprocess.run([qlik_mcp_bin, "serve", "--config", str(bad)], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"{bad}:3:17: http.max_sessions must be a whole number" in result.stderr
+
+
+def test_request_timeout_cancels_and_answers(qlik_mcp_bin):
+    with Server(qlik_mcp_bin, "--request-timeout", "1", env={"QLIK_MCP_DEMO_LATENCY_MS": "1500"}) as server:
+        session = initialize(server)
+        status, answer = call(server, session, 2, "get_app", {"app_id": "sales-analytics"})
+        assert status == 200 and answer["error"]["code"] == -32001 and "timed out" in answer["error"]["message"]
+        assert server.stop() == 0
+
+
+def test_probes_before_the_engine_is_reached(qlik_mcp_bin):
+    import socket
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    process = subprocess.Popen([qlik_mcp_bin, "serve", "--engine", f"ws://127.0.0.1:{dead_port}", "--transport", "http", "--port", "0"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in process.stderr:
+            if '"mcp server listening"' in line:
+                port = int(json.loads(line)["port"])
+                break
+        assert port
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # keep the pipe drained
+        server = type("S", (), {"port": port})
+        def get(path):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        assert get("/livez")[0] == 200
+        assert get("/startupz")[0] == 503
+        status, body = get("/readyz")
+        report = json.loads(body)
+        assert status == 503 and report["dependencies"]["qlik_engine"]["up"] is False and report["status"] == "starting"
+        assert request(server, "POST", body=INIT)[0] == 200  # MCP still answers; tools report engine_unavailable
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) == 0
+
+
+def test_debug_traces_only_when_enabled(qlik_mcp_bin):
+    with Server(qlik_mcp_bin) as server:
+        assert server.get("/debug/traces")[0] == 404
+        server.stop()
+    with Server(qlik_mcp_bin, "--debug-endpoints") as server:
+        session = initialize(server)
+        call(server, session, 2, "list_apps", {})
+        deadline = time.monotonic() + 30
+        while True:  # spans reach the ring buffer with the batch processor's next batch (≤ 5 s)
+            status, body = server.get("/debug/traces")
+            spans = json.loads(body)["spans"]
+            tool = next((s for s in spans if s["name"] == "tools/call list_apps"), None)
+            if tool:
+                break
+            assert time.monotonic() < deadline, "the span never reached /debug/traces"
+            time.sleep(0.2)
+        assert status == 200 and tool["attributes"]["gen_ai.tool.name"] == "list_apps"
+        assert any(s.get("parent_span_id") == tool["span_id"] and s["name"].startswith("qix ") for s in spans)
+        status, html = server.get("/debug/traces?format=html")
+        assert status == 200 and "<html>" in html and "tools/call list_apps" in html
+        assert server.stop() == 0

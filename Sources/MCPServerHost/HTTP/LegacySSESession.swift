@@ -14,6 +14,7 @@ actor LegacySSESession: HostedTransport {
     private var stream: AsyncThrowingStream<Data, any Error>.Continuation?
     private(set) var lastActivity = ContinuousClock.now
     private var terminated = false
+    private var keepalive: Task<Void, Never>?
 
     init(sessionID: String, logger: Logger) {
         self.sessionID = sessionID
@@ -38,8 +39,17 @@ actor LegacySSESession: HostedTransport {
         continuation.yield(Data("event: endpoint\ndata: \(endpoint)\n\n".utf8))
         continuation.onTermination = { _ in Task { await onClose() } }
         stream = continuation
+        // Keep-alive comments find dead connections (the write fails, the stream ends, the session closes).
+        keepalive = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: StreamableHTTPSession.keepaliveInterval)
+                await self?.sendKeepalive()
+            }
+        }
         return events
     }
+
+    private func sendKeepalive() { stream?.yield(Data(": keepalive\n\n".utf8)) }
 
     /// A POSTed client message.
     func post(_ body: Data) -> Bool {
@@ -52,6 +62,7 @@ actor LegacySSESession: HostedTransport {
     func terminate() {
         guard !terminated else { return }
         terminated = true
+        keepalive?.cancel()
         stream?.finish()
         stream = nil
         incomingContinuation.finish()

@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import QIXWire
 import Telemetry
+import Tracing
 
 /// `/metrics`, the health probes and (opt-in) `/debug/traces`. Probes answer from memory.
 struct OperationalRoutes: Sendable {
@@ -51,10 +52,28 @@ enum DebugTracesPage {
             ]
             item["parent_span_id"] = span.parentSpanID.map { .string($0.description) }
             var attributes: [String: JSONValue] = [:]
-            span.attributes.forEach { key, value in attributes[key] = .string("\(value)") }
+            span.attributes.forEach { key, value in attributes[key] = json(value) }
             item["attributes"] = .object(attributes)
             return .object(item)
         })]
+    }
+
+    static func json(_ attribute: SpanAttribute) -> JSONValue {
+        switch attribute {
+        case .int32(let v): return .number(Double(v))
+        case .int64(let v): return .number(Double(v))
+        case .double(let v): return .number(v)
+        case .bool(let v): return .bool(v)
+        case .string(let v): return .string(v)
+        case .stringConvertible(let v): return .string(v.description)
+        case .int32Array(let v): return .array(v.map { .number(Double($0)) })
+        case .int64Array(let v): return .array(v.map { .number(Double($0)) })
+        case .doubleArray(let v): return .array(v.map { .number($0) })
+        case .boolArray(let v): return .array(v.map { .bool($0) })
+        case .stringArray(let v): return .array(v.map { .string($0) })
+        case .stringConvertibleArray(let v): return .array(v.map { .string($0.description) })
+        default: return .string("\(attribute)")
+        }
     }
 
     static func html(_ spans: [SpanRecord]) -> String {
