@@ -48,7 +48,7 @@ struct CallCommand: AsyncParsableCommand {
         abstract: "Call one tool and print its result.",
         discussion: """
             Arguments come from --arg key=value (repeatable; values that parse as JSON numbers, booleans, arrays or \
-            objects are used as such) or --json '{…}'. Without --engine the embedded demo engine is started.
+            objects are used as such) or --json '{…}'. Without --engine (or with --demo) the embedded demo engine is started.
 
             Examples:
               qlik-mcp call list_apps
@@ -60,7 +60,7 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "Tool name (see `qlik-mcp tools list`).") var tool: String
     @Option(name: .customLong("arg"), help: ArgumentHelp("key=value argument (repeatable).", valueName: "key=value")) var arguments: [String] = []
     @Option(help: ArgumentHelp("All arguments as one JSON object.", valueName: "json")) var json: String?
-    @Option(help: ArgumentHelp("A Qlik Sense Desktop engine (ws://host:port) instead of the demo engine.", valueName: "url")) var engine: String?
+    @OptionGroup var engine: EngineOptions
     @Flag(help: "Print the structured result as JSON instead of the text rendering.") var structured = false
     @OptionGroup var telemetry: TelemetryOptions
 
@@ -86,21 +86,7 @@ struct CallCommand: AsyncParsableCommand {
         }
         let quiet = Logger(label: "qlik-mcp.call") { _ in SwiftLogNoOpLogHandler() }
         let registry = try ToolRegistry()
-        var endpoint: QIXEndpoint?
-        var demoBackend: QlikBackend?
-        var serverTask: Task<Void, any Error>?
-        if let engine {
-            guard let url = URLComponents(string: engine), url.scheme == "ws", let host = url.host, let port = url.port else {
-                throw ValidationError("--engine must be ws://host:port (Qlik Sense Desktop); Enterprise and Cloud arrive with `serve`")
-            }
-            endpoint = .desktop(host: host, port: port)
-        } else {
-            let demo = DemoBackend(logger: quiet)
-            serverTask = Task { try await demo.server.run() }
-            demoBackend = await demo.backend()
-        }
-        defer { serverTask?.cancel() }
-        let backend = demoBackend ?? QlikBackend(kind: "desktop", endpoint: endpoint!)
+        let (backend, stopDemo) = try await engine.makeBackend(logger: quiet)
         do {
             let result = try await registry.call(tool, arguments: .object(values), context: ToolContext(backend: backend, sessionID: "cli"))
             if structured, let content = result.structuredContent {
@@ -109,8 +95,10 @@ struct CallCommand: AsyncParsableCommand {
                 for case .text(let text, _, _) in result.content { print(text) }
             }
             await backend.pool.closeIdle()
+            await stopDemo()
             if result.isError == true { throw ExitCode(2) }
         } catch let error as ArgumentError {
+            await stopDemo()
             throw ValidationError(error.description)
         }
     }
