@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MCP
+import Metrics
 import QlikTools
 import ServiceLifecycle
 import Telemetry
@@ -36,6 +37,9 @@ public struct MCPHost: Sendable {
     /// same group (the demo engine), started first and stopped last. `onListening` gets the port.
     public func runHTTP(_ configuration: HTTPConfiguration, extraServices: [any Service] = [],
                         onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        MCPRequestMetrics.shared.preregister(transports: ["http", "sse"])
+        Gauge(label: "mcp_sessions_limit").record(configuration.transport.maxSessions)
+        Gauge(label: "process_memory_limit_bytes").record(MemoryLimit.bytes)
         let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
         let router = Router()
         router.add(middleware: HTTPMetricsMiddleware())
@@ -129,5 +133,20 @@ struct SessionSweeper: Service {
                 await registry.expireIdle()
             }
         }
+    }
+}
+
+/// The memory this process may use: the cgroup limit (v2 `memory.max`, v1 `memory.limit_in_bytes`)
+/// when there is one, else the machine's physical memory — exported as `process_memory_limit_bytes`
+/// so the memory alert divides by a real number everywhere.
+enum MemoryLimit {
+    static var bytes: Double {
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let value = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+               value > 0, value < Double(ProcessInfo.processInfo.physicalMemory) {
+                return value
+            }
+        }
+        return Double(ProcessInfo.processInfo.physicalMemory)
     }
 }

@@ -20,8 +20,14 @@ public final class MCPRequestMetrics: Sendable {
 
     /// Records one answered request.
     public func record(method: String, ok: Bool, duration: Duration) {
-        let label = Self.methodLabel(method)
-        let entry = handles.withLock { cache in
+        let entry = handles(Self.methodLabel(method))
+        (ok ? entry.ok : entry.error).increment()
+        let (seconds, attoseconds) = duration.components
+        entry.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    private func handles(_ label: String) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {
+        handles.withLock { cache in
             if let cached = cache[label] { return cached }
             let created = (Counter(label: "mcp_requests_total", dimensions: [("method", label), ("outcome", "ok")]),
                            Counter(label: "mcp_requests_total", dimensions: [("method", label), ("outcome", "error")]),
@@ -29,9 +35,6 @@ public final class MCPRequestMetrics: Sendable {
             cache[label] = created
             return created
         }
-        (ok ? entry.ok : entry.error).increment()
-        let (seconds, attoseconds) = duration.components
-        entry.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     private func sessions(_ transport: String) -> (active: Meter, total: Counter) {
@@ -56,6 +59,20 @@ public final class MCPRequestMetrics: Sendable {
 
     public func sessionRejected(transport: String, reason: String) {
         Counter(label: "mcp_sessions_rejected_total", dimensions: [("transport", transport), ("reason", reason)]).increment()
+    }
+
+    /// Creates the series that otherwise appear only after their first event, so dashboards and
+    /// alerts see zeros instead of gaps from the first scrape.
+    public func preregister(transports: [String]) {
+        for transport in transports {
+            _ = sessions(transport)
+            for reason in ["limit", "draining"] {
+                Counter(label: "mcp_sessions_rejected_total", dimensions: [("transport", transport), ("reason", reason)]).increment(by: 0)
+            }
+            Counter(label: "mcp_sessions_expired_total", dimensions: [("transport", transport)]).increment(by: 0)
+        }
+        Counter(label: "mcp_sse_events_dropped_total").increment(by: 0)
+        for method in ["initialize", "tools/list", "tools/call"] { _ = handles(method) }
     }
 
     public func sessionExpired(transport: String) {

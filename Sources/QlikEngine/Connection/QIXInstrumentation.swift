@@ -32,6 +32,9 @@ public final class QIXInstrumentation: Sendable {
             active = Gauge(label: "qix_connections_active", factory: factory)
         } else {
             active = Gauge(label: "qix_connections_active")
+        }        // The error series exist from the start (zeros), so rates and alerts have no gaps.
+        for reason in ["connect", "protocol", "dropped", "health_check"] {
+            errors.withLock { $0[reason] = counter("qix_connection_errors_total", [("reason", reason)]) }
         }
     }
 

@@ -30,6 +30,19 @@ final class ToolInstrumentation: Sendable {
     /// Distinct app ids given their own `qlik_app_access_total` series; later ones count as `other`.
     static let maxTrackedApps = 50
 
+    private let errorCounters = Mutex<[String: Counter]>([:])
+
+    /// `mcp_tool_errors_total{tool,category}`: failures by taxonomy category (8 categories per tool).
+    private func errorCounter(tool: String, category: ToolError.Category) -> Counter {
+        errorCounters.withLock { cache in
+            let key = tool + "/" + category.rawValue
+            if let cached = cache[key] { return cached }
+            let created = makeCounter("mcp_tool_errors_total", [("tool", tool), ("category", category.rawValue)])
+            cache[key] = created
+            return created
+        }
+    }
+
     /// Counts an access to `appID` with bounded label cardinality.
     func recordAppAccess(_ appID: String) {
         let counter = appCounters.withLock { counters -> Counter in
@@ -84,6 +97,7 @@ final class ToolInstrumentation: Sendable {
                 }
                 let failure = ToolError.from(error)
                 outcome = "error"
+                errorCounter(tool: tool.name, category: failure.category).increment()
                 span.attributes["error.type"] = failure.code
                 span.setStatus(.init(code: .error, message: failure.message))
                 let structured: Value? = ValueBridge.value(failure.json)

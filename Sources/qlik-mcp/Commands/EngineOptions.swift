@@ -75,7 +75,12 @@ struct EngineOptions: ParsableArguments {
         if usesDemo(file) {
             let latency = Int(value(demoLatencyMs.map(String.init), "QLIK_MCP_DEMO_LATENCY_MS") ?? "0") ?? 0
             guard (0...60_000).contains(latency) else { throw ValidationError("--demo-latency-ms must be between 0 and 60000") }
-            let demo = DemoBackend(faults: FaultController(FaultInjection(latency: .milliseconds(latency))), logger: logger)
+            // Fault injection for drills and the alerting checks (hidden; environment only).
+            let errorRate = Double(ProcessEnvironment.current["QLIK_MCP_DEMO_ERROR_RATE"] ?? "0") ?? 0
+            guard (0...1).contains(errorRate) else { throw ValidationError("QLIK_MCP_DEMO_ERROR_RATE must be between 0 and 1") }
+            let errorMethods = ToolFilterOptions.list(ProcessEnvironment.current["QLIK_MCP_DEMO_ERROR_METHODS"]) ?? []
+            let demo = DemoBackend(faults: FaultController(FaultInjection(latency: .milliseconds(latency), errorRate: errorRate, errorMethods: errorMethods)),
+                                   logger: logger)
             let group = ServiceGroup(configuration: .init(services: [demo.server], logger: logger))
             let task = Task { try await group.run() }
             return (await demo.backend(), {

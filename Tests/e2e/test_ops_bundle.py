@@ -1,0 +1,193 @@
+"""The operations bundle checked with the tools SREs use: promtool on the rules, the dashboards'
+structure, every metric name in dashboards and rules against a real /metrics scrape, and a real
+Prometheus server scraping qlik-mcp with the bundled rules while faults are injected."""
+import json
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mcp_server import Server
+from test_http_transport import call, initialize
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "alerts" / "qlik-mcp.rules.yml"
+DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
+PROMQL_WORDS = {
+    "sum", "rate", "increase", "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+    "histogram_quantile", "max", "min", "avg", "count", "topk", "bottomk", "changes", "clamp_min", "offset", "bool",
+    "label_values", "le", "inf", "nan",
+}
+
+
+def promtool():
+    path = shutil.which("promtool")
+    if not path:
+        pytest.fail("promtool is missing: install the Debian package `prometheus` (.ci/run does)")
+    return path
+
+
+def test_promtool_checks_and_unit_tests_the_rules():
+    check = subprocess.run([promtool(), "check", "rules", str(RULES)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    unit = subprocess.run([promtool(), "test", "rules", str(ROOT / "alerts" / "qlik-mcp.test.yml")], capture_output=True, text=True)
+    assert unit.returncode == 0, unit.stdout + unit.stderr
+    rules = yaml.safe_load(RULES.read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    tested = set(re.findall(r"alertname: (\w+)", (ROOT / "alerts" / "qlik-mcp.test.yml").read_text()))
+    runbook = (ROOT / "alerts" / "RUNBOOK.md").read_text().lower()
+    for alert in alerts:
+        assert alert["alert"] in tested, f"{alert['alert']} has no promtool test"
+        assert alert["labels"]["severity"] in {"critical", "warning", "info"}
+        for key in ("summary", "description", "runbook_url"):
+            assert alert["annotations"].get(key), (alert["alert"], key)
+        anchor = alert["annotations"]["runbook_url"].split("#")[1]
+        assert f"## {anchor}" in runbook.replace("## qlikmcp", "## qlikmcp"), f"RUNBOOK.md has no section for #{anchor}"
+
+
+def expressions():
+    """(where, PromQL) for every expression in the dashboards and rules."""
+    found = []
+    for path in DASHBOARDS:
+        board = json.loads(path.read_text())
+        for panel in board["panels"]:
+            for t in panel.get("targets", []):
+                found.append((f"{path.name}#{panel['id']}", t["expr"]))
+        for variable in board["templating"]["list"]:
+            if variable["type"] == "query":  # label_values(<selector>, <label>): the selector names the metric
+                selector = re.fullmatch(r"label_values\((.*),\s*\w+\)", variable["definition"]).group(1)
+                found.append((f"{path.name}${variable['name']}", selector))
+    for group in yaml.safe_load(RULES.read_text())["groups"]:
+        for rule in group["rules"]:
+            found.append((f"rules:{rule.get('record') or rule.get('alert')}", rule["expr"]))
+    return found
+
+
+def metric_names(expr):
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)                     # strings
+    text = re.sub(r"\{[^}]*\}", "", text)                              # label matchers
+    text = re.sub(r"\[[^\]]*\]", "", text)                             # ranges
+    text = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", text)  # grouping labels
+    text = re.sub(r"\$\w+", "", text)                                  # Grafana variables
+    names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", text)) - PROMQL_WORDS
+    return {n for n in names if not re.fullmatch(r"e\d*", n)}
+
+
+def test_dashboards_are_importable_as_is():
+    assert len(DASHBOARDS) == 5
+    uids = set()
+    for path in DASHBOARDS:
+        board = json.loads(path.read_text())
+        assert board["uid"] not in uids
+        uids.add(board["uid"])
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+        assert {"job", "instance"} <= set(variables)
+        ids = [p["id"] for p in board["panels"]]
+        assert len(ids) == len(set(ids)), f"{path.name}: duplicate panel ids"
+        assert any(link.get("tags") == ["qlik-mcp"] for link in board["links"]), f"{path.name}: no links to the other dashboards"
+        for panel in board["panels"]:
+            if panel["type"] == "row":
+                continue
+            assert panel["datasource"]["uid"] == "${datasource}", f"{path.name}#{panel['id']}: hard-coded datasource"
+            assert panel.get("description"), f"{path.name}#{panel['id']}: no description"
+            assert panel["fieldConfig"]["defaults"].get("unit")
+            for t in panel["targets"]:
+                assert t["datasource"]["uid"] == "${datasource}"
+                assert 'job=~"$job"' in t["expr"] or t["expr"].startswith("qlik_mcp:") or "$job" in t["expr"], t["expr"]
+    latency_panels = [p for path in DASHBOARDS for p in json.loads(path.read_text())["panels"] if "latency" in p.get("title", "").lower()]
+    assert latency_panels and any("links" in p for p in latency_panels), "no trace links on latency panels"
+
+
+def test_every_metric_name_is_exported_by_the_server(qlik_mcp_bin):
+    recorded = {r["record"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if "record" in r}
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        dead_port = dead.getsockname()[1]
+    # An OTLP endpoint makes the exporter's families exist (the export itself fails, harmlessly).
+    with Server(qlik_mcp_bin, env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{dead_port}"}) as server:
+        session = initialize(server)
+        call(server, session, 2, "get_app", {"app_id": "sales-analytics"})
+        call(server, session, 3, "get_app", {"app_id": "nope"})
+        families = set()
+        for name in server.metrics():
+            base = name.split("{")[0]
+            families.add(base)
+            for suffix in ("_bucket", "_sum", "_count"):
+                if base.endswith(suffix):
+                    families.add(base[: -len(suffix)])
+        server.stop()
+    missing = []
+    for where, expr in expressions():
+        for name in metric_names(expr):
+            if name not in families and name not in recorded and name != "up":
+                missing.append(f"{where}: {name}")
+    assert not missing, "names not exported by the server:\n" + "\n".join(missing)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prometheus_query(port, path, params=None):
+    url = f"http://127.0.0.1:{port}{path}" + ("?" + urllib.parse.urlencode(params) if params else "")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())["data"]
+
+
+def test_live_prometheus_scrapes_records_and_alerts_on_injected_faults(qlik_mcp_bin):
+    binary = shutil.which("prometheus")
+    if not binary:
+        pytest.fail("prometheus is missing: install the Debian package `prometheus` (.ci/run does)")
+    env = {"QLIK_MCP_DEMO_ERROR_RATE": "0.5", "QLIK_MCP_DEMO_ERROR_METHODS": "EvaluateEx"}
+    with Server(qlik_mcp_bin, env=env) as server, tempfile.TemporaryDirectory() as workdir:
+        config = Path(workdir) / "prometheus.yml"
+        config.write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(RULES)],
+            "scrape_configs": [{"job_name": "qlik-mcp", "static_configs": [{"targets": [f"127.0.0.1:{server.port}"]}]}],
+        }))
+        port = free_port()
+        prometheus = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={workdir}/data",
+                                       f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            session = initialize(server)
+            deadline = time.monotonic() + 90
+            failures = 0
+            state = None
+            index = 0
+            while time.monotonic() < deadline:
+                index += 1
+                _, answer = call(server, session, 10 + index, "evaluate_expression", {"app_id": "sales-analytics", "expression": "Sum(Sales)"})
+                failures += answer["result"]["isError"]
+                if index % 20 == 0:
+                    try:
+                        alerts = prometheus_query(port, "/api/v1/alerts")["alerts"]
+                    except OSError:
+                        continue  # Prometheus still starting
+                    burning = [a for a in alerts if a["labels"]["alertname"] == "QlikMCPErrorBudgetBurnFast"]
+                    if burning:
+                        state = burning[0]["state"]
+                        break
+            assert failures > 0, "fault injection produced no failing tool calls"
+            assert state in {"pending", "firing"}, "the error-budget alert never went pending"
+            up = prometheus_query(port, "/api/v1/query", {"query": 'up{job="qlik-mcp"}'})["result"]
+            assert up and up[0]["value"][1] == "1"
+            series = prometheus_query(port, "/api/v1/query", {"query": 'mcp_tool_calls_total{tool="evaluate_expression"}'})["result"]
+            assert {s["metric"]["outcome"] for s in series} == {"ok", "error"}
+            ratio = prometheus_query(port, "/api/v1/query", {"query": "qlik_mcp:tool_errors:ratio_rate5m"})["result"]
+            assert ratio and 0.1 < float(ratio[0]["value"][1]) < 0.9
+        finally:
+            prometheus.terminate()
+            prometheus.wait(timeout=30)
+        assert server.stop() == 0

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Writes the Grafana dashboards in dashboards/ (one generator so every dashboard shares the same
+datasource/job/instance variables, links, units and trace links). Rerun after editing:
+    python3 scripts/generate-dashboards.py
+"""
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "dashboards"
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SEL = 'job=~"$job", instance=~"$instance"'
+TRACE_LINK = [{"title": "Traces of qlik-mcp in the tracing backend", "url": "${tracing_url}/search?service=qlik-mcp", "targetBlank": True}]
+
+
+def target(expr, legend="", ref="A", fmt=None):
+    t = {"datasource": DS, "expr": expr, "legendFormat": legend, "refId": ref}
+    if fmt:
+        t["format"] = fmt
+    return t
+
+
+class Board:
+    def __init__(self, uid, title, description):
+        self.uid, self.title, self.description = uid, title, description
+        self.panels, self.next_id, self.y = [], 1, 0
+        self.x = 0
+
+    def add(self, kind, title, description, targets, unit="short", width=12, height=8, thresholds=None, links=None, extra=None):
+        if self.x + width > 24:
+            self.x, self.y = 0, self.y + height
+        panel = {
+            "id": self.next_id, "type": kind, "title": title, "description": description, "datasource": DS,
+            "gridPos": {"x": self.x, "y": self.y, "w": width, "h": height},
+            "targets": [target(*t) if isinstance(t, tuple) else target(t) for t in targets],
+            "fieldConfig": {"defaults": {"unit": unit, "thresholds": {"mode": "absolute", "steps": thresholds or [
+                {"color": "green", "value": None}]}}, "overrides": []},
+            "options": {},
+        }
+        for index, t in enumerate(panel["targets"]):
+            t["refId"] = chr(ord("A") + index)
+        if links:
+            panel["links"] = links
+        if extra:
+            panel.update(extra)
+        self.panels.append(panel)
+        self.next_id += 1
+        self.x += width
+        return panel
+
+    def row(self, title):
+        self.x, self.y = 0, self.y + 8
+        self.panels.append({"id": self.next_id, "type": "row", "title": title, "collapsed": False,
+                            "gridPos": {"x": 0, "y": self.y, "w": 24, "h": 1}, "panels": []})
+        self.next_id += 1
+        self.y += 1
+
+    def json(self):
+        return {
+            "uid": self.uid, "title": self.title, "description": self.description, "tags": ["qlik-mcp"],
+            "timezone": "browser", "schemaVersion": 39, "version": 1, "editable": True, "refresh": "30s",
+            "time": {"from": "now-6h", "to": "now"},
+            "links": [{"type": "dashboards", "tags": ["qlik-mcp"], "asDropdown": True, "title": "qlik-mcp dashboards", "includeVars": True, "keepTime": True}],
+            "templating": {"list": [
+                {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus", "current": {}, "hide": 0},
+                {"name": "job", "label": "Job", "type": "query", "datasource": DS, "query": {"query": "label_values(build_info, job)", "refId": "job"},
+                 "definition": "label_values(build_info, job)", "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
+                {"name": "instance", "label": "Instance", "type": "query", "datasource": DS,
+                 "query": {"query": 'label_values(build_info{job=~"$job"}, instance)', "refId": "instance"},
+                 "definition": 'label_values(build_info{job=~"$job"}, instance)', "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
+                {"name": "tracing_url", "label": "Tracing UI", "type": "textbox", "query": "http://localhost:16686",
+                 "current": {"text": "http://localhost:16686", "value": "http://localhost:16686"}, "hide": 0},
+            ]},
+            "annotations": {"list": []},
+            "panels": self.panels,
+        }
+
+
+def red(threshold):
+    return [{"color": "green", "value": None}, {"color": "red", "value": threshold}]
+
+
+def latency_quantiles(metric, by=""):
+    group = f"le{', ' + by if by else ''}"
+    return [(f'histogram_quantile({q}, sum by ({group}) (rate({metric}_bucket{{{SEL}}}[$__rate_interval])))', f"p{int(q * 100)}{' {{' + by + '}}' if by else ''}")
+            for q in (0.5, 0.95, 0.99)]
+
+
+def service_health():
+    b = Board("qlik-mcp-health", "qlik-mcp / Service health", "Is qlik-mcp up, ready, fast and error-free? Start here.")
+    b.add("stat", "Up", "1 when Prometheus scrapes the instance.", [(f'up{{{SEL}}}', "{{instance}}")], width=4, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+    b.add("stat", "Ready", "/readyz state from the background engine check (health_ready).", [(f'health_ready{{{SEL}}}', "{{instance}}")], width=4,
+          thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+    b.add("stat", "Tool error ratio (5m)", "Share of tool calls that failed; the SLO allows 0.5 %.", [(f'qlik_mcp:tool_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
+          unit="percentunit", width=4, thresholds=red(0.005))
+    b.add("stat", "Request rate", "MCP requests per second.", [(f'sum(rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "requests/s")], unit="reqps", width=4)
+    b.add("table", "Build", "Version and Swift version of each instance (build_info).", [(f'build_info{{{SEL}}}', "", "A", "table")], width=8)
+    b.row("Traffic and latency")
+    b.add("timeseries", "Requests by method and outcome", "mcp_requests_total rate by JSON-RPC method and outcome.",
+          [(f'sum by (method, outcome) (rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
+    b.add("timeseries", "Request latency p50/p95/p99", "mcp_request_duration_seconds quantiles. Follow the panel link to the traces.",
+          latency_quantiles("mcp_request_duration_seconds"), unit="s", thresholds=red(2), links=TRACE_LINK)
+    b.add("timeseries", "Sessions by transport", "Open MCP sessions (mcp_sessions_active) and the limit (mcp_sessions_limit).",
+          [(f'sum by (transport) (mcp_sessions_active{{{SEL}}})', "{{transport}}"), (f'max(mcp_sessions_limit{{{SEL}}})', "limit")])
+    b.add("timeseries", "HTTP responses by status", "http_server_requests_total by route and status code.",
+          [(f'sum by (route, status) (rate(http_server_requests_total{{{SEL}}}[$__rate_interval]))', "{{route}} {{status}}")], unit="reqps")
+    b.row("Process")
+    b.add("timeseries", "Memory", "Resident memory against the limit (cgroup or physical).",
+          [(f'process_resident_memory_bytes{{{SEL}}}', "rss {{instance}}"), (f'process_memory_limit_bytes{{{SEL}}}', "limit {{instance}}")], unit="bytes")
+    b.add("timeseries", "CPU", "CPU seconds used per second.", [(f'rate(process_cpu_seconds_total{{{SEL}}}[$__rate_interval])', "{{instance}}")], unit="percentunit")
+    return b
+
+
+def tool_usage():
+    b = Board("qlik-mcp-tools", "qlik-mcp / Tool usage", "Which tools and apps assistants use, how often they fail, and which are slow.")
+    b.add("timeseries", "Calls per tool", "mcp_tool_calls_total rate by tool.",
+          [(f'sum by (tool) (rate(mcp_tool_calls_total{{{SEL}}}[$__rate_interval]))', "{{tool}}")], unit="reqps")
+    b.add("piechart", "Calls per toolset", "Share of calls per toolset over the range.",
+          [(f'sum by (toolset) (increase(mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{toolset}}")])
+    b.add("table", "Error ratio per tool", "Failed share of each tool's calls over the range.",
+          [(f'sum by (tool) (increase(mcp_tool_calls_total{{{SEL}, outcome="error"}}[$__range])) / sum by (tool) (increase(mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{tool}}", "A", "table")],
+          unit="percentunit", thresholds=red(0.05))
+    b.add("bargauge", "Slowest tools (p95)", "95th percentile per tool; follow the link to the traces.",
+          [(f'topk(10, histogram_quantile(0.95, sum by (le, tool) (rate(mcp_tool_call_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))))', "{{tool}}")],
+          unit="s", thresholds=red(2), links=TRACE_LINK)
+    b.add("timeseries", "Accesses per app", "qlik_app_access_total by app (the 50 most used apps; the rest as 'other').",
+          [(f'sum by (app) (rate(qlik_app_access_total{{{SEL}}}[$__rate_interval]))', "{{app}}")], unit="reqps", width=24)
+    return b
+
+
+def performance():
+    b = Board("qlik-mcp-performance", "qlik-mcp / Performance", "Latency distributions of requests, tools and QIX, and connection pool pressure.")
+    b.add("heatmap", "Request latency heatmap", "mcp_request_duration_seconds buckets over time.",
+          [(f'sum by (le) (rate(mcp_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
+    b.add("heatmap", "Tool call latency heatmap", "mcp_tool_call_duration_seconds buckets over time.",
+          [(f'sum by (le) (rate(mcp_tool_call_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
+    b.add("timeseries", "QIX latency p95 by method", "qix_request_duration_seconds p95 per engine method.",
+          [(f'histogram_quantile(0.95, sum by (le, method) (rate(qix_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{method}}")], unit="s")
+    b.add("timeseries", "Connection pool", "Open QIX connections, idle pooled sessions and callers waiting for one.",
+          [(f'sum(qix_connections_active{{{SEL}}})', "open"), (f'sum(qix_pool_idle_connections{{{SEL}}})', "idle"), (f'sum(qix_pool_waiters{{{SEL}}})', "waiting")])
+    b.add("timeseries", "HTTP latency p95 by route", "http_server_request_duration_seconds p95 (until the response head).",
+          [(f'histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{route}}")], unit="s")
+    b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests.", [(f'sum(http_server_active_requests{{{SEL}}})', "in flight")])
+    return b
+
+
+def errors():
+    b = Board("qlik-mcp-errors", "qlik-mcp / Errors", "What fails: tool error categories, JSON-RPC errors, QIX errors, sessions refused, telemetry loss.")
+    b.add("timeseries", "Tool errors by category", "mcp_tool_errors_total by taxonomy category.",
+          [(f'sum by (category) (rate(mcp_tool_errors_total{{{SEL}}}[$__rate_interval]))', "{{category}}")], unit="reqps")
+    b.add("table", "Tool errors by tool and category", "Failures over the range.",
+          [(f'sum by (tool, category) (increase(mcp_tool_errors_total{{{SEL}}}[$__range])) > 0', "", "A", "table")])
+    b.add("timeseries", "JSON-RPC errors by method", "mcp_requests_total with outcome=error (protocol errors such as invalid params).",
+          [(f'sum by (method) (rate(mcp_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
+    b.add("timeseries", "QIX errors by method", "qix_requests_total with outcome=error.",
+          [(f'sum by (method) (rate(qix_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
+    b.add("timeseries", "Sessions refused and expired", "mcp_sessions_rejected_total by reason, mcp_sessions_expired_total.",
+          [(f'sum by (reason) (rate(mcp_sessions_rejected_total{{{SEL}}}[$__rate_interval]))', "refused: {{reason}}"),
+           (f'sum(rate(mcp_sessions_expired_total{{{SEL}}}[$__rate_interval]))', "expired")])
+    b.add("timeseries", "Telemetry loss", "Spans dropped, export failures by reason, SSE events evicted before replay.",
+          [(f'sum(rate(telemetry_spans_dropped_total{{{SEL}}}[$__rate_interval]))', "spans dropped"),
+           (f'sum by (reason) (rate(telemetry_export_failures_total{{{SEL}}}[$__rate_interval]))', "export failed: {{reason}}"),
+           (f'sum(rate(mcp_sse_events_dropped_total{{{SEL}}}[$__rate_interval]))', "SSE events evicted")])
+    return b
+
+
+def engine():
+    b = Board("qlik-mcp-engine", "qlik-mcp / Qlik engine", "The Qlik engine as qlik-mcp sees it: reachability, connections and QIX traffic.")
+    b.add("stat", "Engine reachable", "health_dependency_up for the engine (background check).",
+          [(f'health_dependency_up{{{SEL}, dependency="qlik_engine"}}', "{{instance}}")], width=6, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+    b.add("stat", "QIX error ratio (5m)", "Share of failed QIX requests.", [(f'qlik_mcp:qix_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
+          unit="percentunit", width=6, thresholds=red(0.05))
+    b.add("timeseries", "Connections", "Open QIX WebSocket connections and connection errors by reason.",
+          [(f'sum(qix_connections_active{{{SEL}}})', "open"), (f'sum by (reason) (rate(qix_connection_errors_total{{{SEL}}}[$__rate_interval]))', "errors: {{reason}}")])
+    b.add("timeseries", "QIX requests by method", "qix_requests_total rate by method and outcome.",
+          [(f'sum by (method, outcome) (rate(qix_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
+    b.add("timeseries", "QIX latency", "Quantiles of qix_request_duration_seconds.", latency_quantiles("qix_request_duration_seconds"), unit="s", links=TRACE_LINK)
+    return b
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    for board in (service_health(), tool_usage(), performance(), errors(), engine()):
+        path = OUT / f"{board.uid}.json"
+        path.write_text(json.dumps(board.json(), indent=2) + "\n")
+        print(f"wrote {path.relative_to(OUT.parent)} ({len(board.panels)} panels)")
+
+
+if __name__ == "__main__":
+    main()
