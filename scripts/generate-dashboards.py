@@ -140,6 +140,9 @@ def performance():
     b.add("timeseries", "HTTP latency p95 by route", "http_server_request_duration_seconds p95 (until the response head).",
           [(f'histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{route}}")], unit="s")
     b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests.", [(f'sum(http_server_active_requests{{{SEL}}})', "in flight")])
+    b.add("timeseries", "Cache hit ratio", "cache_requests_total: share of lookups answered from a cache, by cache (field names per app today).",
+          [(f'sum by (cache) (rate(cache_requests_total{{{SEL}, result="hit"}}[$__rate_interval])) / sum by (cache) (rate(cache_requests_total{{{SEL}}}[$__rate_interval]))', "{{cache}}")],
+          unit="percentunit", width=24)
     return b
 
 

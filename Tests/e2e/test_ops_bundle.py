@@ -191,3 +191,83 @@ def test_live_prometheus_scrapes_records_and_alerts_on_injected_faults(qlik_mcp_
             prometheus.terminate()
             prometheus.wait(timeout=30)
         assert server.stop() == 0
+
+
+CHART = ROOT / "deploy" / "helm" / "qlik-mcp"
+
+
+def render(values):
+    import helm_python as helm  # Helm's own Go SDK through ctypes (PyPI helm-python-sdk): a real Helm engine
+    with helm.Chart.load(str(CHART)) as chart:
+        chart.validate_schema(values)
+        rendered = chart.render(values, name="qmcp", namespace="ops")
+    documents = {}
+    for name, text in rendered.items():
+        for document in yaml.safe_load_all(text):
+            if document:
+                documents[document["kind"]] = document
+    return documents
+
+
+def test_helm_chart_renders_probes_ports_and_security_context(qlik_mcp_bin, tmp_path):
+    default = render({})
+    assert set(default) == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    everything = render({"ingress": {"enabled": True, "tlsSecret": "tls"}, "serviceMonitor": {"enabled": True},
+                         "prometheusRule": {"enabled": True}, "otlp": {"endpoint": "http://collector:4318"},
+                         "engine": {"demo": False, "url": "wss://qlik.example.com", "userDirectory": "CORP", "userID": "svc",
+                                    "certificatesSecret": "qlik-certs", "apiKeySecret": {"name": "qlik-key", "key": "api-key"}}})
+    assert {"Ingress", "ServiceMonitor", "PrometheusRule"} <= set(everything)
+    pod = everything["Deployment"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["startupProbe"]["httpGet"]["path"] == "/startupz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["ports"][0]["containerPort"] == 8080 and everything["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    assert pod["terminationGracePeriodSeconds"] > 25  # longer than the drain timeout
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert container["resources"]["limits"]["memory"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == "http://collector:4318"
+    assert env["QLIK_MCP_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "qlik-key", "key": "api-key"}
+    assert any(v.get("secret", {}).get("secretName") == "qlik-certs" for v in pod["volumes"])
+    rules = yaml.safe_load((ROOT / "alerts" / "qlik-mcp.rules.yml").read_text())
+    assert everything["PrometheusRule"]["spec"] == rules
+    assert (CHART / "files" / "qlik-mcp.rules.yml").read_text() == (ROOT / "alerts" / "qlik-mcp.rules.yml").read_text()
+    import helm_python as helm
+    with helm.Chart.load(str(CHART)) as chart:
+        with pytest.raises(Exception):
+            chart.validate_schema({"server": {"port": "eighty"}})
+    # The rendered config file is one the server accepts.
+    config = tmp_path / "qlik-mcp.yaml"
+    config.write_text(default["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    with Server(qlik_mcp_bin, "--config", str(config), "--host", "127.0.0.1") as server:
+        assert server.get("/readyz")[0] == 200
+        assert server.stop() == 0
+
+
+def test_compose_and_dockerfile_reference_what_exists(qlik_mcp_bin):
+    compose_dir = ROOT / "deploy" / "compose"
+    compose = yaml.safe_load((compose_dir / "docker-compose.yml").read_text())
+    assert {"qlik-mcp", "prometheus", "grafana", "jaeger"} <= set(compose["services"])
+    build = compose["services"]["qlik-mcp"]["build"]
+    assert (compose_dir / build["context"] / build["dockerfile"]).is_file()
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert (compose_dir / source).exists(), f"{name}: {source} does not exist"
+    prometheus = yaml.safe_load((compose_dir / "prometheus.yml").read_text())
+    assert prometheus["scrape_configs"][0]["static_configs"][0]["targets"] == ["qlik-mcp:8080"]
+    mounted = (compose_dir / "prometheus.yml").read_text().replace("/etc/prometheus/rules/qlik-mcp.rules.yml", str(RULES))
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as copy:  # the rules path as the container mounts it
+        copy.write(mounted)
+        copy.flush()
+        check = subprocess.run([promtool(), "check", "config", copy.name], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert dockerfile.count("\nFROM ") + dockerfile.startswith("FROM ") >= 2 and "--static-swift-stdlib" in dockerfile
+    assert "USER 10001" in dockerfile and "HEALTHCHECK" in dockerfile and "org.opencontainers.image" in dockerfile
+    help_text = subprocess.run([qlik_mcp_bin, "serve", "--help"], capture_output=True, text=True).stdout
+    for flag in re.findall(r'"(--[a-z-]+)"', dockerfile + (compose_dir / "docker-compose.yml").read_text()):
+        assert flag in help_text, f"{flag} is not a serve flag"

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Synchronization
 
 /// Field names per app, cached for a short time: nearly every data tool checks a field name, and
@@ -14,15 +15,20 @@ public final class FieldNameCache: Sendable {
     public let ttl: Duration
     public let capacity: Int
     private let entries = Mutex<[String: Entry]>([:])
+    /// `cache_requests_total{cache="field_names",result}`.
+    private let hits: Counter
+    private let misses: Counter
 
     public init(ttl: Duration = .seconds(30), capacity: Int = 256) {
         self.ttl = ttl
         self.capacity = capacity
+        hits = Counter(label: "cache_requests_total", dimensions: [("cache", "field_names"), ("result", "hit")])
+        misses = Counter(label: "cache_requests_total", dimensions: [("cache", "field_names"), ("result", "miss")])
     }
 
     /// Cached names (sorted) of `appID`, or nil when absent or expired.
     func names(_ appID: String) -> (names: [String], lookup: Set<String>)? {
-        entries.withLock { entries in
+        let found = entries.withLock { entries -> (names: [String], lookup: Set<String>)? in
             guard let entry = entries[appID] else { return nil }
             guard entry.expires > .now else {
                 entries[appID] = nil
@@ -30,6 +36,8 @@ public final class FieldNameCache: Sendable {
             }
             return (entry.names, entry.lookup)
         }
+        (found == nil ? misses : hits).increment()
+        return found
     }
 
     func store(_ names: [String], for appID: String) {
