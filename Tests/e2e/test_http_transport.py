@@ -60,6 +60,8 @@ def test_bad_input_gets_the_documented_status(qlik_mcp_bin):
             (request(server, "PUT", body={}, headers=sid), 405, "Method Not Allowed"),
             (request(server, "GET", headers={"Accept": "text/event-stream"}), 400, "Mcp-Session-Id"),
             (request(server, "POST", body={"jsonrpc": "1.0", "id": 2, "method": "ping"}, headers=sid), 400, "JSON-RPC 2.0"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2}, headers=sid), 400, "needs a"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": 7}, headers=sid), 400, "must be a non-empty string"),
         ]
         for (status, headers, body), expected, text in cases:
             assert status == expected, (expected, status, body)

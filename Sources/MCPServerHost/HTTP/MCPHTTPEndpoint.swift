@@ -62,13 +62,19 @@ struct MCPHTTPEndpoint: Sendable {
         let (sdkRequest, body) = try await read(request)
         guard let body, !body.isEmpty else { return Self.response(.error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"))) }
         guard let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)) else {
-            return Self.response(.error(statusCode: 400, .parseError("Parse error: the body is not valid JSON")))
+            return Self.response(.error(statusCode: 400, .parseError("the body is not valid JSON")))
         }
         if message.arrayValue != nil {
-            return Self.response(.error(statusCode: 400, .invalidRequest("Invalid Request: JSON-RPC batches are not supported; send one message per POST")))
+            return Self.response(.error(statusCode: 400, .invalidRequest("JSON-RPC batches are not supported; send one message per POST")))
         }
         guard message.objectValue != nil, message["jsonrpc"]?.stringValue == "2.0" else {
-            return Self.response(.error(statusCode: 400, .invalidRequest("Invalid Request: expected a JSON-RPC 2.0 object with \"jsonrpc\": \"2.0\"")))
+            return Self.response(.error(statusCode: 400, .invalidRequest("expected a JSON-RPC 2.0 object with \"jsonrpc\": \"2.0\"")))
+        }
+        if message["method"] == nil, message["result"] == nil, message["error"] == nil {
+            return Self.response(.error(statusCode: 400, .invalidRequest("a message needs a \"method\" (request or notification), or \"result\"/\"error\" (response)")))
+        }
+        if let method = message["method"], method.stringValue == nil || method.stringValue?.isEmpty == true {
+            return Self.response(.error(statusCode: 400, .invalidRequest("\"method\" must be a non-empty string")))
         }
         let isInitialize = message["method"]?.stringValue == "initialize"
         let headerSession = sdkRequest.header(HTTPHeaderName.sessionID)
@@ -180,7 +186,7 @@ struct MCPHTTPEndpoint: Sendable {
             return Self.response(failure)
         }
         guard let body, !body.isEmpty, (try? JSONCoding.parse(String(decoding: body, as: UTF8.self)))?.objectValue != nil else {
-            return Self.response(.error(statusCode: 400, .parseError("Parse error: POST one JSON-RPC message as a JSON object")))
+            return Self.response(.error(statusCode: 400, .parseError("POST one JSON-RPC message as a JSON object")))
         }
         guard await session.post(body) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
         return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "Accepted")))
