@@ -43,6 +43,7 @@ public struct MCPHost: Sendable {
         let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
         let router = Router()
         router.add(middleware: HTTPMetricsMiddleware())
+        router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
         MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight, logger: logger).register(on: router)
         OperationalRoutes(telemetry: telemetry, health: health, debugEndpoints: configuration.debugEndpoints).register(on: router)
         let logger = self.logger

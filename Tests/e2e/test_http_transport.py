@@ -292,3 +292,19 @@ def test_debug_traces_only_when_enabled(qlik_mcp_bin):
         status, html = server.get("/debug/traces?format=html")
         assert status == 200 and "<html>" in html and "tools/call list_apps" in html
         assert server.stop() == 0
+
+
+def test_cors_for_allowed_browser_origins_only(qlik_mcp_bin):
+    with Server(qlik_mcp_bin) as server:
+        good, evil = "http://localhost:6274", "http://evil.example"
+        status, headers, _ = request(server, "OPTIONS", headers={"Origin": good, "Access-Control-Request-Method": "POST",
+                                                                 "Access-Control-Request-Headers": "content-type, mcp-session-id"})
+        assert status == 204 and headers["Access-Control-Allow-Origin"] == good
+        assert "Mcp-Session-Id" in headers["Access-Control-Allow-Headers"] and "DELETE" in headers["Access-Control-Allow-Methods"]
+        status, headers, _ = request(server, "POST", body=INIT, headers={"Origin": good})
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == good and "Mcp-Session-Id" in headers["Access-Control-Expose-Headers"]
+        _, headers, _ = request(server, "OPTIONS", headers={"Origin": evil, "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in headers
+        status, headers, _ = request(server, "GET", path="/metrics", headers={"Origin": evil})
+        assert "Access-Control-Allow-Origin" not in headers
+        assert server.stop() == 0
