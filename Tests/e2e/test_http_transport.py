@@ -62,6 +62,8 @@ def test_bad_input_gets_the_documented_status(qlik_mcp_bin):
             (request(server, "POST", body={"jsonrpc": "1.0", "id": 2, "method": "ping"}, headers=sid), 400, "JSON-RPC 2.0"),
             (request(server, "POST", body={"jsonrpc": "2.0", "id": 2}, headers=sid), 400, "needs a"),
             (request(server, "POST", body={"jsonrpc": "2.0", "id": 2, "method": 7}, headers=sid), 400, "must be a non-empty string"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}, headers=sid), 400, "string or an integer"),
+            (request(server, "POST", body={"jsonrpc": "2.0", "id": 1.5, "method": "ping"}, headers=sid), 400, "string or an integer"),
         ]
         for (status, headers, body), expected, text in cases:
             assert status == expected, (expected, status, body)
@@ -307,4 +309,31 @@ def test_cors_for_allowed_browser_origins_only(qlik_mcp_bin):
         assert "Access-Control-Allow-Origin" not in headers
         status, headers, _ = request(server, "GET", path="/metrics", headers={"Origin": evil})
         assert "Access-Control-Allow-Origin" not in headers
+        assert server.stop() == 0
+
+
+def test_hostile_bodies_never_hang_or_crash(qlik_mcp_bin):
+    import random
+    rng = random.Random(7)
+    bodies = [b"", b"null", b"[]", b"{}", b"1", b'"x"', b"{" * 600 + b"}" * 600, bytes(rng.getrandbits(8) for _ in range(500)),
+              b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_app","arguments":"x"}}',
+              b'{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"qlik://apps/../../etc/passwd"}}',
+              b'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":[]}',
+              b'{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"evaluate_expression","arguments":{"app_id":"sales-analytics","expression":"'
+              + b"(" * 3000 + b'"}}}']
+    for index in range(120):
+        bodies.append(json.dumps({"jsonrpc": "2.0", "id": 100 + index,
+                                  "method": rng.choice(["tools/call", "tools/list", "ping", "x/y", "initialize", "resources/read"]),
+                                  "params": rng.choice([None, {}, [], {"name": rng.choice(["get_app", "query_data", "select_values", "nope"]),
+                                                                       "arguments": {"app_id": rng.choice(["sales-analytics", "", "x" * 600, 5]),
+                                                                                     "field": rng.choice(["Region", None, 1])}}])}).encode())
+    with Server(qlik_mcp_bin, "--request-timeout", "20") as server:
+        session = initialize(server)
+        statuses = set()
+        for body in bodies:
+            status, _, _ = request(server, "POST", raw=body, headers={"Mcp-Session-Id": session})
+            statuses.add(status)
+        assert statuses <= {200, 202, 400}, statuses
+        assert server.get("/livez")[0] == 200 and server.get("/readyz")[0] == 200
+        assert call(server, session, 9999, "list_apps", {})[1]["result"]["isError"] is False
         assert server.stop() == 0

@@ -73,6 +73,9 @@ struct MCPHTTPEndpoint: Sendable {
         if message["method"] == nil, message["result"] == nil, message["error"] == nil {
             return Self.response(.error(statusCode: 400, .invalidRequest("a message needs a \"method\" (request or notification), or \"result\"/\"error\" (response)")))
         }
+        if let id = message["id"], id != .null, id.stringValue == nil, id.intValue == nil {
+            return Self.response(.error(statusCode: 400, .invalidRequest("\"id\" must be a string or an integer")))
+        }
         if let method = message["method"], method.stringValue == nil || method.stringValue?.isEmpty == true {
             return Self.response(.error(statusCode: 400, .invalidRequest("\"method\" must be a non-empty string")))
         }
