@@ -1,8 +1,9 @@
 import Foundation
-import Synchronization
 import Logging
 import MCP
 import QIXWire
+import Synchronization
+import Telemetry
 
 /// Wraps any MCP transport to measure every request from arrival to response:
 /// `mcp_requests_total{method,outcome}` and `mcp_request_duration_seconds{method}`, plus a debug
@@ -55,18 +56,17 @@ public actor InstrumentedTransport: Transport {
             inFlight.finished()
             logger.debug("mcp request", metadata: [
                 "method": .string(request.method), "outcome": .string(ok ? "ok" : "error"), "session_id": .string(sessionID),
-                "duration_ms": .stringConvertible(Double(duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(duration.components.seconds) * 1000),
+                "duration_ms": .stringConvertible(duration.seconds * 1000),
             ])
         }
         try await inner.send(data)
     }
 
     public func receive() -> AsyncThrowingStream<Data, any Error> {
-        let source = Task { await inner.receive() }
-        return AsyncThrowingStream { continuation in
+        AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for try await data in await source.value {
+                    for try await data in await inner.receive() {
                         continuation.yield(self.noteIncoming(data))
                     }
                     continuation.finish()

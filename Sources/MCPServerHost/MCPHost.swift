@@ -86,7 +86,7 @@ struct StdioSessionService: Service {
     let logger: Logger
 
     func run() async throws {
-        let server = await setup.makeServer(sessionID: "stdio", transport: "stdio")
+        let server = await setup.makeServer(sessionID: "stdio")
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
         try await server.start(transport: InstrumentedTransport(StdioTransport(logger: logger), sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight, logger: logger))

@@ -28,16 +28,16 @@ public struct MCPServerSetup: Sendable {
         """
 
     /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts.
-    public func makeServer(sessionID: String, transport: String) async -> Server {
+    public func makeServer(sessionID: String) async -> Server {
         let server = Server(
             name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",
             instructions: Self.instructions,
             capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
                                 tools: .init(listChanged: true)),
             configuration: .default)
-        let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: ToolContext(backend: backend, sessionID: sessionID))
-        let resources = self.resources
         let context = ToolContext(backend: backend, sessionID: sessionID)
+        let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: context)
+        let resources = self.resources
 
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(tools: await tools.definitions)
@@ -74,7 +74,7 @@ public struct MCPServerSetup: Sendable {
         }
         await server.withMethodHandler(ListPrompts.self) { _ in ListPrompts.Result(prompts: PromptCatalog.prompts) }
         await server.withMethodHandler(GetPrompt.self) { params in
-            try Self.protocolErrorsSync { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
+            try await Self.protocolErrors { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
         }
         return server
     }
@@ -94,14 +94,6 @@ public struct MCPServerSetup: Sendable {
     static func protocolErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as ArgumentError {
-            throw MCPError.invalidParams(error.description)
-        }
-    }
-
-    static func protocolErrorsSync<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
         } catch let error as ArgumentError {
             throw MCPError.invalidParams(error.description)
         }

@@ -22,8 +22,7 @@ public final class MCPRequestMetrics: Sendable {
     public func record(method: String, ok: Bool, duration: Duration) {
         let entry = handles(Self.methodLabel(method))
         (ok ? entry.ok : entry.error).increment()
-        let (seconds, attoseconds) = duration.components
-        entry.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        entry.timer.record(duration: duration)
     }
 
     private func handles(_ label: String) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {

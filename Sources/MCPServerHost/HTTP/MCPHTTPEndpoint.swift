@@ -41,6 +41,24 @@ struct MCPHTTPEndpoint: Sendable {
     let registry: SessionRegistry
     let inFlight: InFlightRequests
     let logger: Logger
+    /// Host/Origin check (DNS rebinding); nil when neither hosts nor origins are restricted.
+    private let hostOrigin: HostOriginValidator?
+    /// The validators of `/mcp`, built once.
+    private let pipeline: StandardValidationPipeline
+
+    init(setup: MCPServerSetup, options: HTTPTransportOptions, registry: SessionRegistry, inFlight: InFlightRequests, logger: Logger) {
+        self.setup = setup
+        self.options = options
+        self.registry = registry
+        self.inFlight = inFlight
+        self.logger = logger
+        let hostOrigin = options.allowedHosts.isEmpty && options.allowedOrigins.isEmpty
+            ? nil : HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
+        self.hostOrigin = hostOrigin
+        let validators: [any HTTPRequestValidator] = [AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
+                                                      ProtocolVersionValidator(), SessionValidator()]
+        self.pipeline = StandardValidationPipeline(validators: (hostOrigin.map { [$0] } ?? []) + validators)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/mcp") { request, _ in try await self.post(request) }
@@ -103,7 +121,7 @@ struct MCPHTTPEndpoint: Sendable {
         let id = UUID().uuidString.lowercased()
         let session = StreamableHTTPSession(sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
                                             maxStoredBytes: options.maxStoredBytes, logger: logger)
-        let server = await setup.makeServer(sessionID: id, transport: "http")
+        let server = await setup.makeServer(sessionID: id)
         do {
             try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, logger: logger))
         } catch {
@@ -144,29 +162,21 @@ struct MCPHTTPEndpoint: Sendable {
 
     /// The SDK's validators: Host/Origin (DNS rebinding), Accept, Content-Type, protocol version, session.
     private func validate(_ request: MCPHTTPRequest, method: String, sessionID: String?, initialize: Bool) -> MCPHTTPResponse? {
-        let context = HTTPValidationContext(httpMethod: method, sessionID: sessionID, isInitializationRequest: initialize,
-                                            supportedProtocolVersions: Version.supported)
-        var validators: [any HTTPRequestValidator] = [AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
-                                                      ProtocolVersionValidator(), SessionValidator()]
-        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty {
-            validators.insert(HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins), at: 0)
-        }
-        return StandardValidationPipeline(validators: validators).validate(request, context: context)
+        pipeline.validate(request, context: HTTPValidationContext(httpMethod: method, sessionID: sessionID, isInitializationRequest: initialize,
+                                                                  supportedProtocolVersions: Version.supported))
     }
 
     // MARK: Legacy HTTP+SSE
 
     private func openLegacy(_ request: Request) async -> Response {
         let sdkRequest = Self.sdkRequest(request, body: nil)
-        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty,
-           let failure = HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
-            .validate(sdkRequest, context: HTTPValidationContext(httpMethod: "GET")) {
+        if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "GET")) {
             return Self.response(failure)
         }
         if let refusal = await registry.refusal(kind: "sse") { return Self.refused(refusal) }
         let id = UUID().uuidString.lowercased()
         let session = LegacySSESession(sessionID: id, logger: logger)
-        let server = await setup.makeServer(sessionID: id, transport: "sse")
+        let server = await setup.makeServer(sessionID: id)
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
@@ -183,9 +193,7 @@ struct MCPHTTPEndpoint: Sendable {
         guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown sessionId; open GET /sse first and POST to the endpoint it announces")))
         }
-        if !options.allowedHosts.isEmpty || !options.allowedOrigins.isEmpty,
-           let failure = HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
-            .validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
+        if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
             return Self.response(failure)
         }
         guard let body, !body.isEmpty, (try? JSONCoding.parse(String(decoding: body, as: UTF8.self)))?.objectValue != nil else {

@@ -106,36 +106,3 @@ enum DebugTracesPage {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
-
-/// HTTP server metrics: `http_server_requests_total{route,method,status}`,
-/// `http_server_request_duration_seconds{route}`, `http_server_active_requests`.
-struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var routes: Set<String> { ["/mcp", "/sse", "/messages", "/metrics", "/livez", "/readyz", "/startupz", "/healthz", "/debug/traces"] }
-    private let active = Meter(label: "http_server_active_requests")
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let route = Self.routes.contains(request.uri.path) ? request.uri.path : "other"
-        let start = ContinuousClock.now
-        active.increment()
-        defer { active.decrement() }
-        let status: Int
-        do {
-            let response = try await next(request, context)
-            status = response.status.code
-            record(route: route, method: request.method.rawValue, status: status, start: start)
-            return response
-        } catch {
-            status = (error as? any HTTPResponseError)?.status.code ?? 500
-            record(route: route, method: request.method.rawValue, status: status, start: start)
-            throw error
-        }
-    }
-
-    private func record(route: String, method: String, status: Int, start: ContinuousClock.Instant) {
-        let method = ["GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH"].contains(method) ? method : "OTHER"
-        Counter(label: "http_server_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))]).increment()
-        let elapsed = ContinuousClock.now - start
-        Metrics.Timer(label: "http_server_request_duration_seconds", dimensions: [("route", route)])
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-    }
-}

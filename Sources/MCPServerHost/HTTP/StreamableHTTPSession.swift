@@ -26,6 +26,9 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
     private var streamOfRequest: [String: String] = [:]
     private var progressRoutes: [String: String] = [:]
     private var httpContexts: [String: HTTPRequest] = [:]
+    /// The timeout of each pending request, cancelled when it is answered (so no sleeping task
+    /// outlives its request).
+    private var timeouts: [String: Task<Void, Never>] = [:]
     /// Every SSE response being written, by a serial number; the GET stream is `standalone`.
     private var open: [Int: AsyncThrowingStream<Data, any Error>.Continuation] = [:]
     private var openCounter = 0
@@ -73,8 +76,8 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
 
     public func httpRequestContext(for id: ID) async -> HTTPRequest? {
         switch id {
-        case .string(let text): return httpContexts["s:" + text]
-        case .number(let number): return httpContexts["n:" + String(number)]
+        case .string(let text): return httpContexts[InstrumentedTransport.key(.string(text))]
+        case .number(let number): return httpContexts[InstrumentedTransport.key(.number(Double(number)))]
         }
     }
 
@@ -147,6 +150,8 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         terminated = true
         for (_, waiter) in jsonWaiters { waiter.resume(returning: nil) }
         jsonWaiters.removeAll()
+        for (_, timeout) in timeouts { timeout.cancel() }
+        timeouts.removeAll()
         requestStreams.removeAll()
         closeStreams()
         httpContexts.removeAll()
@@ -226,6 +231,7 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
             if let token = streamOfRequest.removeValue(forKey: key) { progressRoutes[token] = nil }
         }
         httpContexts[key] = nil
+        timeouts.removeValue(forKey: key)?.cancel()
     }
 
     /// Stores a message for resumption and writes it to the open SSE response, if any.
@@ -237,8 +243,8 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
 
     private func scheduleTimeout(key: String, id: JSONValue) {
         let timeout = requestTimeout
-        Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+        timeouts[key] = Task { [weak self] in
+            guard (try? await Task.sleep(for: timeout)) != nil else { return } // cancelled: answered in time
             await self?.timedOut(key: key, id: id)
         }
     }

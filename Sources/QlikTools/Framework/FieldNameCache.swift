@@ -54,6 +54,4 @@ public final class FieldNameCache: Sendable {
     public func invalidate(_ appID: String) {
         entries.withLock { $0[appID] = nil }
     }
-
-    var count: Int { entries.withLock { $0.count } }
 }

@@ -106,8 +106,7 @@ final class ToolInstrumentation: Sendable {
                                          _meta: Self.meta(start: start, traceID: traceID))
             }
             let elapsed = ContinuousClock.now - start
-            let (seconds, attoseconds) = elapsed.components
-            handles.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            handles.timer.record(duration: elapsed)
             (outcome == "ok" ? handles.ok : handles.error).increment()
             logger.info("tool call", metadata: [
                 "tool": .string(tool.name), "toolset": .string(tool.toolset), "outcome": .string(outcome),

@@ -49,3 +49,30 @@ func monotonicNanos() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
 }
+
+/// The median and 99th percentile of latency samples (any unit).
+struct Percentiles: Sendable {
+    let p50: Double
+    let p99: Double
+
+    /// From unsorted samples; there must be at least one.
+    init(_ samples: [Double]) {
+        let sorted = samples.sorted()
+        p50 = sorted[sorted.count / 2]
+        p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+    }
+}
+
+/// Calls `body` `warmup` times untimed, then `count` times timed; each sample is the elapsed
+/// nanoseconds divided by `divisor` (1_000 for µs, 1e6 for ms).
+func measureLatencies(count: Int, warmup: Int, divisor: Double, _ body: () async throws -> Void) async rethrows -> Percentiles {
+    for _ in 0..<warmup { try await body() }
+    var samples: [Double] = []
+    samples.reserveCapacity(count)
+    for _ in 0..<count {
+        let start = monotonicNanos()
+        try await body()
+        samples.append(Double(monotonicNanos() - start) / divisor)
+    }
+    return Percentiles(samples)
+}

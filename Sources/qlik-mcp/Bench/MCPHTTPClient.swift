@@ -71,10 +71,11 @@ struct MCPHTTPClient: Sendable {
             return try await group.reduce(into: [([Double], Int)]()) { $0.append($1) }
         }
         let elapsed = Double(monotonicNanos() - started) / 1e9
-        let samples = perWorker.flatMap(\.0).sorted()
+        let samples = perWorker.flatMap(\.0)
         guard !samples.isEmpty else { return LoadResult(throughput: 0, p50: .nan, p99: .nan, errors: 0) }
-        return LoadResult(throughput: Double(samples.count) / elapsed, p50: samples[samples.count / 2],
-                          p99: samples[min(samples.count - 1, samples.count * 99 / 100)], errors: perWorker.reduce(0) { $0 + $1.1 })
+        let latencies = Percentiles(samples)
+        return LoadResult(throughput: Double(samples.count) / elapsed, p50: latencies.p50, p99: latencies.p99,
+                          errors: perWorker.reduce(0) { $0 + $1.1 })
     }
 
     /// Opens `count` sessions (64 at a time) and leaves them idle; returns how many opened.

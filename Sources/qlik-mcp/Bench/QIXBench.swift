@@ -78,19 +78,8 @@ struct QIXBench: AsyncParsableCommand {
         if let json { try report.writeJSON(to: json) }
     }
 
-    struct Percentiles { let p50: Double; let p99: Double }
-
     private func latencies(_ count: Int, _ body: () async throws -> Void) async throws -> Percentiles {
-        for _ in 0..<min(100, count) { try await body() }
-        var samples: [Double] = []
-        samples.reserveCapacity(count)
-        for _ in 0..<count {
-            let start = monotonicNanos()
-            try await body()
-            samples.append(Double(monotonicNanos() - start) / 1000)
-        }
-        samples.sort()
-        return Percentiles(p50: samples[samples.count / 2], p99: samples[min(samples.count - 1, samples.count * 99 / 100)])
+        try await measureLatencies(count: count, warmup: min(100, count), divisor: 1_000, body)
     }
 
     /// Round trips with a bare WebSocket client: prebuilt request text, wait for the next message.
@@ -107,8 +96,7 @@ struct QIXBench: AsyncParsableCommand {
                 _ = try await messages.next()
                 if index >= 100 { samples.append(Double(monotonicNanos() - start) / 1000) }
             }
-            samples.sort()
-            result.set(Percentiles(p50: samples[samples.count / 2], p99: samples[samples.count * 99 / 100]))
+            result.set(Percentiles(samples))
             try await outbound.close(.normalClosure, reason: nil)
         }
         return result.value!
@@ -142,7 +130,7 @@ struct QIXBench: AsyncParsableCommand {
 /// Carries a value out of a `@Sendable` closure.
 private final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored: QIXBench.Percentiles?
-    func set(_ value: QIXBench.Percentiles) { lock.withLock { stored = value } }
-    var value: QIXBench.Percentiles? { lock.withLock { stored } }
+    private var stored: Percentiles?
+    func set(_ value: Percentiles) { lock.withLock { stored = value } }
+    var value: Percentiles? { lock.withLock { stored } }
 }

@@ -95,13 +95,10 @@ struct ServerBench: AsyncParsableCommand {
     static func inProcessP50(backend: QlikBackend) async throws -> Double {
         let registry = try ToolRegistry()
         let context = ToolContext(backend: backend, sessionID: "bench")
-        var samples: [Double] = []
-        for index in 0..<1_100 {
-            let start = monotonicNanos()
+        let latencies = try await measureLatencies(count: 1_000, warmup: 100, divisor: 1e6) {
             _ = try await registry.call("get_engine_info", arguments: [:], context: context)
-            if index >= 100 { samples.append(Double(monotonicNanos() - start) / 1e6) }
         }
         await backend.pool.closeIdle()
-        return samples.sorted()[samples.count / 2]
+        return latencies.p50
     }
 }

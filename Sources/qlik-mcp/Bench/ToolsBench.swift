@@ -63,16 +63,7 @@ struct ToolsBench: AsyncParsableCommand {
         await backend.pool.closeIdle()
     }
 
-    private func measure(_ body: () async throws -> Void) async throws -> (p50: Double, p99: Double) {
-        for _ in 0..<min(50, calls) { try await body() }
-        var samples: [Double] = []
-        samples.reserveCapacity(calls)
-        for _ in 0..<calls {
-            let start = monotonicNanos()
-            try await body()
-            samples.append(Double(monotonicNanos() - start) / 1e6)
-        }
-        samples.sort()
-        return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)])
+    private func measure(_ body: () async throws -> Void) async throws -> Percentiles {
+        try await measureLatencies(count: calls, warmup: min(50, calls), divisor: 1e6, body)
     }
 }
