@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
@@ -70,6 +71,17 @@ let package = Package(
             name: "QIXWire",
             swiftSettings: swiftSettings
         ),
+        // Hardening shared by the two HTTP servers (MCP host and demo engine).
+        .target(
+            name: "HTTPHardening",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The QIX client: sessions over WebSocket, typed handles, deployments and auth, pool, app listing.
         .target(
             name: "QlikEngine",
@@ -104,6 +116,7 @@ let package = Package(
         .target(
             name: "DemoEngine",
             dependencies: [
+                "HTTPHardening",
                 "QIXWire",
                 "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -120,6 +133,8 @@ let package = Package(
         .target(
             name: "MCPServerHost",
             dependencies: [
+                "HTTPHardening",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 "Telemetry",
                 "QIXWire",
                 "QlikEngine",

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HTTPHardening
+import HummingbirdCore
 import Logging
 import MCP
 import Metrics
@@ -49,6 +51,7 @@ public struct MCPHost: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            server: HTTPServerBuilder { responder in HTTPParseErrorGuard(HTTP1Channel(responder: responder)) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

@@ -97,3 +97,33 @@ def test_bad_input_on_the_wire(engine):
 def test_unknown_path_is_not_upgraded(engine):
     with pytest.raises(Exception):
         create_connection(engine.url("/nope"))
+
+
+def send_raw(port, payload):
+    """Sends bytes that are not HTTP and returns what comes back before the server closes."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+        return received
+
+
+TLS_CLIENT_HELLO = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40)
+
+
+@pytest.mark.parametrize("payload", [TLS_CLIENT_HELLO, b"GARBAGE\r\n\r\n", b"\x00\xff\x00\xff"])
+def test_non_http_bytes_get_400_and_close(engine, payload):
+    # A client that tries wss:// first (ktern-qlik-sense-mcp does) must be refused at once, not
+    # left waiting for its handshake timeout; recv() returning b"" proves the server closed.
+    reply = send_raw(engine.port, payload)
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n"), reply
+    assert b"Connection: close" in reply
+
+
+def test_mcp_server_answers_non_http_bytes_with_400(qlik_mcp_bin):
+    from mcp_server import Server
+    with Server(qlik_mcp_bin) as server:
+        reply = send_raw(server.port, TLS_CLIENT_HELLO)
+        assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n"), reply

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HTTPHardening
 import HummingbirdWebSocket
 import NIOSSL
 import Logging
@@ -76,7 +77,11 @@ public final class DemoEngineServer: Service, Sendable {
     public func run() async throws {
         let router = Router()
         router.get("/") { _, _ in "qlik-mcp demo engine: QIX over WebSocket at /app/<appId>\n" }
-        let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes))) { [self] request, _, _ in
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(),
+            ws: .init(maxFrameSize: configuration.maxFrameBytes))
+        let webSocket = HTTPServerBuilder { responder in HTTPParseErrorGuard(HTTP1WebSocketUpgradeChannel(
+            responder: responder, configuration: channelConfiguration) { [self] request, _, _ in
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
                 guard activeConnections < configuration.maxConnections else {
@@ -90,7 +95,8 @@ public final class DemoEngineServer: Service, Sendable {
                         try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
                     }
                 }
-            }
+            })
+        }
         let app = Application(
             router: router,
             server: try configuration.tls.map { try .tls(webSocket, tlsConfiguration: $0) } ?? webSocket,
