@@ -31,9 +31,14 @@ public actor InstrumentedTransport: Transport {
     /// Requests the client may leave unanswered are bounded like everything else.
     static let maxPending = 10_000
 
+    /// After the client's end of input, how long answers to requests already received may still
+    /// take before the session ends (stdio: `echo '{…}' | qlik-mcp serve` gets its answer).
+    let answerAfterEndOfInput: Duration?
+
     public init(_ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
-                metrics: MCPRequestMetrics = .shared, logger: Logger) {
+                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil, logger: Logger) {
         self.inner = inner
+        self.answerAfterEndOfInput = answerAfterEndOfInput
         self.networkTransport = networkTransport
         self.sessionID = sessionID
         self.metrics = metrics
@@ -50,10 +55,14 @@ public actor InstrumentedTransport: Transport {
     }
 
     public func send(_ data: Data) async throws {
+        var answered = false
+        // The request counts as in flight until its answer is handed to the transport, so a drain
+        // (SIGTERM, or stdin's end) never closes the output under an answer not yet written.
+        defer { if answered { inFlight.finished() } }
         if let (id, ok) = Self.responseID(data), let request = pending.removeValue(forKey: id) {
+            answered = true
             let duration = ContinuousClock.now - request.start
             metrics.record(method: request.method, ok: ok, duration: duration)
-            inFlight.finished()
             logger.debug("mcp request", metadata: [
                 "method": .string(request.method), "outcome": .string(ok ? "ok" : "error"), "session_id": .string(sessionID),
                 "duration_ms": .stringConvertible(duration.seconds * 1000),
@@ -69,6 +78,7 @@ public actor InstrumentedTransport: Transport {
                     for try await data in await inner.receive() {
                         continuation.yield(self.noteIncoming(data))
                     }
+                    if let grace = self.answerAfterEndOfInput { _ = await self.inFlight.drained(within: grace) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)

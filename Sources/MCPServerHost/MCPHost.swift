@@ -69,10 +69,11 @@ public struct MCPHost: Sendable {
         try await group.run()
     }
 
-    /// Serves one session over stdin/stdout until EOF or SIGTERM/SIGINT.
-    public func runStdio(drainTimeout: Duration = .seconds(25), extraServices: [any Service] = []) async throws {
+    /// Serves one session over stdin/stdout until EOF or SIGTERM/SIGINT; a message (line) longer
+    /// than `maxMessageBytes` ends the session.
+    public func runStdio(drainTimeout: Duration = .seconds(25), maxMessageBytes: Int = 1 << 20, extraServices: [any Service] = []) async throws {
         let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: .seconds(30), timeout: .seconds(3))
-        let session = StdioSessionService(setup: setup, inFlight: inFlight, drainTimeout: drainTimeout, logger: logger)
+        let session = StdioSessionService(setup: setup, inFlight: inFlight, drainTimeout: drainTimeout, maxLineBytes: maxMessageBytes, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: extraServices.map { .init(service: $0) } + [.init(service: checker),
                 .init(service: session, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
@@ -86,13 +87,23 @@ struct StdioSessionService: Service {
     let setup: MCPServerSetup
     let inFlight: InFlightRequests
     let drainTimeout: Duration
+    let maxLineBytes: Int
     let logger: Logger
 
     func run() async throws {
         let server = await setup.makeServer(sessionID: "stdio")
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
-        try await server.start(transport: InstrumentedTransport(StdioTransport(logger: logger), sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight, logger: logger))
+        let transport: any Transport
+        do {
+            transport = try await PipeStdioTransport(maxLineBytes: maxLineBytes, logger: logger)
+        } catch {
+            // stdin or stdout is a regular file or /dev/null: the SDK's polling transport copes with those.
+            logger.debug("stdio is not a pipe; using the SDK's stdio transport", metadata: ["reason": "\(error)"])
+            transport = StdioTransport(logger: logger)
+        }
+        try await server.start(transport: InstrumentedTransport(transport, sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight,
+                                                                answerAfterEndOfInput: drainTimeout, logger: logger))
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()
         } onGracefulShutdown: {

@@ -108,3 +108,24 @@ def toolset(tool):
     return {"list_apps": "apps", "get_app": "apps", "get_data_model": "data_model", "evaluate_expression": "analytics",
             "list_sheets": "visualization", "get_reload_history": "governance", "get_script": "governance",
             "reload_app": "governance"}[tool]
+
+
+def test_stdio_answers_requests_sent_before_end_of_input(qlik_mcp_bin):
+    # `printf '…' | qlik-mcp serve`: every request before stdin's EOF is answered before exit
+    # (the answers used to be dropped when the output closed first).
+    import json
+    import subprocess
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "pipe", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_engine_info", "arguments": {}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+    ]
+    completed = subprocess.run([qlik_mcp_bin, "serve", "--demo", "--log-level", "error"],
+                               input="".join(json.dumps(r) + "\n" for r in requests), capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    answers = {m["id"]: m for m in map(json.loads, completed.stdout.splitlines())}
+    assert set(answers) == {1, 2, 3}, completed.stdout
+    assert answers[2]["result"]["structuredContent"]["backend"] == "demo"
+    assert any(tool["name"] == "query_data" for tool in answers[3]["result"]["tools"])

@@ -57,28 +57,46 @@ struct ServerBench: AsyncParsableCommand {
         let idleRSS = server.rssMiB()
         report.add("idle RSS (external engine)", idleRSS, "MiB", target: "≤ 50", meets: idleRSS <= 50)
 
-        let mcp = MCPHTTPClient(client: client, base: "http://127.0.0.1:\(server.port)/mcp")
+        let url = "http://127.0.0.1:\(server.port)/mcp"
+        let open: @Sendable () async throws -> HTTPBenchSession = {
+            let session = HTTPBenchSession(client: client, url: url)
+            try await session.handshake()
+            return session
+        }
 
         let inProcess = try await Self.inProcessP50(backend: engine)
         report.add("in-process get_engine_info p50", inProcess, "ms")
+        let call = BenchTarget.qlikMCPTools["trivial"]!
         for level in levels {
-            let sessions = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<level { group.addTask { try await mcp.initialize() } }
+            let sessions = try await withThrowingTaskGroup(of: HTTPBenchSession.self) { group in
+                for _ in 0..<level { group.addTask { try await open() } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let result = try await mcp.closedLoop(sessions: sessions, seconds: seconds)
+            let result = await LoadGenerator.run(LoadPlan(mode: .closed(concurrency: level), duration: .seconds(seconds), maxOperations: .max, warmup: 0)) { index in
+                do { return try await sessions[index].callTool(call) } catch { return "\(error)" }
+            }
             report.add("c=\(level) throughput", result.throughput, "calls/s")
-            report.add("c=\(level) p50", result.p50, "ms")
-            report.add("c=\(level) p99", result.p99, "ms")
+            report.add("c=\(level) p50", result.percentileMillis(50), "ms")
+            report.add("c=\(level) p99", result.percentileMillis(99), "ms")
             report.add("c=\(level) errors", Double(result.errors), "")
             if level == 1 {
-                report.add("server overhead p50 (c=1 over HTTP − in-process)", result.p50 - inProcess, "ms", target: "≤ 1", meets: result.p50 - inProcess <= 1)
+                let overhead = result.percentileMillis(50) - inProcess
+                report.add("server overhead p50 (c=1 over HTTP − in-process)", overhead, "ms", target: "≤ 1", meets: overhead <= 1)
             }
-            for session in sessions { try? await mcp.delete(session) }
+            for session in sessions { await session.close() }
         }
         if idleSessions > 0 {
             let before = server.rssMiB()
-            let opened = try await mcp.openIdle(count: idleSessions)
+            var opened = 0
+            while opened < idleSessions {
+                let batch = min(64, idleSessions - opened)
+                let done = await withTaskGroup(of: Int.self) { group in
+                    for _ in 0..<batch { group.addTask { (try? await open()) == nil ? 0 : 1 } }
+                    return await group.reduce(0, +)
+                }
+                guard done > 0 else { break }
+                opened += done
+            }
             let after = server.rssMiB()
             report.add("idle sessions opened", Double(opened), "")
             report.add("memory per idle session", (after - before) * 1024 / Double(max(1, opened)), "KiB")

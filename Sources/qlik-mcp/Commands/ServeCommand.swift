@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
             if mode == "http" {
                 try await hostService.runHTTP(http)
             } else {
-                try await hostService.runStdio(drainTimeout: http.drainTimeout)
+                try await hostService.runStdio(drainTimeout: http.drainTimeout, maxMessageBytes: http.transport.maxBodyBytes)
             }
         } catch {
             logger.error("server stopped with an error", metadata: ["error": .string("\(error)")])
