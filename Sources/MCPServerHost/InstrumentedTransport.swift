@@ -35,9 +35,14 @@ public actor InstrumentedTransport: Transport {
     /// take before the session ends (stdio: `echo '{…}' | qlik-mcp serve` gets its answer).
     let answerAfterEndOfInput: Duration?
 
+    /// Answers `tools/call` without handing it to the SDK's `Server` (see `DirectToolCalls`).
+    let directToolCalls: DirectToolCalls?
+
     public init(_ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
-                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil, logger: Logger) {
+                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil,
+                directToolCalls: DirectToolCalls? = nil, logger: Logger) {
         self.inner = inner
+        self.directToolCalls = directToolCalls
         self.answerAfterEndOfInput = answerAfterEndOfInput
         self.networkTransport = networkTransport
         self.sessionID = sessionID
@@ -76,7 +81,11 @@ public actor InstrumentedTransport: Transport {
             let task = Task {
                 do {
                     for try await data in await inner.receive() {
-                        continuation.yield(self.noteIncoming(data))
+                        switch self.noteIncoming(data) {
+                        case .forward(let message): continuation.yield(message)
+                        case .direct(let message, let id, let attributes, let direct):
+                            Task { await self.answer(message, id: id, attributes: attributes, with: direct) }
+                        }
                     }
                     if let grace = self.answerAfterEndOfInput { _ = await self.inFlight.drained(within: grace) }
                     continuation.finish()
@@ -88,16 +97,49 @@ public actor InstrumentedTransport: Transport {
         }
     }
 
-    /// Records the request and returns the message to hand on: a `tools/call` gets the OTel call
-    /// attributes (request id, protocol version, transport) in `params._meta` for its span.
-    private func noteIncoming(_ data: Data) -> Data {
-        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return data }
+    private enum Incoming {
+        /// Hand the message to the SDK's server.
+        case forward(Data)
+        /// Answer this `tools/call` on the direct path.
+        case direct(JSONValue, id: JSONValue, attributes: [String: String], DirectToolCalls)
+    }
+
+    /// Answers a `tools/call` on the direct path and sends the answer like any other.
+    private func answer(_ message: JSONValue, id: JSONValue, attributes: [String: String], with direct: DirectToolCalls) async {
+        let sdkID: ID? = switch id {
+        case .string(let text): .string(text)
+        case .number(let number): .number(Int(number))
+        default: nil
+        }
+        var http: HTTPRequest?
+        if let sdkID { http = await httpRequestContext(for: sdkID) }
+        let httpParent = http?.header(W3CTraceContext.traceparentHeader).flatMap {
+            W3CTraceContext.parse(traceparent: $0, tracestate: http?.header(W3CTraceContext.tracestateHeader))
+        }
+        let response = await direct.respond(to: message, id: id, attributes: attributes, httpTraceParent: httpParent)
+        do {
+            try await send(response)
+        } catch {
+            logger.debug("could not send a tools/call answer", metadata: ["error": "\(error)", "session_id": .string(sessionID)])
+        }
+    }
+
+    /// Records the request and says where it goes: a `tools/call` goes to the direct path when
+    /// there is one; otherwise it gets the OTel call attributes (request id, protocol version,
+    /// transport) in `params._meta` for its span and goes to the SDK.
+    private func noteIncoming(_ data: Data) -> Incoming {
+        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return .forward(data) }
         if message["method"]?.stringValue == "initialize", let requested = message["params"]?["protocolVersion"]?.stringValue {
             protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
         }
         record(message)
-        guard message["method"]?.stringValue == "tools/call", let id = message["id"], id != .null,
-              case .object(var object) = message, case .object(var params) = object["params"] ?? .null else { return data }
+        guard message["method"]?.stringValue == "tools/call", let id = message["id"], id != .null else { return .forward(data) }
+        if let directToolCalls, id.stringValue != nil || id.intValue != nil {
+            let attributes = ["jsonrpc.request.id": id.stringValue ?? JSONCoding.serialize(id), "mcp.protocol.version": protocolVersion ?? Version.latest,
+                              "network.transport": networkTransport]
+            return .direct(message, id: id, attributes: attributes, directToolCalls)
+        }
+        guard case .object(var object) = message, case .object(var params) = object["params"] ?? .null else { return .forward(data) }
         var meta = params["_meta"]?.objectValue ?? [:]
         // One string, not an object: the SDK runs a regular expression over every string value it
         // decodes (several times per request), so fewer strings are measurably cheaper.
@@ -105,7 +147,7 @@ public actor InstrumentedTransport: Transport {
             .joined(separator: Self.separator))
         params["_meta"] = .object(meta)
         object["params"] = .object(params)
-        return Data(JSONCoding.serialize(.object(object)).utf8)
+        return .forward(Data(JSONCoding.serialize(.object(object)).utf8))
     }
 
     private func record(_ message: JSONValue) {

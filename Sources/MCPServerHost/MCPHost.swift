@@ -91,7 +91,7 @@ struct StdioSessionService: Service {
     let logger: Logger
 
     func run() async throws {
-        let server = await setup.makeServer(sessionID: "stdio")
+        let (server, direct) = await setup.makeSession(sessionID: "stdio")
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
         let transport: any Transport
@@ -103,7 +103,7 @@ struct StdioSessionService: Service {
             transport = StdioTransport(logger: logger)
         }
         try await server.start(transport: InstrumentedTransport(transport, sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight,
-                                                                answerAfterEndOfInput: drainTimeout, logger: logger))
+                                                                answerAfterEndOfInput: drainTimeout, directToolCalls: direct, logger: logger))
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()
         } onGracefulShutdown: {

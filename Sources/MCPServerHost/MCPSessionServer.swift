@@ -29,6 +29,12 @@ public struct MCPServerSetup: Sendable {
 
     /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts.
     public func makeServer(sessionID: String) async -> Server {
+        await makeSession(sessionID: sessionID).server
+    }
+
+    /// The SDK server of a session plus the direct `tools/call` path its transport should use
+    /// (see `DirectToolCalls`).
+    public func makeSession(sessionID: String) async -> (server: Server, directToolCalls: DirectToolCalls) {
         let server = Server(
             name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",
             instructions: Self.instructions,
@@ -44,24 +50,12 @@ public struct MCPServerSetup: Sendable {
         }
         // The handlers hold the server weakly: a strong reference would keep every session alive.
         let weak = WeakServer(server)
+        let calls = ToolCallRunner(tools: tools, sessionID: sessionID, server: weak)
         await server.withMethodHandler(CallTool.self) { params in
             let meta = params._meta
-            let progress = meta?.progressToken.map { token in
-                ProgressReporter { value, total, message in
-                    try? await weak.server?.notify(ProgressNotification.message(.init(progressToken: token, progress: value, total: total, message: message)))
-                }
-            }
-            var serviceContext = ServiceContext.current ?? .topLevel
-            if let parent = Self.traceParent(meta: meta) { serviceContext.spanContext = parent }
-            serviceContext.mcpSessionID = sessionID
-            serviceContext.toolName = params.name
-            let arguments = params.arguments.map { ValueBridge.json(.object($0)) }
-            let attributes = InstrumentedTransport.callAttributes(meta?[InstrumentedTransport.callAttributesKey])
-            let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
-                try await Self.protocolErrors { try await tools.call(params.name, arguments: arguments, progress: progress, attributes: attributes) }
-            }
-            if listChanged { try? await weak.server?.notify(ToolListChangedNotification.message()) }
-            return result
+            return try await calls.run(name: params.name, arguments: params.arguments.map { ValueBridge.json(.object($0)) },
+                                       progressToken: meta?.progressToken, traceParent: Self.traceParent(meta: meta),
+                                       attributes: InstrumentedTransport.callAttributes(meta?[InstrumentedTransport.callAttributesKey]))
         }
         await server.withMethodHandler(ListResources.self) { _ in ListResources.Result(resources: [ResourceCatalog.apps]) }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in ListResourceTemplates.Result(templates: ResourceCatalog.templates) }
@@ -76,7 +70,7 @@ public struct MCPServerSetup: Sendable {
         await server.withMethodHandler(GetPrompt.self) { params in
             try await Self.protocolErrors { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
         }
-        return server
+        return (server, DirectToolCalls(runner: calls))
     }
 
     /// `traceparent` (and `tracestate`) from the request's `_meta`, or from the HTTP request.

@@ -121,9 +121,9 @@ struct MCPHTTPEndpoint: Sendable {
         let id = UUID().uuidString.lowercased()
         let session = StreamableHTTPSession(sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
                                             maxStoredBytes: options.maxStoredBytes, logger: logger)
-        let server = await setup.makeServer(sessionID: id)
+        let (server, direct) = await setup.makeSession(sessionID: id)
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, logger: logger))
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: direct, logger: logger))
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
@@ -176,11 +176,11 @@ struct MCPHTTPEndpoint: Sendable {
         if let refusal = await registry.refusal(kind: "sse") { return Self.refused(refusal) }
         let id = UUID().uuidString.lowercased()
         let session = LegacySSESession(sessionID: id, logger: logger)
-        let server = await setup.makeServer(sessionID: id)
+        let (server, direct) = await setup.makeSession(sessionID: id)
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, logger: logger))
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: direct, logger: logger))
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }

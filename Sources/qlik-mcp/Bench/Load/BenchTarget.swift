@@ -4,7 +4,7 @@ import QIXWire
 /// One MCP server to measure: how to start it, how to reach it, and which of its tools stand for
 /// each scenario. Loaded from a JSON file (see `Benchmarks/compare/targets.json`); strings may use
 /// `{qlik-mcp}` (this executable), `{engine_port}` (the demo engine), `{port}` (a free port),
-/// `{venvs}` (`--venvs`) and `{otlp}` (a loopback OTLP receiver).
+/// `{venvs}` (`--venvs`), `{here}` (the targets file's folder) and `{otlp}` (a loopback OTLP receiver).
 struct BenchTarget: Codable, Sendable {
     enum Transport: String, Codable, Sendable { case http, stdio }
 

@@ -66,7 +66,9 @@ struct LoadBench: AsyncParsableCommand {
         if !noStdio { list.append(.qlikMCPStdio) }
         if let targets {
             do {
-                list += try JSONDecoder().decode(TargetsFile.self, from: Data(contentsOf: URL(fileURLWithPath: targets))).targets
+                let file = URL(fileURLWithPath: targets).standardizedFileURL
+                let here = ["here": file.deletingLastPathComponent().path]
+                list += try JSONDecoder().decode(TargetsFile.self, from: Data(contentsOf: file)).targets.map { $0.expanded(here) }
             } catch {
                 throw ValidationError("cannot read --targets \(targets): \(error)")
             }

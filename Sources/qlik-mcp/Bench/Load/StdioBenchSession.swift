@@ -19,16 +19,21 @@ final class StdioBenchSession: MCPBenchSession {
         process.standardInput = stdin
         process.standardOutput = stdout
         input = stdin.fileHandleForWriting
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self else { return }
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                self.failAll(BenchError("the server closed its stdout"))
-            } else {
-                self.consume(chunk)
+        // A plain thread with blocking reads: Foundation's readabilityHandler was seen to crash
+        // when the process ended while a chunk was being delivered.
+        let output = stdout.fileHandleForReading
+        let thread = Thread { [weak self] in
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(output.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0, let self else { break }
+                self.consume(Data(chunk[0..<count]))
             }
+            self?.failAll(BenchError("the server closed its stdout"))
         }
+        thread.name = "bench-stdio-reader"
+        thread.start()
     }
 
     func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
