@@ -74,7 +74,7 @@ public struct DirectToolCalls: Sendable {
             var data = Data("{\"id\":".utf8)
             data.append(Data(JSONCoding.serialize(id).utf8))
             data.append(Data(",\"jsonrpc\":\"2.0\",\"result\":".utf8))
-            data.append(try Self.encoder.encode(result))
+            data.append(try Self.encode(result))
             data.append(UInt8(ascii: "}"))
             return data
         } catch let error as MCPError {
@@ -82,6 +82,21 @@ public struct DirectToolCalls: Sendable {
         } catch {
             return Self.error(id: id, MCPError.internalError("\(error)"))
         }
+    }
+
+    /// The result as JSON. Results of text content and structured content (every qlik-mcp tool's)
+    /// are written with `JSONCoding`; anything else goes through the SDK's `Codable` encoding.
+    static func encode(_ result: CallTool.Result) throws -> Data {
+        var content: [JSONValue] = []
+        for item in result.content {
+            guard case .text(let text, nil, nil) = item else { return try encoder.encode(result) }
+            content.append(["text": .string(text), "type": "text"])
+        }
+        guard result._meta == nil else { return try encoder.encode(result) }
+        var object: [String: JSONValue] = ["content": .array(content)]
+        if let structured = result.structuredContent { object["structuredContent"] = ValueBridge.json(structured) }
+        if let isError = result.isError { object["isError"] = .bool(isError) }
+        return Data(JSONCoding.serialize(.object(object)).utf8)
     }
 
     /// A JSON-RPC error response, the error encoded as the SDK encodes it (keys sorted like the SDK's).
