@@ -36,7 +36,8 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Sessions opened at once by the storm scenario.") var stormSessions = 1_000
     @Option(help: "Folder of the peers' virtualenvs ({venvs} in a targets file).") var venvs = ".build-bench/venvs"
     @Option(help: "Folder for the JSON results and server logs.") var results = "results"
-    @Flag(help: "Seconds-long run of every scenario with tiny bounds: checks the harness, not performance.") var smoke = false
+    @Flag(help: "Seconds-long run of every scenario with tiny bounds: checks the harness, not performance (implies --fail-on-errors).") var smoke = false
+    @Flag(help: "Exit non-zero when a target fails to start or any call fails.") var failOnErrors = false
 
     func validate() throws {
         for name in scenarioList where LoadScenario(rawValue: name) == nil {
@@ -79,8 +80,15 @@ struct LoadBench: AsyncParsableCommand {
             guard !list.isEmpty else { throw ValidationError("--only matched no target") }
         }
         let runner = try LoadRunner(plan: plan, results: URL(fileURLWithPath: results), venvs: URL(fileURLWithPath: venvs).standardizedFileURL.path)
-        try await runner.run(targets: list, scenarios: scenarioList.compactMap(LoadScenario.init(rawValue:)),
-                             commandLine: (["qlik-mcp"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        let rows = try await runner.run(targets: list, scenarios: scenarioList.compactMap(LoadScenario.init(rawValue:)),
+                                        commandLine: (["qlik-mcp"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        // Smoke mode guards the harness (CI): any target that failed to start, any failed run and
+        // any call error fails the command. Never a timing check.
+        let broken = rows.filter { $0.failed || $0.errors > 0 }
+        if smoke || failOnErrors, !broken.isEmpty {
+            for row in broken { print("FAILED: \(row.target) \(row.scenario) \(row.mode): \(row.skipped ?? row.firstError ?? "\(row.errors) errors")") }
+            throw ExitCode.failure
+        }
     }
 }
 

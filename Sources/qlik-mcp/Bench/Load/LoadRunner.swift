@@ -33,9 +33,11 @@ struct LoadRow: Codable, Sendable {
     var baselineRatio: Double?
     /// Set when the target could not run the scenario, with the reason.
     var skipped: String?
+    /// The target failed to start or a run failed (as opposed to having no equivalent tool).
+    var failed = false
 
     enum CodingKeys: String, CodingKey {
-        case target, transport, scenario, mode, operations, throughput, unit, p50, p90, p99, max, errors, firstError, cpuSeconds, peakRSSMiB, baselineRatio, skipped
+        case target, transport, scenario, mode, operations, throughput, unit, p50, p90, p99, max, errors, firstError, cpuSeconds, peakRSSMiB, baselineRatio, skipped, failed
     }
 }
 
@@ -52,7 +54,9 @@ struct LoadRunner {
         try FileManager.default.createDirectory(at: results.appendingPathComponent("logs"), withIntermediateDirectories: true)
     }
 
-    func run(targets: [BenchTarget], scenarios: [LoadScenario], commandLine: String) async throws {
+    /// Runs everything, prints the table, writes the JSON; returns the rows.
+    @discardableResult
+    func run(targets: [BenchTarget], scenarios: [LoadScenario], commandLine: String) async throws -> [LoadRow] {
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         let engine = DemoEngineServer(catalog: .standard(), configuration: .init(port: 0), logger: quiet)
         let engineTask = Task { try await engine.run() }
@@ -82,6 +86,7 @@ struct LoadRunner {
         try LoadResultsFile(commandLine: commandLine, machine: .current, rows: ratioed,
                             notes: targets.compactMap { target in target.note.map { "\(target.name): \($0)" } }).write(to: file)
         Swift.print("results: \(file.path)")
+        return ratioed
     }
 
     private func measure(_ target: BenchTarget, _ scenario: LoadScenario, client: HTTPClient) async -> [LoadRow] {
@@ -97,6 +102,7 @@ struct LoadRunner {
             running = try await RunningTarget.start(target, client: client, log: log)
         } catch {
             row.skipped = "\(error)"
+            row.failed = true
             return [row]
         }
         defer { running.stop() }
@@ -119,6 +125,7 @@ struct LoadRunner {
                 measured.firstError = stats.firstError
             } catch {
                 measured.skipped = "\(error)"
+                measured.failed = true
             }
             rows.append(measured)
         }
