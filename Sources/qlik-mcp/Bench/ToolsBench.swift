@@ -22,6 +22,8 @@ struct ToolsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // The tool layer's own cost, without log output (the server-level benches include it).
+        LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         let demo = DemoBackend(logger: quiet)
         let serverTask = Task { try await demo.server.run() }

@@ -32,7 +32,7 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Open mode: sessions the calls are spread over (HTTP).") var sessions = 16
     @Option(help: "Seconds per measured run.") var duration = 10
     @Option(help: "Most operations per measured run.") var maxRequests = 200_000
-    @Option(help: "Untimed operations before each run (per worker in closed mode).") var warmup = 5
+    @Option(help: "Untimed operations before each run (spread over the workers; at least one each).") var warmup = 16
     @Option(help: "Sessions opened at once by the storm scenario.") var stormSessions = 1_000
     @Option(help: "Folder of the peers' virtualenvs ({venvs} in a targets file).") var venvs = ".build-bench/venvs"
     @Option(help: "Folder for the JSON results and server logs.") var results = "results"

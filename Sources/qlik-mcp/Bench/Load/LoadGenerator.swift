@@ -24,7 +24,7 @@ struct LoadPlan: Sendable {
     var duration: Duration
     /// Most operations measured (the run ends at whichever bound comes first).
     var maxOperations: Int
-    /// Untimed operations before the measurement (per worker in closed mode).
+    /// Untimed operations before the measurement (spread over the workers in closed mode).
     var warmup: Int
 }
 
@@ -72,8 +72,11 @@ enum LoadGenerator {
     }
 
     private static func closed(_ plan: LoadPlan, concurrency: Int, operation: @escaping Operation) async -> LoadStats {
+        // Warm-up operations are spread over the workers (at least one each when there is any),
+        // so a slow target is not warmed up `concurrency` times over.
+        let warmupPerWorker = plan.warmup == 0 ? 0 : max(1, (plan.warmup + concurrency - 1) / concurrency)
         await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<concurrency { group.addTask { for _ in 0..<plan.warmup { _ = await operation(worker) } } }
+            for worker in 0..<concurrency { group.addTask { for _ in 0..<warmupPerWorker { _ = await operation(worker) } } }
         }
         let budget = OperationBudget(plan.maxOperations)
         let started = monotonicNanos()
