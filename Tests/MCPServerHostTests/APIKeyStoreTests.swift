@@ -1,5 +1,6 @@
 import Foundation
 import MCPServerHost
+import QlikTools
 import Testing
 
 @Suite("API keys")
@@ -11,7 +12,7 @@ struct APIKeyStoreTests {
         let (key, record) = try store.create(name: "ci", scopes: [.read, .data], expiresInDays: nil)
         #expect(key.hasPrefix("qmcp_\(record.id)_"))
         let text = try String(contentsOf: store.path, encoding: .utf8)
-        #expect(!text.contains(String(key.split(separator: "_")[2])))
+        #expect(!text.contains(String(key.dropFirst("qmcp_".count + 13))))
         let mode = try FileManager.default.attributesOfItem(atPath: store.path.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let identity = try APIKeyVerifier(records: store.load()).verify(key).get()
@@ -22,7 +23,7 @@ struct APIKeyStoreTests {
     func refusals() throws {
         let (key, record) = try store.create(name: "svc", scopes: [.read], expiresInDays: 1)
         let verifier = { APIKeyVerifier(records: try store.load()) }
-        let secret = String(key.split(separator: "_")[2])
+        let secret = String(key.dropFirst("qmcp_".count + 13))  // the secret may itself contain "_"
         let flipped = String(secret.dropLast()) + (secret.last == "A" ? "B" : "A")
         #expect(try verifier().verify("qmcp_\(record.id)_\(flipped)") == .failure(.unknown))
         #expect(try verifier().verify("qmcp_000000000000_\(secret)") == .failure(.unknown))
@@ -40,7 +41,7 @@ struct APIKeyStoreTests {
         #expect(throws: APIKeyError.self) { try store.create(name: "has space", scopes: [.read], expiresInDays: nil) }
         #expect(throws: APIKeyError.self) { try store.create(name: "ok", scopes: [], expiresInDays: nil) }
         #expect(throws: APIKeyError.self) { try store.create(name: "ok", scopes: [.read], expiresInDays: 0) }
-        #expect(throws: APIKeyError.self) { try QlikScope.parseList("qlik:read,qlik:root") }
+        #expect(throws: ScopeListError.self) { try QlikScope.parseList("qlik:read,qlik:root") }
         #expect(try QlikScope.parseList("qlik:data qlik:read") == [.read, .data])
         _ = try store.create(name: "dup", scopes: [.read], expiresInDays: nil)
         #expect(throws: APIKeyError.self) { try store.create(name: "dup", scopes: [.read], expiresInDays: nil) }

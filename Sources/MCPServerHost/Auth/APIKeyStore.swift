@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QlikTools
 
 /// One API key as stored. The secret itself is never stored: only its SHA-256, which is enough
 /// for a 256-bit random secret (a slow password hash protects low-entropy passwords, which these

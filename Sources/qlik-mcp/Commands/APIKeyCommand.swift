@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MCPServerHost
+import QlikTools
 
 /// `qlik-mcp apikey create|list|revoke`: API keys for CI/CD and service accounts, kept hashed in a
 /// local key file (the secret is printed once, at creation, and never stored).
@@ -42,7 +43,7 @@ struct APIKeyCommand: ParsableCommand {
 
                     """.utf8))
             } catch {
-                throw ValidationError(error.description)
+                throw ValidationError("\(error)")
             }
         }
     }
