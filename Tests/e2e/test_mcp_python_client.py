@@ -129,3 +129,24 @@ def test_stdio_answers_requests_sent_before_end_of_input(qlik_mcp_bin):
     assert set(answers) == {1, 2, 3}, completed.stdout
     assert answers[2]["result"]["structuredContent"]["backend"] == "demo"
     assert any(tool["name"] == "query_data" for tool in answers[3]["result"]["tools"])
+
+
+def test_stdio_sigterm_with_stdin_still_open_exits_cleanly(qlik_mcp_bin):
+    # Claude Desktop-style: the client keeps stdin open; SIGTERM must still end the server
+    # promptly with status 0 (the NIO pipe transport used to wait for input that never came).
+    import json
+    import signal
+    import subprocess
+    process = subprocess.Popen([qlik_mcp_bin, "serve", "--demo", "--log-level", "error"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        process.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                                                   "clientInfo": {"name": "term", "version": "1"}}}) + "\n")
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1  # the server is up and answering
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

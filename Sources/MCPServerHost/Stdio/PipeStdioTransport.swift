@@ -68,7 +68,16 @@ actor PipeStdioTransport: Transport {
     func disconnect() async {
         outbound = nil
         stop.finish()
+        // After stdin's end the pump flushes and closes stdout at once. On SIGTERM stdin is still
+        // open and the pump is waiting for input: every answer has been handed over by then (the
+        // drain waited for them), so the channel is closed after a short grace to end it.
+        let channel = channel
+        let closer = Task {
+            try await Task.sleep(for: .milliseconds(200))
+            try? await channel.channel.close()
+        }
         await pump?.value
+        closer.cancel()
     }
 
     func send(_ data: Data) async throws {
