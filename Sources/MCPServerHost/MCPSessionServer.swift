@@ -27,13 +27,8 @@ public struct MCPServerSetup: Sendable {
         evaluate_expression to compute numbers. Selections (select_values) persist for this session only.
         """
 
-    /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts.
-    public func makeServer(sessionID: String) async -> Server {
-        await makeSession(sessionID: sessionID).server
-    }
-
-    /// The SDK server of a session plus the direct `tools/call` path its transport should use
-    /// (see `DirectToolCalls`).
+    /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts,
+    /// plus the direct `tools/call` path its transport should use (see `DirectToolCalls`).
     public func makeSession(sessionID: String) async -> (server: Server, directToolCalls: DirectToolCalls) {
         let server = Server(
             name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",

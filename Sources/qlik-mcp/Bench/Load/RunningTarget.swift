@@ -7,15 +7,12 @@ final class RunningTarget: Sendable {
     let process: Process
     private let client: HTTPClient
     private let stdio: StdioBenchSession?
-    /// Milliseconds from spawn to the first successful `initialize`.
-    let startMilliseconds: Double
 
-    private init(target: BenchTarget, process: Process, client: HTTPClient, stdio: StdioBenchSession?, startMilliseconds: Double) {
+    private init(target: BenchTarget, process: Process, client: HTTPClient, stdio: StdioBenchSession?) {
         self.target = target
         self.process = process
         self.client = client
         self.stdio = stdio
-        self.startMilliseconds = startMilliseconds
     }
 
     /// Spawns the server (stderr to `log`, working directory a fresh temporary folder, so peers
@@ -41,7 +38,7 @@ final class RunningTarget: Sendable {
         } catch {
             throw BenchError("\(target.name): could not start \(executable): \(error.localizedDescription)")
         }
-        let running = RunningTarget(target: target, process: process, client: client, stdio: stdio, startMilliseconds: 0)
+        let running = RunningTarget(target: target, process: process, client: client, stdio: stdio)
         do {
             if let stdio {
                 try await stdio.handshake()
@@ -52,7 +49,7 @@ final class RunningTarget: Sendable {
             running.stop()
             throw BenchError("\(target.name) did not start: \(error) (log: \(log.path))")
         }
-        return RunningTarget(target: target, process: process, client: client, stdio: stdio, startMilliseconds: Double(monotonicNanos() - start) / 1e6)
+        return running
     }
 
     private func waitForHTTP(deadline: UInt64) async throws {
