@@ -19,6 +19,8 @@ public struct MCPHost: Sendable {
         public var debugEndpoints = false
         public var drainTimeout: Duration = .seconds(25)
         public var engineCheckInterval: Duration = .seconds(10)
+        /// Authentication of the MCP endpoints; nil serves them without (`--auth none`).
+        public var auth: HTTPAuth?
 
         public init() {}
     }
@@ -46,7 +48,12 @@ public struct MCPHost: Sendable {
         let router = Router()
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
-        MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight, logger: logger).register(on: router)
+        MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,
+                        auth: configuration.auth.map { MCPAuthGuard(auth: $0) }, logger: logger).register(on: router)
+        if let auth = configuration.auth {
+            AuthTelemetry.shared.preregister()
+            OAuthRoutes(auth: auth).register(on: router)
+        }
         OperationalRoutes(telemetry: telemetry, health: health, debugEndpoints: configuration.debugEndpoints).register(on: router)
         let logger = self.logger
         let app = Application(
@@ -91,7 +98,8 @@ struct StdioSessionService: Service {
     let logger: Logger
 
     func run() async throws {
-        let (server, direct) = await setup.makeSession(sessionID: "stdio")
+        let session = await setup.makeSession(sessionID: "stdio")
+        let (server, direct) = (session.server, session.directToolCalls)
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
         let transport: any Transport

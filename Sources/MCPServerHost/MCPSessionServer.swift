@@ -13,9 +13,12 @@ public struct MCPServerSetup: Sendable {
     /// Dynamic mode: only the discovery tools until the client enables a toolset.
     public let dynamicToolsets: Bool
     public let resources: ResourceCatalog
+    /// Hybrid mode: each authenticated user reaches the engine as their own Qlik user.
+    public var identityMapping: QlikIdentityMapping?
 
-    public init(backend: QlikBackend, registry: ToolRegistry, dynamicToolsets: Bool) throws {
+    public init(backend: QlikBackend, registry: ToolRegistry, dynamicToolsets: Bool, identityMapping: QlikIdentityMapping? = nil) throws {
         self.backend = backend
+        self.identityMapping = identityMapping
         self.registry = registry
         self.dynamicToolsets = dynamicToolsets
         self.resources = try ResourceCatalog()
@@ -27,17 +30,25 @@ public struct MCPServerSetup: Sendable {
         evaluate_expression to compute numbers. Selections (select_values) persist for this session only.
         """
 
+    /// The backend a session of `principal` uses (its mapped Qlik user in hybrid mode).
+    public func backend(for principal: Principal?) throws -> QlikBackend {
+        try identityMapping?.backend(for: principal, base: backend) ?? backend
+    }
+
     /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts,
-    /// plus the direct `tools/call` path its transport should use (see `DirectToolCalls`).
-    public func makeSession(sessionID: String) async -> (server: Server, directToolCalls: DirectToolCalls) {
+    /// plus the direct `tools/call` path its transport should use (see `DirectToolCalls`) and the
+    /// session's tool set. With a `principal`, tools are limited to its scopes and its pseudonym
+    /// is set on every tool span (`enduser.pseudo.id`).
+    public func makeSession(sessionID: String, backend: QlikBackend? = nil, principal: Principal? = nil) async -> HostedSession {
         let server = Server(
             name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",
             instructions: Self.instructions,
             capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
                                 tools: .init(listChanged: true)),
             configuration: .default)
-        let context = ToolContext(backend: backend, sessionID: sessionID)
+        let context = ToolContext(backend: backend ?? self.backend, sessionID: sessionID)
         let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: context)
+        if let principal { await tools.restrict(to: principal.scopes) }
         let resources = self.resources
 
         await server.withMethodHandler(ListTools.self) { _ in
@@ -45,7 +56,7 @@ public struct MCPServerSetup: Sendable {
         }
         // The handlers hold the server weakly: a strong reference would keep every session alive.
         let weak = WeakServer(server)
-        let calls = ToolCallRunner(tools: tools, sessionID: sessionID, server: weak)
+        let calls = ToolCallRunner(tools: tools, sessionID: sessionID, server: weak, principalAttributes: principal.map { ["enduser.pseudo.id": $0.pseudonym] } ?? [:])
         await server.withMethodHandler(CallTool.self) { params in
             let meta = params._meta
             return try await calls.run(name: params.name, arguments: params.arguments.map { ValueBridge.json(.object($0)) },
@@ -65,7 +76,7 @@ public struct MCPServerSetup: Sendable {
         await server.withMethodHandler(GetPrompt.self) { params in
             try await Self.protocolErrors { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
         }
-        return (server, DirectToolCalls(runner: calls))
+        return HostedSession(server: server, directToolCalls: DirectToolCalls(runner: calls), tools: tools)
     }
 
     /// `traceparent` (and `tracestate`) from the request's `_meta`, or from the HTTP request.
@@ -87,6 +98,13 @@ public struct MCPServerSetup: Sendable {
             throw MCPError.invalidParams(error.description)
         }
     }
+}
+
+/// One MCP session as the host runs it.
+public struct HostedSession: Sendable {
+    public let server: Server
+    public let directToolCalls: DirectToolCalls
+    public let tools: ToolSession
 }
 
 /// A weak reference to a session's server, for handlers the server itself holds.

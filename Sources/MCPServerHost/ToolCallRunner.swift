@@ -12,6 +12,8 @@ struct ToolCallRunner: Sendable {
     let tools: ToolSession
     let sessionID: String
     let server: WeakServer
+    /// Span attributes naming the caller (pseudonymously), merged into each call's attributes.
+    var principalAttributes: [String: String] = [:]
 
     func run(name: String, arguments: JSONValue?, progressToken: ProgressToken?, traceParent: SpanContext?,
              attributes: [String: String]) async throws -> CallTool.Result {
@@ -26,7 +28,7 @@ struct ToolCallRunner: Sendable {
         serviceContext.mcpSessionID = sessionID
         serviceContext.toolName = name
         let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
-            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, attributes: attributes) }
+            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, attributes: attributes.merging(principalAttributes) { current, _ in current }) }
         }
         if listChanged { try? await server.server?.notify(ToolListChangedNotification.message()) }
         return result

@@ -5,6 +5,7 @@ import Logging
 import MCP
 import NIOCore
 import QIXWire
+import QlikTools
 
 typealias MCPHTTPRequest = MCP.HTTPRequest
 typealias MCPHTTPResponse = MCP.HTTPResponse
@@ -41,13 +42,16 @@ struct MCPHTTPEndpoint: Sendable {
     let registry: SessionRegistry
     let inFlight: InFlightRequests
     let logger: Logger
+    /// Authentication and scopes (nil with `--auth none`).
+    let auth: MCPAuthGuard?
     /// Host/Origin check (DNS rebinding); nil when neither hosts nor origins are restricted.
     private let hostOrigin: HostOriginValidator?
     /// The validators of `/mcp`, built once.
     private let pipeline: StandardValidationPipeline
 
-    init(setup: MCPServerSetup, options: HTTPTransportOptions, registry: SessionRegistry, inFlight: InFlightRequests, logger: Logger) {
+    init(setup: MCPServerSetup, options: HTTPTransportOptions, registry: SessionRegistry, inFlight: InFlightRequests, auth: MCPAuthGuard? = nil, logger: Logger) {
         self.setup = setup
+        self.auth = auth
         self.options = options
         self.registry = registry
         self.inFlight = inFlight
@@ -77,6 +81,11 @@ struct MCPHTTPEndpoint: Sendable {
     // MARK: Streamable HTTP
 
     private func post(_ request: Request) async throws -> Response {
+        let principal: Principal?
+        switch await authenticate(request, route: "/mcp") {
+        case .success(let found): principal = found
+        case .failure(let refusal): return refusal.response
+        }
         let (sdkRequest, body) = try await read(request)
         guard let body, !body.isEmpty else { return Self.response(.error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"))) }
         guard let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)) else {
@@ -101,33 +110,38 @@ struct MCPHTTPEndpoint: Sendable {
         let headerSession = sdkRequest.header(HTTPHeaderName.sessionID)
         if isInitialize && headerSession == nil {
             if let failure = validate(sdkRequest, method: "POST", sessionID: nil, initialize: true) { return Self.response(failure) }
-            return await initialize(body, message: message, request: sdkRequest)
+            return await initialize(body, message: message, request: sdkRequest, principal: principal)
         }
         guard let headerSession else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
         }
-        guard let entry = await registry.entry(headerSession), let session = entry.transport as? StreamableHTTPSession else {
+        guard let entry = await registry.entry(headerSession), let session = entry.transport as? StreamableHTTPSession,
+              await owns(entry, principal, route: "/mcp") else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
         }
         if let failure = validate(sdkRequest, method: "POST", sessionID: headerSession, initialize: isInitialize) { return Self.response(failure) }
         if isInitialize {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: this session is already initialized"), sessionID: headerSession))
         }
+        if let refusal = await authorize(message, principal: principal, entry: entry, route: "/mcp") { return refusal }
         return Self.response(await session.post(body, message: message, request: sdkRequest))
     }
 
-    private func initialize(_ body: Data, message: JSONValue, request: MCPHTTPRequest) async -> Response {
+    private func initialize(_ body: Data, message: JSONValue, request: MCPHTTPRequest, principal: Principal?) async -> Response {
         if let refusal = await registry.refusal(kind: "http") { return Self.refused(refusal) }
         let id = UUID().uuidString.lowercased()
+        let backend: QlikBackend
+        do { backend = try setup.backend(for: principal) } catch { return Self.identityRefused(error) }
         let session = StreamableHTTPSession(sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
                                             maxStoredBytes: options.maxStoredBytes, logger: logger)
-        let (server, direct) = await setup.makeSession(sessionID: id)
+        let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
+        let server = hosted.server
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: direct, logger: logger))
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls, logger: logger))
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
-        await registry.add(.init(transport: session, server: server, kind: "http"))
+        await registry.add(.init(transport: session, server: server, kind: "http", owner: principal?.ownerKey, tools: hosted.tools))
         let response = await session.post(body, message: message, request: request)
         if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
             await registry.remove(id) // a failed initialize leaves no session behind
@@ -136,11 +150,16 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     private func get(_ request: Request) async -> Response {
+        let principal: Principal?
+        switch await authenticate(request, route: "/mcp") {
+        case .success(let found): principal = found
+        case .failure(let refusal): return refusal.response
+        }
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
         }
-        guard let entry = await registry.entry(id), let session = entry.transport as? StreamableHTTPSession else {
+        guard let entry = await registry.entry(id), let session = entry.transport as? StreamableHTTPSession, await owns(entry, principal, route: "/mcp") else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
         }
         if let failure = validate(sdkRequest, method: "GET", sessionID: id, initialize: false) { return Self.response(failure) }
@@ -148,11 +167,16 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     private func delete(_ request: Request) async -> Response {
+        let principal: Principal?
+        switch await authenticate(request, route: "/mcp") {
+        case .success(let found): principal = found
+        case .failure(let refusal): return refusal.response
+        }
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
         }
-        guard await registry.entry(id) != nil else {
+        guard let entry = await registry.entry(id), await owns(entry, principal, route: "/mcp") else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session")))
         }
         if let failure = validate(sdkRequest, method: "DELETE", sessionID: id, initialize: false) { return Self.response(failure) }
@@ -169,14 +193,22 @@ struct MCPHTTPEndpoint: Sendable {
     // MARK: Legacy HTTP+SSE
 
     private func openLegacy(_ request: Request) async -> Response {
+        let principal: Principal?
+        switch await authenticate(request, route: "/sse") {
+        case .success(let found): principal = found
+        case .failure(let refusal): return refusal.response
+        }
         let sdkRequest = Self.sdkRequest(request, body: nil)
         if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "GET")) {
             return Self.response(failure)
         }
         if let refusal = await registry.refusal(kind: "sse") { return Self.refused(refusal) }
+        let backend: QlikBackend
+        do { backend = try setup.backend(for: principal) } catch { return Self.identityRefused(error) }
         let id = UUID().uuidString.lowercased()
         let session = LegacySSESession(sessionID: id, logger: logger)
-        let (server, direct) = await setup.makeSession(sessionID: id)
+        let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
+        let (server, direct) = (hosted.server, hosted.directToolCalls)
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
@@ -184,23 +216,63 @@ struct MCPHTTPEndpoint: Sendable {
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
-        await registry.add(.init(transport: session, server: server, kind: "sse"))
+        await registry.add(.init(transport: session, server: server, kind: "sse", owner: principal?.ownerKey, tools: hosted.tools))
         return Self.response(.stream(events, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"]))
     }
 
     private func postLegacy(_ request: Request) async throws -> Response {
+        let principal: Principal?
+        switch await authenticate(request, route: "/messages") {
+        case .success(let found): principal = found
+        case .failure(let refusal): return refusal.response
+        }
         let (sdkRequest, body) = try await read(request)
-        guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession else {
+        guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession,
+              await owns(entry, principal, route: "/messages") else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown sessionId; open GET /sse first and POST to the endpoint it announces")))
         }
         if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
             return Self.response(failure)
         }
-        guard let body, !body.isEmpty, (try? JSONCoding.parse(String(decoding: body, as: UTF8.self)))?.objectValue != nil else {
+        guard let body, !body.isEmpty, let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)), message.objectValue != nil else {
             return Self.response(.error(statusCode: 400, .parseError("POST one JSON-RPC message as a JSON object")))
         }
+        if let refusal = await authorize(message, principal: principal, entry: entry, route: "/messages") { return refusal }
         guard await session.post(body) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
         return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "Accepted")))
+    }
+
+    // MARK: Authentication
+
+    /// The caller (nil without auth), or the 401/400 to send.
+    private func authenticate(_ request: Request, route: String) async -> Result<Principal?, HTTPRefusal> {
+        guard let auth else { return .success(nil) }
+        return await auth.authenticate(request, route: route).map { Optional($0) }
+    }
+
+    /// Whether the caller may see this session: it must be the principal who opened it. A
+    /// mismatch is audited and then answered exactly like an unknown session.
+    private func owns(_ entry: SessionRegistry.Entry, _ principal: Principal?, route: String) async -> Bool {
+        guard entry.owner != principal?.ownerKey else { return true }
+        if let principal {
+            AuthTelemetry.shared.attempt(method: principal.method.rawValue, outcome: "session_owner_mismatch")
+            AuthTelemetry.shared.denied(.invalidToken(reason: "session_owner_mismatch", description: "session of another user"), method: principal.method.rawValue,
+                                        route: route, principal: principal)
+        }
+        return false
+    }
+
+    /// 403 step-up for a tool outside the caller's scopes; otherwise the session's tool list
+    /// follows the scopes of this request's token.
+    private func authorize(_ message: JSONValue, principal: Principal?, entry: SessionRegistry.Entry, route: String) async -> Response? {
+        guard let auth, let principal else { return nil }
+        if let refusal = auth.authorize(message, principal: principal, route: route, canonicalName: { setup.registry.tool(named: $0)?.name }) { return refusal }
+        await entry.tools?.restrict(to: principal.scopes)
+        return nil
+    }
+
+    static func identityRefused(_ error: any Error) -> Response {
+        response(.error(statusCode: 403, .invalidRequest("Forbidden: your identity cannot be mapped to a Qlik user (\(error)); ask an administrator")))
     }
 
     // MARK: Conversions

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import QlikTools
 
 /// A session transport the registry can expire and drain.
 protocol HostedTransport: Transport {
@@ -20,6 +21,10 @@ actor SessionRegistry {
         let transport: any HostedTransport
         let server: Server
         let kind: String
+        /// `Principal.ownerKey` of the user who opened the session (nil without auth): requests
+        /// of anyone else are answered as if the session did not exist.
+        var owner: String? = nil
+        var tools: ToolSession? = nil
     }
 
     enum Refusal: Error {

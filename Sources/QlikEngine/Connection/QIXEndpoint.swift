@@ -131,3 +131,22 @@ public struct QIXEndpoint: Sendable {
         return tls
     }
 }
+
+extension QIXEndpoint {
+    /// The same Enterprise endpoint acting as another user (`X-Qlik-User`), for the "hybrid" mode
+    /// where each authenticated MCP user is mapped to their own Qlik identity. Only Enterprise
+    /// (certificate) endpoints can act for a user; the values may not contain `;` or line breaks.
+    public func actingAs(userDirectory: String, userID: String) throws -> QIXEndpoint {
+        guard case .enterprise = deployment else {
+            throw QIXClientError.invalidConfiguration("acting as a mapped user needs a Qlik Sense Enterprise (certificate) endpoint")
+        }
+        guard !userDirectory.isEmpty, !userID.isEmpty, userDirectory.count <= 256, userID.count <= 256 else {
+            throw QIXClientError.invalidConfiguration("the mapped user directory and user id must be 1 to 256 characters")
+        }
+        for value in [userDirectory, userID] where value.contains(where: { $0 == ";" || $0 == "\\" || $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
+            throw QIXClientError.invalidConfiguration("the mapped user directory and user id may not contain ';', '\\\\' or control characters")
+        }
+        return QIXEndpoint(deployment: .enterprise(userDirectory: userDirectory, userID: userID), baseURL: baseURL, host: host,
+                           certificates: certificates, apiKey: nil, insecureSkipVerify: insecureSkipVerify, virtualProxy: virtualProxy)
+    }
+}

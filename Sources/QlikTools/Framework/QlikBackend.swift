@@ -41,6 +41,12 @@ public final class QlikBackend: Sendable {
         }
     }
 
+    /// The same deployment reached as another engine identity (hybrid mode), sharing the
+    /// connection pool — whose keys include the identity, so users never share engine sessions.
+    public func acting(as endpoint: QIXEndpoint) -> QlikBackend {
+        QlikBackend(kind: kind, endpoint: endpoint, pool: pool)
+    }
+
     /// Runs `body` on a Global-only session.
     public func withGlobal<T: Sendable>(_ body: @Sendable (Global) async throws -> T) async throws -> T {
         try await pool.withSession(endpoint, appID: nil, tag: "global") { lease in try await body(lease.global) }

@@ -9,6 +9,8 @@ public actor ToolSession {
     public let dynamic: Bool
     public let context: ToolContext
     private var enabled: Set<String> = []
+    /// The scopes of the caller's credentials (HTTP with auth); nil: every tool (stdio, no auth).
+    private var granted: Set<QlikScope>?
 
     public init(registry: ToolRegistry, dynamic: Bool, context: ToolContext) {
         self.registry = registry
@@ -19,10 +21,17 @@ public actor ToolSession {
     /// Toolsets enabled in this session (dynamic mode).
     public var enabledToolsets: Set<String> { enabled }
 
-    /// The tools this session lists now.
+    /// Limits the session to the tools these scopes allow (set from each authenticated request,
+    /// so a step-up to more scopes shows more tools at once).
+    public func restrict(to scopes: Set<QlikScope>?) {
+        granted = scopes
+    }
+
+    /// The tools this session lists now: by mode and toolset, then by the caller's scopes.
     public var tools: [QlikTool] {
-        guard dynamic else { return registry.tools }
-        return DiscoveryTools.all + registry.tools.filter { enabled.contains($0.toolset) }
+        let candidates = dynamic ? DiscoveryTools.all + registry.tools.filter { enabled.contains($0.toolset) } : registry.tools
+        guard let granted else { return candidates }
+        return candidates.filter { tool in ToolScopes.required(for: tool.name).map(granted.contains) ?? false }
     }
 
     public var definitions: [Tool] { ToolRegistry.definitions(of: tools) }
@@ -30,6 +39,14 @@ public actor ToolSession {
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
     public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
                      attributes: [String: String] = [:]) async throws -> (result: CallTool.Result, listChanged: Bool) {
+        if let granted {
+            let canonical = registry.tool(named: name)?.name ?? name
+            let needed = ToolScopes.required(for: canonical) ?? .admin
+            guard granted.contains(needed) else {
+                throw ToolError(code: "INSUFFICIENT_SCOPE", category: .permissionDenied, message: "the tool \(name) needs the scope \(needed.rawValue)",
+                                remediation: "authorize again asking for \(needed.rawValue)")
+            }
+        }
         if dynamic, let discovery = DiscoveryTools.all.first(where: { $0.name == name }) {
             let validated = try ToolArguments(arguments, schema: discovery.input)
             let before = enabled

@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var tools: ToolFilterOptions
     @OptionGroup var telemetry: TelemetryOptions
+    @OptionGroup(title: "Authentication (HTTP)") var authentication: AuthOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -83,15 +84,37 @@ struct ServeCommand: AsyncParsableCommand {
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
         system.bootstrapGlobalSystems()
         let logger = Logger(label: "qlik-mcp.server")
-        if mode == "http" && !loopback {
-            logger.warning("listening on a non-loopback interface without authentication: anyone who can reach this port can use the tools (OAuth arrives in a later release; bind to 127.0.0.1 or put an authenticating proxy in front)",
+        let authSettings = try authentication.settings()
+        if mode == "http" && !loopback && authSettings.mode == .none {
+            guard authentication.allowsInsecureNoAuth else {
+                throw ValidationError("refusing to serve \(http.host) without authentication: use --auth oauth|apikey|oauth+apikey, bind to 127.0.0.1, or pass --insecure-no-auth")
+            }
+            logger.warning("listening on a non-loopback interface without authentication (--insecure-no-auth): anyone who can reach this port can use the tools",
                            metadata: ["host": .string(http.host)])
         }
+        if mode == "http" {
+            let listenHost = http.host.contains(":") ? "[\(http.host)]" : http.host
+            do {
+                http.auth = try await HTTPAuth.make(authSettings, listenURL: "http://\(listenHost):\(http.port)", logger: logger)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            if http.auth != nil, http.port == 0, authSettings.publicURL == nil {
+                throw ValidationError("with --auth and --port 0 give --public-url: the metadata must name the port clients use")
+            }
+        }
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file)
-        let setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
+        var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
+        if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory) {
+            guard backend.kind == "enterprise" else {
+                throw ValidationError("--oauth-identity-claim maps users to X-Qlik-User and needs a Qlik Sense Enterprise engine with certificates (this engine is \(backend.kind))")
+            }
+            setup.identityMapping = mapping
+        }
         let hostService = MCPHost(setup: setup, telemetry: system, logger: logger)
         logger.info("starting", metadata: ["transport": .string(mode), "backend": .string(backend.kind), "tools": .stringConvertible(registry.tools.count),
-                                           "dynamic_toolsets": .stringConvertible(dynamic), "version": .string(QlikMCPVersion.current)])
+                                           "dynamic_toolsets": .stringConvertible(dynamic), "version": .string(QlikMCPVersion.current),
+                                           "auth": .string(mode == "http" ? authSettings.mode.rawValue : "local")])
         do {
             if mode == "http" {
                 try await hostService.runHTTP(http)

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// Checks API keys against the key file, re-reading it whenever it changes on disk (inode,
+/// size or modification time), so `qlik-mcp apikey revoke` takes effect on the next request
+/// without a restart. A file that cannot be read keeps the last good key set.
+public final class APIKeyFileVerifier: Sendable {
+    private struct Loaded {
+        var verifier = APIKeyVerifier(records: [])
+        var signature: [Int] = []
+        var error: String?
+    }
+
+    public let store: APIKeyStore
+    private let state = Mutex(Loaded())
+
+    public init(store: APIKeyStore) throws(APIKeyError) {
+        self.store = store
+        let records = try store.load()
+        state.withLock { $0 = Loaded(verifier: APIKeyVerifier(records: records), signature: Self.signature(of: store.path)) }
+    }
+
+    public func verify(_ token: String, now: Date = Date()) -> Result<APIKeyIdentity, APIKeyError> {
+        let current = Self.signature(of: store.path)
+        let stale = state.withLock { $0.signature != current }
+        if stale {
+            let loaded = Result { () throws(APIKeyError) in try store.load() }
+            state.withLock { state in
+                switch loaded {
+                case .success(let records): state = Loaded(verifier: APIKeyVerifier(records: records), signature: current)
+                case .failure(let error): state.error = error.description
+                }
+            }
+        }
+        return state.withLock { $0.verifier }.verify(token, now: now)
+    }
+
+    private static func signature(of url: URL) -> [Int] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return [-1] }
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return [(attributes[.systemFileNumber] as? Int) ?? 0, (attributes[.size] as? Int) ?? 0, Int(modified * 1_000_000_000)]
+    }
+}

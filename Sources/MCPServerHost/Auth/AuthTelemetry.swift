@@ -1,0 +1,64 @@
+import Logging
+import Metrics
+import Synchronization
+
+/// `auth_attempts_total{method,outcome}` and the audit log (`qlik-mcp.audit`): one line per
+/// refused request and per OAuth grant, naming users only by pseudonym.
+public final class AuthTelemetry: Sendable {
+    public static let shared = AuthTelemetry()
+
+    /// The outcomes a series can have; anything else is counted as `other`.
+    public static let outcomes: Set<String> = [
+        "ok", "missing", "malformed", "expired", "not_yet_valid", "bad_signature", "wrong_issuer", "wrong_audience",
+        "unknown_key", "alg_not_allowed", "revoked", "unknown_api_key", "inactive", "insufficient_scope", "token_in_query",
+        "method_not_accepted", "key_source_unavailable", "session_owner_mismatch",
+    ]
+    static let methods: Set<String> = ["oauth", "apikey", "none"]
+
+    private let counters = Mutex<[String: Counter]>([:])
+    let audit = Logger(label: "qlik-mcp.audit")
+
+    /// Creates the zero-valued series operators alert on, so rates exist before the first failure.
+    public func preregister() {
+        for method in ["oauth", "apikey"] {
+            for outcome in ["ok", "expired", "bad_signature", "wrong_audience", "insufficient_scope", "revoked"] { counter(method, outcome).increment(by: 0) }
+        }
+        counter("none", "missing").increment(by: 0)
+    }
+
+    public func attempt(method: String, outcome: String) {
+        counter(method, outcome).increment()
+    }
+
+    private func counter(_ method: String, _ outcome: String) -> Counter {
+        let method = Self.methods.contains(method) ? method : "none"
+        let outcome = Self.outcomes.contains(outcome) ? outcome : "other"
+        let key = method + "|" + outcome
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(label: "auth_attempts_total", dimensions: [("method", method), ("outcome", outcome)])
+            cache[key] = counter
+            return counter
+        }
+    }
+
+    /// An audit line for a refused request.
+    public func denied(_ failure: AuthFailure, method: String, route: String, principal: Principal?) {
+        var metadata: Logger.Metadata = ["event": "auth.denied", "reason": .string(failure.reason), "auth_method": .string(method), "route": .string(route)]
+        if let principal {
+            metadata["subject"] = .string(principal.pseudonym)
+            if let client = principal.clientID { metadata["client_id"] = .string(String(client.prefix(80))) }
+        }
+        audit.notice("request refused", metadata: metadata)
+    }
+
+    /// An audit line for a grant (consent, code, token, refresh) or its refusal.
+    public func grant(_ event: String, outcome: String, clientID: String?, subject: String?, scopes: [String] = [], reason: String? = nil) {
+        var metadata: Logger.Metadata = ["event": .string(event), "outcome": .string(outcome)]
+        if let clientID { metadata["client_id"] = .string(String(clientID.prefix(80))) }
+        if let subject { metadata["subject"] = .string(subject) }
+        if !scopes.isEmpty { metadata["scopes"] = .string(scopes.joined(separator: " ")) }
+        if let reason { metadata["reason"] = .string(reason) }
+        audit.notice("oauth \(event)", metadata: metadata)
+    }
+}
