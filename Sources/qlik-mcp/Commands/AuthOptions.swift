@@ -29,6 +29,8 @@ struct AuthOptions: ParsableArguments {
     var oauthAccessTokenTTL: Int?
     @Option(help: ArgumentHelp("RFC 7662 introspection endpoint for opaque tokens (credentials: QLIK_MCP_INTROSPECTION_CLIENT_ID/_SECRET). Env: QLIK_MCP_OAUTH_INTROSPECTION_URL.", valueName: "url"))
     var oauthIntrospectionURL: String?
+    @Option(help: ArgumentHelp("Scopes a client is told to ask for (401 challenge) and granted when it asks for none; default qlik:read,qlik:data. Env: QLIK_MCP_OAUTH_DEFAULT_SCOPES.", valueName: "list"))
+    var oauthDefaultScopes: String?
     @Option(help: ArgumentHelp("The API key file (qlik-mcp apikey create). Env: QLIK_MCP_APIKEYS_FILE.", valueName: "path")) var apikeysFile: String?
     @Option(help: ArgumentHelp("Hybrid mode (Enterprise): the token claim that names the Qlik user, e.g. preferred_username or upn. Env: QLIK_MCP_OAUTH_IDENTITY_CLAIM.", valueName: "claim"))
     var oauthIdentityClaim: String?
@@ -64,6 +66,9 @@ struct AuthOptions: ParsableArguments {
         if let ttl = oauthAccessTokenTTL ?? env("QLIK_MCP_OAUTH_ACCESS_TOKEN_TTL").flatMap(Int.init) {
             guard (60...86_400).contains(ttl) else { throw ValidationError("--oauth-access-token-ttl must be between 60 and 86400 seconds") }
             settings.accessTokenLifetime = TimeInterval(ttl)
+        }
+        if let list = oauthDefaultScopes ?? env("QLIK_MCP_OAUTH_DEFAULT_SCOPES") {
+            do { settings.defaultScopes = try QlikScope.parseList(list) } catch { throw ValidationError("--oauth-default-scopes: \(error.message)") }
         }
         if let name = oauthProvider ?? env("QLIK_MCP_OAUTH_PROVIDER") {
             guard let preset = UpstreamProviderConfiguration.Preset(rawValue: name.lowercased()) else {
