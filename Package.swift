@@ -224,6 +224,9 @@ let package = Package(
             name: "MCPServerHostTests",
             dependencies: [
                 "MCPServerHost",
+                "QlikEngine",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 "QlikTools",
                 "Telemetry",
                 "QIXWire",

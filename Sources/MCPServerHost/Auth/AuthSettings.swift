@@ -76,8 +76,8 @@ public struct HTTPAuth: Sendable {
         guard settings.mode != .none else { return nil }
         let publicURL = (settings.publicURL ?? listenURL).trimmingSlash
         guard let components = URLComponents(string: publicURL), let scheme = components.scheme, ["http", "https"].contains(scheme),
-              components.host != nil, components.query == nil, components.fragment == nil else {
-            throw AuthSetupError("--public-url must be an absolute http(s) URL without query, e.g. https://mcp.example.com (got \(publicURL))")
+              components.host != nil, components.query == nil, components.fragment == nil, components.path.isEmpty else {
+            throw AuthSetupError("--public-url must be the origin clients reach, without path, query or fragment, e.g. https://mcp.example.com (got \(publicURL)); serve qlik-mcp at the root of its host")
         }
         if scheme == "http", !LoopbackHost.matches(components.host ?? "") {
             throw AuthSetupError("--public-url must be https:// when the server is not on loopback: tokens must not travel in clear")

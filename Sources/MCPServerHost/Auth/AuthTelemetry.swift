@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import Synchronization
@@ -17,6 +18,14 @@ public final class AuthTelemetry: Sendable {
 
     private let counters = Mutex<[String: Counter]>([:])
     let audit = Logger(label: "qlik-mcp.audit")
+    /// Refusal lines per second at most; the rest are counted and reported with the next line,
+    /// so a flood of unauthenticated requests cannot flood the log.
+    let maxRefusalLinesPerSecond: Int
+    private let budget = Mutex((second: 0, used: 0, suppressed: 0))
+
+    init(maxRefusalLinesPerSecond: Int = 50) {
+        self.maxRefusalLinesPerSecond = maxRefusalLinesPerSecond
+    }
 
     /// Creates the zero-valued series operators alert on, so rates exist before the first failure.
     public func preregister() {
@@ -44,11 +53,21 @@ public final class AuthTelemetry: Sendable {
 
     /// An audit line for a refused request.
     public func denied(_ failure: AuthFailure, method: String, route: String, principal: Principal?) {
+        let now = Int(Date().timeIntervalSince1970)
+        let suppressed: Int? = budget.withLock { state in
+            if state.second != now { state.second = now; state.used = 0 }
+            guard state.used < maxRefusalLinesPerSecond else { state.suppressed += 1; return nil }
+            state.used += 1
+            defer { state.suppressed = 0 }
+            return state.suppressed
+        }
+        guard let suppressed else { return }
         var metadata: Logger.Metadata = ["event": "auth.denied", "reason": .string(failure.reason), "auth_method": .string(method), "route": .string(route)]
         if let principal {
             metadata["subject"] = .string(principal.pseudonym)
             if let client = principal.clientID { metadata["client_id"] = .string(String(client.prefix(80))) }
         }
+        if suppressed > 0 { metadata["suppressed_before"] = .stringConvertible(suppressed) }
         audit.notice("request refused", metadata: metadata)
     }
 

@@ -31,13 +31,23 @@ struct MCPAuthGuard: Sendable {
 
     /// A 403 step-up when `message` is a `tools/call` of a tool outside the caller's scopes.
     func authorize(_ message: JSONValue, principal: Principal, route: String, canonicalName: (String) -> String?) -> Response? {
-        guard message["method"]?.stringValue == "tools/call", let name = message["params"]?["name"]?.stringValue else { return nil }
-        // Deprecated aliases need their tool's scope; names that are no tool need admin (nothing to find out by probing).
-        let needed = ToolScopes.required(for: canonicalName(name) ?? name) ?? .admin
+        let method = message["method"]?.stringValue ?? ""
+        let needed: QlikScope
+        let name: String
+        if method == "tools/call", let tool = message["params"]?["name"]?.stringValue {
+            // Deprecated aliases need their tool's scope; names that are no tool need admin (nothing to find out by probing).
+            needed = ToolScopes.required(for: canonicalName(tool) ?? tool) ?? .admin
+            name = "the tool \(tool.prefix(64))"
+        } else if method.hasPrefix("resources/") {
+            needed = .read  // resources are app metadata (scripts, data models)
+            name = method
+        } else {
+            return nil
+        }
         guard !principal.allows(needed) else { return nil }
         telemetry.attempt(method: principal.method.rawValue, outcome: "insufficient_scope")
         let failure = AuthFailure.insufficientScope(needed: principal.scopes.union([needed]),
-                                                    description: "the tool \(name.prefix(64)) needs the scope \(needed.rawValue)")
+                                                    description: "\(name) needs the scope \(needed.rawValue)")
         return refuse(failure, method: principal.method.rawValue, route: route, principal: principal)
     }
 

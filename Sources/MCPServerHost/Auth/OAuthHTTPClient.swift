@@ -17,9 +17,18 @@ public struct OAuthHTTPClient: Sendable {
     public var maxResponseBytes = 1 << 20
     private let client: HTTPClient
 
-    public init(client: HTTPClient = .shared) {
+    public init(client: HTTPClient = OAuthHTTPClient.sharedClient) {
         self.client = client
     }
+
+    /// One client for the process, with redirects refused: a discovery document or key set that
+    /// answers with a redirect is an error, never a hop to a host nobody configured.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(5))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// `GET url`, the answer parsed as JSON. Non-2xx answers are failures.
     public func getJSON(_ url: String, headers: [(String, String)] = []) async throws(Failure) -> JSONValue {

@@ -36,7 +36,7 @@ public final class QlikIdentityMapping: Sendable {
     /// Throws when the mapped value cannot be sent as an `X-Qlik-User` header.
     public func backend(for principal: Principal?, base: QlikBackend) throws -> QlikBackend {
         guard let principal, let (directory, user) = qlikUser(for: principal) else { return base }
-        let key = directory + "\\" + user
+        let key = base.endpoint.engineID + "|" + directory + "\\" + user
         if let cached = cache.withLock({ $0[key] }) { return cached }
         let backend = base.acting(as: try base.endpoint.actingAs(userDirectory: directory, userID: user))
         cache.withLock { cache in
