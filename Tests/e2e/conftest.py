@@ -20,3 +20,8 @@ def qlik_mcp_bin() -> str:
     if not path.exists():
         pytest.fail(f"{path} does not exist: run `swift build` first")
     return str(path)
+
+
+def pytest_configure(config):
+    # Authlib (the test identity provider) warns about its own next major version from inside its hooks.
+    config.addinivalue_line("filterwarnings", "ignore:The 'grant' parameter will become mandatory")

@@ -8,7 +8,6 @@ tests also use to mint access tokens with chosen claims (`mint`)."""
 import secrets
 import threading
 import time
-import warnings
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
@@ -19,9 +18,6 @@ from flask import Flask, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 from werkzeug.serving import make_server
-
-# Authlib's own hook plumbing warns about its next major version; nothing this provider can change.
-warnings.filterwarnings("ignore", message="The 'grant' parameter will become mandatory")
 
 ALICE = {"sub": "alice-0001", "preferred_username": "alice", "email": "alice@example.test", "name": "Alice Example"}
 
@@ -85,6 +81,7 @@ class OIDCProvider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key-1", "use": "sig", "alg": "RS256"}, private=True)
         self.clients = {}
         self.codes = {}
+        self.tokens = {}
         self.logins = 0
         app = Flask("oidc-test-provider")
         self.app = app
@@ -129,7 +126,7 @@ class OIDCProvider:
             def generate_user_info(self, user, scope):
                 return UserInfo(sub=user["sub"], preferred_username=user["preferred_username"], email=user["email"], name=user["name"])
 
-        server = AuthorizationServer(app, query_client=self.clients.get, save_token=lambda token, req: None)
+        server = AuthorizationServer(app, query_client=self.clients.get, save_token=lambda token, req: self.tokens.__setitem__(token["access_token"], ALICE))
         server.register_grant(CodeGrant, [CodeChallenge(required=True), IDToken(require_nonce=True)])
 
         def metadata():
@@ -144,19 +141,41 @@ class OIDCProvider:
         app.add_url_rule("/.well-known/oauth-authorization-server", "oauth", metadata)
         app.add_url_rule("/jwks", "jwks", lambda: jsonify({"keys": [provider.key.as_dict(private=False)]}))
 
-        @app.route("/authorize")
         def authorize():
             provider.logins += 1
             return server.create_authorization_response(grant_user=ALICE)
 
-        @app.route("/token", methods=["POST"])
         def token():
             return server.create_token_response()
 
+        def bearer_user():
+            header = request.headers.get("Authorization", "")
+            return provider.tokens.get(header[7:]) if header.startswith("Bearer ") else None
+
+        def github_user():  # GitHub Enterprise Server's REST API shape
+            user = bearer_user()
+            if not user:
+                return jsonify({"message": "Bad credentials"}), 401
+            return jsonify({"id": 4242, "login": user["preferred_username"], "email": None, "name": user["name"]})
+
+        def qlik_cloud_user():  # Qlik Cloud's /api/v1/users/me shape
+            user = bearer_user()
+            if not user:
+                return jsonify({"errors": [{"title": "Unauthorized"}]}), 401
+            return jsonify({"id": "qlik-user-7", "subject": "auth0|" + user["sub"], "email": user["email"], "name": user["name"]})
+
+        # OpenID Connect, GitHub (Enterprise Server paths) and Qlik Cloud shaped endpoints over one Authlib server.
+        for prefix, authorize_path, token_path in [("oidc", "/authorize", "/token"), ("gh", "/login/oauth/authorize", "/login/oauth/access_token"),
+                                                   ("qcs", "/oauth/authorize", "/oauth/token")]:
+            app.add_url_rule(authorize_path, prefix + "_authorize", authorize)
+            app.add_url_rule(token_path, prefix + "_token", token, methods=["POST"])
+        app.add_url_rule("/api/v3/user", "gh_user", github_user)
+        app.add_url_rule("/api/v1/users/me", "qcs_user", qlik_cloud_user)
+
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
-    def register(self, client_id, secret, redirect_uri):
-        self.clients[client_id] = Client(client_id, secret, [redirect_uri])
+    def register(self, client_id, secret, redirect_uri, scope="openid profile email"):
+        self.clients[client_id] = Client(client_id, secret, [redirect_uri], scope)
 
     def mint(self, audience, scope="qlik:read qlik:data", key=None, header=None, **claims):
         """An access token signed with the provider's key (or `key`), with these claims over the defaults."""

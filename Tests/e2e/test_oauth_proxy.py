@@ -278,3 +278,27 @@ def test_token_endpoint_refusals(proxy, client):
     assert status == 401 and json.loads(body)["error"] == "invalid_client"
     status, _, body = exchange(proxy, client_id, redirect_uri, "never-issued", "v" * 43)
     assert status == 400 and json.loads(body)["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("preset,scope,subject,username", [("github", "read:user", "github|4242", "alice"),
+                                                           ("qlik-cloud", "user_default", "qlik-cloud|qlik-user-7", "auth0|alice-0001")])
+def test_oauth2_presets_against_stand_ins(qlik_mcp_bin, provider, preset, scope, subject, username):
+    """github (GitHub Enterprise Server URL form) and qlik-cloud: OAuth 2.0 without id_token, the identity read from the user API."""
+    port = free_port()
+    secret = "secret-" + secrets.token_hex(6)
+    provider.register(preset + "-app", secret, f"http://127.0.0.1:{port}/oauth/callback", scope=scope)
+    env = {"QLIK_MCP_OAUTH_CLIENT_ID": preset + "-app", "QLIK_MCP_OAUTH_CLIENT_SECRET": secret}
+    with Server(qlik_mcp_bin, "--port", str(port), "--auth", "oauth", "--oauth-provider", preset, "--oauth-provider-url", provider.issuer, env=env) as server:
+        server.issuer, server.resource = server.base + "/oauth", server.base + "/mcp"
+        redirect_uri = f"http://127.0.0.1:{free_port()}/cb"
+        client_id = json.loads(register(server, [redirect_uri])[2])["client_id"]
+        code, verifier = login(server, client_id, redirect_uri)
+        status, _, body = exchange(server, client_id, redirect_uri, code, verifier)
+        assert status == 200, body
+        token = json.loads(body)["access_token"]
+        assert claims(token)["sub"] == subject
+        assert claims(token).get("preferred_username") == username
+        session = open_session(server.base, token)
+        status, _, body = call(server.base, token, session, "list_apps", {})
+        assert status == 200 and "sales-analytics" in body
+        assert_not_logged(server.log, [token, secret, ALICE["email"]])
