@@ -31,6 +31,14 @@ import Yams
 ///   allowed_hosts: ["mcp.example.com"]
 ///   allowed_origins: []
 ///   debug_endpoints: false
+/// auth:                      # HTTP only; see README "Deploy remotely"
+///   mode: oauth              # none | oauth | apikey | oauth+apikey
+///   public_url: https://mcp.example.com
+///   provider: entra          # proxy mode (or issuer: … for resource-server mode)
+///   tenant: 00000000-0000-0000-0000-000000000000
+///   client_id: 11111111-…    # the secret: client_secret_file or QLIK_MCP_OAUTH_CLIENT_SECRET, never here
+///   client_secret_file: /run/secrets/oauth-secret
+///   signing_keys: [/etc/qlik-mcp/signing.pem]
 /// ```
 public struct ServerConfigFile: Sendable, Equatable {
     public var transport: String?
@@ -56,6 +64,31 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var allowedHosts: [String]?
     public var allowedOrigins: [String]?
     public var debugEndpoints: Bool?
+    public var auth = Auth()
+
+    /// The `auth:` section; every key is also a flag of `serve` (`mode` is `--auth`).
+    public struct Auth: Sendable, Equatable {
+        public var mode: String?
+        public var insecureNoAuth: Bool?
+        public var publicURL: String?
+        public var issuer: String?
+        public var audience: String?
+        public var provider: String?
+        public var tenant: String?
+        public var providerURL: String?
+        public var clientID: String?
+        public var clientIDFile: String?
+        public var clientSecretFile: String?
+        public var signingKeys: [String]?
+        public var apiKeysFile: String?
+        public var defaultScopes: [String]?
+        public var accessTokenTTL: Int?
+        public var introspectionURL: String?
+        public var identityClaim: String?
+        public var userDirectory: String?
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -89,7 +122,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http"])
+        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth"])
         config.transport = try top["transport"].map { try reader.choice($0, "transport", ["stdio", "http"]) }
         config.host = try top["host"].map { try reader.string($0, "host") }
         config.port = try top["port"].map { try reader.int($0, "port", 0...65_535) }
@@ -126,7 +159,40 @@ public struct ServerConfigFile: Sendable, Equatable {
             config.allowedOrigins = try section["allowed_origins"].map { try reader.strings($0, "http.allowed_origins") }
             config.debugEndpoints = try section["debug_endpoints"].map { try reader.bool($0, "http.debug_endpoints") }
         }
+        if let auth = top["auth"] { config.auth = try parseAuth(auth, reader) }
         return config
+    }
+
+    static func parseAuth(_ node: Node, _ reader: Reader) throws -> Auth {
+        let section = try reader.mapping(node, "auth", keys: [
+            "mode", "insecure_no_auth", "public_url", "issuer", "audience", "provider", "tenant", "provider_url", "client_id", "client_id_file",
+            "client_secret_file", "client_secret", "signing_keys", "apikeys_file", "default_scopes", "access_token_ttl", "introspection_url",
+            "identity_claim", "user_directory",
+        ])
+        if let secret = section["client_secret"] {
+            throw reader.error(secret, "do not put the client secret in the file: use client_secret_file or QLIK_MCP_OAUTH_CLIENT_SECRET")
+        }
+        var auth = Auth()
+        func text(_ key: String) throws -> String? { try section[key].map { try reader.string($0, "auth.\(key)") } }
+        auth.mode = try section["mode"].map { try reader.choice($0, "auth.mode", ["none", "oauth", "apikey", "oauth+apikey"]) }
+        auth.insecureNoAuth = try section["insecure_no_auth"].map { try reader.bool($0, "auth.insecure_no_auth") }
+        auth.publicURL = try text("public_url")
+        auth.issuer = try text("issuer")
+        auth.audience = try text("audience")
+        auth.provider = try section["provider"].map { try reader.choice($0, "auth.provider", ["github", "entra", "google", "qlik-cloud", "oidc"]) }
+        auth.tenant = try text("tenant")
+        auth.providerURL = try text("provider_url")
+        auth.clientID = try text("client_id")
+        auth.clientIDFile = try text("client_id_file")
+        auth.clientSecretFile = try text("client_secret_file")
+        auth.signingKeys = try section["signing_keys"].map { try reader.strings($0, "auth.signing_keys") }
+        auth.apiKeysFile = try text("apikeys_file")
+        auth.defaultScopes = try section["default_scopes"].map { try reader.strings($0, "auth.default_scopes") }
+        auth.accessTokenTTL = try section["access_token_ttl"].map { try reader.int($0, "auth.access_token_ttl", 60...86_400) }
+        auth.introspectionURL = try text("introspection_url")
+        auth.identityClaim = try text("identity_claim")
+        auth.userDirectory = try text("user_directory")
+        return auth
     }
 
     static func syntaxError(_ error: YamlError, file: String) -> Error {

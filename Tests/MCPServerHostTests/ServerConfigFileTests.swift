@@ -33,6 +33,34 @@ struct ServerConfigFileTests {
         #expect(try ServerConfigFile.parse("") == ServerConfigFile())
     }
 
+    @Test("the auth section: every setting read; secrets refused")
+    func auth() throws {
+        let config = try ServerConfigFile.parse("""
+            auth:
+              mode: oauth+apikey
+              public_url: https://mcp.example.com
+              provider: entra
+              tenant: 0000-1111
+              client_id: app-id
+              client_secret_file: /run/secrets/s
+              signing_keys: [/k1.pem, /k2.pem]
+              apikeys_file: /keys.json
+              default_scopes: [qlik:read]
+              access_token_ttl: 900
+              identity_claim: upn
+            """)
+        #expect(config.auth.mode == "oauth+apikey" && config.auth.publicURL == "https://mcp.example.com" && config.auth.provider == "entra")
+        #expect(config.auth.tenant == "0000-1111" && config.auth.clientID == "app-id" && config.auth.clientSecretFile == "/run/secrets/s")
+        #expect(config.auth.signingKeys == ["/k1.pem", "/k2.pem"] && config.auth.apiKeysFile == "/keys.json" && config.auth.defaultScopes == ["qlik:read"])
+        #expect(config.auth.accessTokenTTL == 900 && config.auth.identityClaim == "upn")
+        for (text, message) in [("auth:\n  client_secret: hunter2\n", "do not put the client secret in the file"),
+                                ("auth:\n  mode: basic\n", "auth.mode must be one of"), ("auth:\n  provider: okta\n", "auth.provider must be one of"),
+                                ("auth:\n  access_token_ttl: 5\n", "between 60 and 86400")] {
+            #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.parse(text) }
+            do { _ = try ServerConfigFile.parse(text) } catch let error as ServerConfigFile.Error { #expect(error.message.contains(message), "\(error.message)") }
+        }
+    }
+
     @Test("errors name the line and column and say what is expected", arguments: [
         ("port: eighty\n", 1, "port must be a whole number"),
         ("transport: http\nport: 70000\n", 2, "port must be between 0 and 65535"),

@@ -247,6 +247,43 @@ def test_helm_chart_renders_probes_ports_and_security_context(qlik_mcp_bin, tmp_
         assert server.stop() == 0
 
 
+def test_helm_chart_auth(qlik_mcp_bin, tmp_path):
+    default = yaml.safe_load(render({})["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    assert default["auth"] == {"mode": "none", "insecure_no_auth": True}  # open only with the demo engine
+    real = yaml.safe_load(render({"engine": {"demo": False, "url": "wss://qlik.example.com"}})["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    assert real["auth"]["insecure_no_auth"] is False
+    values = {"auth": {"mode": "oauth+apikey", "publicURL": "https://mcp.example.com", "issuer": "https://id.example.com/realms/qlik",
+                       "apiKeysSecret": {"name": "keys"}, "defaultScopes": ["qlik:read"]}}
+    documents = render(values)
+    config = yaml.safe_load(documents["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    assert config["auth"]["apikeys_file"] == "/etc/qlik-mcp/apikeys/apikeys.json" and config["auth"]["default_scopes"] == ["qlik:read"]
+    pod = documents["Deployment"]["spec"]["template"]["spec"]
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["apikeys"]["mountPath"] == "/etc/qlik-mcp/apikeys" and "subPath" not in mounts["apikeys"]
+    assert any(v.get("secret", {}).get("secretName") == "keys" for v in pod["volumes"])
+    proxy = {"auth": {"mode": "oauth", "publicURL": "https://mcp.example.com", "provider": "github", "clientID": "abc",
+                      "clientSecretSecret": {"name": "gh"}, "signingKeySecret": {"name": "sig"}}}
+    with pytest.raises(Exception):
+        render(proxy)  # proxy state is in memory: more than one replica is refused at render time
+    single = render({**proxy, "replicaCount": 1, "autoscaling": {"enabled": False}})
+    config = yaml.safe_load(single["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    assert config["auth"]["client_secret_file"] == "/etc/qlik-mcp/oauth-client/client-secret"
+    assert config["auth"]["signing_keys"] == ["/etc/qlik-mcp/signing/signing.pem"]
+    with pytest.raises(Exception):
+        render({"auth": {"mode": "oauth", "publicURL": "https://mcp.example.com/path"}})  # schema: an origin, no path
+    # The rendered auth config is one the server accepts (and with the real engine and no auth, one it refuses).
+    path = tmp_path / "qlik-mcp.yaml"
+    path.write_text(documents["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    with Server(qlik_mcp_bin, "--config", str(path), "--host", "127.0.0.1", "--oauth-issuer", "http://127.0.0.1:9") as server:
+        status, _ = server.get("/.well-known/oauth-protected-resource/mcp")
+        assert status == 200
+        assert server.stop() == 0
+    refused = tmp_path / "open.yaml"
+    refused.write_text(render({"engine": {"demo": False, "url": "ws://127.0.0.1:9"}})["ConfigMap"]["data"]["qlik-mcp.yaml"])
+    result = subprocess.run([qlik_mcp_bin, "serve", "--config", str(refused)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "without authentication" in result.stderr
+
+
 def test_compose_and_dockerfile_reference_what_exists(qlik_mcp_bin):
     compose_dir = ROOT / "deploy" / "compose"
     compose = yaml.safe_load((compose_dir / "docker-compose.yml").read_text())

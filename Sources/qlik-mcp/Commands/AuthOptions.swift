@@ -47,39 +47,43 @@ struct AuthOptions: ParsableArguments {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func mode() throws -> AuthMode {
-        let text = (auth ?? env("QLIK_MCP_AUTH") ?? "none").lowercased()
+    func mode(_ file: ServerConfigFile.Auth) throws -> AuthMode {
+        let text = (auth ?? env("QLIK_MCP_AUTH") ?? file.mode ?? "none").lowercased()
         guard let mode = AuthMode(rawValue: text) else { throw ValidationError("--auth must be none, oauth, apikey or oauth+apikey (got '\(text)')") }
         return mode
     }
 
-    var allowsInsecureNoAuth: Bool { insecureNoAuth || ["1", "true", "yes"].contains(env("QLIK_MCP_INSECURE_NO_AUTH")?.lowercased() ?? "") }
+    func allowsInsecureNoAuth(_ file: ServerConfigFile.Auth) -> Bool {
+        insecureNoAuth || ["1", "true", "yes"].contains(env("QLIK_MCP_INSECURE_NO_AUTH")?.lowercased() ?? "") || file.insecureNoAuth == true
+    }
 
-    func settings() throws -> AuthSettings {
+    /// Flag, else environment variable, else the config file's `auth:` section.
+    func settings(_ file: ServerConfigFile.Auth = .init()) throws -> AuthSettings {
         var settings = AuthSettings()
-        settings.mode = try mode()
-        settings.publicURL = publicURL ?? env("QLIK_MCP_PUBLIC_URL")
-        settings.audience = oauthAudience ?? env("QLIK_MCP_OAUTH_AUDIENCE")
-        settings.issuer = oauthIssuer ?? env("QLIK_MCP_OAUTH_ISSUER")
-        settings.apiKeysFile = apikeysFile ?? env("QLIK_MCP_APIKEYS_FILE")
-        settings.signingKeyFiles = oauthSigningKey.isEmpty ? (env("QLIK_MCP_OAUTH_SIGNING_KEYS")?.split(separator: ",").map { String($0) } ?? []) : oauthSigningKey
-        if let ttl = oauthAccessTokenTTL ?? env("QLIK_MCP_OAUTH_ACCESS_TOKEN_TTL").flatMap(Int.init) {
+        settings.mode = try mode(file)
+        settings.publicURL = publicURL ?? env("QLIK_MCP_PUBLIC_URL") ?? file.publicURL
+        settings.audience = oauthAudience ?? env("QLIK_MCP_OAUTH_AUDIENCE") ?? file.audience
+        settings.issuer = oauthIssuer ?? env("QLIK_MCP_OAUTH_ISSUER") ?? file.issuer
+        settings.apiKeysFile = apikeysFile ?? env("QLIK_MCP_APIKEYS_FILE") ?? file.apiKeysFile
+        settings.signingKeyFiles = oauthSigningKey.isEmpty
+            ? (env("QLIK_MCP_OAUTH_SIGNING_KEYS")?.split(separator: ",").map { String($0) } ?? file.signingKeys ?? []) : oauthSigningKey
+        if let ttl = oauthAccessTokenTTL ?? env("QLIK_MCP_OAUTH_ACCESS_TOKEN_TTL").flatMap(Int.init) ?? file.accessTokenTTL {
             guard (60...86_400).contains(ttl) else { throw ValidationError("--oauth-access-token-ttl must be between 60 and 86400 seconds") }
             settings.accessTokenLifetime = TimeInterval(ttl)
         }
-        if let list = oauthDefaultScopes ?? env("QLIK_MCP_OAUTH_DEFAULT_SCOPES") {
+        if let list = oauthDefaultScopes ?? env("QLIK_MCP_OAUTH_DEFAULT_SCOPES") ?? file.defaultScopes?.joined(separator: ",") {
             do { settings.defaultScopes = try QlikScope.parseList(list) } catch { throw ValidationError("--oauth-default-scopes: \(error.message)") }
         }
-        if let name = oauthProvider ?? env("QLIK_MCP_OAUTH_PROVIDER") {
+        if let name = oauthProvider ?? env("QLIK_MCP_OAUTH_PROVIDER") ?? file.provider {
             guard let preset = UpstreamProviderConfiguration.Preset(rawValue: name.lowercased()) else {
                 throw ValidationError("--oauth-provider must be one of \(UpstreamProviderConfiguration.Preset.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(name)')")
             }
             settings.upstream = UpstreamProviderConfiguration(
-                preset: preset, clientID: try secret("OAUTH_CLIENT_ID", file: oauthClientIDFile) ?? "",
-                clientSecret: try secret("OAUTH_CLIENT_SECRET", file: oauthClientSecretFile) ?? "",
-                tenant: oauthTenant ?? env("QLIK_MCP_OAUTH_TENANT"), url: oauthProviderURL ?? env("QLIK_MCP_OAUTH_PROVIDER_URL"))
+                preset: preset, clientID: try secret("OAUTH_CLIENT_ID", file: oauthClientIDFile ?? file.clientIDFile) ?? file.clientID ?? "",
+                clientSecret: try secret("OAUTH_CLIENT_SECRET", file: oauthClientSecretFile ?? file.clientSecretFile) ?? "",
+                tenant: oauthTenant ?? env("QLIK_MCP_OAUTH_TENANT") ?? file.tenant, url: oauthProviderURL ?? env("QLIK_MCP_OAUTH_PROVIDER_URL") ?? file.providerURL)
         }
-        if let url = oauthIntrospectionURL ?? env("QLIK_MCP_OAUTH_INTROSPECTION_URL") {
+        if let url = oauthIntrospectionURL ?? env("QLIK_MCP_OAUTH_INTROSPECTION_URL") ?? file.introspectionURL {
             guard let id = try secret("INTROSPECTION_CLIENT_ID", file: nil), let secret = try secret("INTROSPECTION_CLIENT_SECRET", file: nil) else {
                 throw ValidationError("--oauth-introspection-url needs QLIK_MCP_INTROSPECTION_CLIENT_ID and QLIK_MCP_INTROSPECTION_CLIENT_SECRET")
             }
@@ -89,9 +93,9 @@ struct AuthOptions: ParsableArguments {
     }
 
     /// The hybrid identity mapping, when a claim is configured.
-    func identityMapping(defaultDirectory: String?) throws -> QlikIdentityMapping? {
-        guard let claim = oauthIdentityClaim ?? env("QLIK_MCP_OAUTH_IDENTITY_CLAIM") else { return nil }
-        guard let directory = oauthUserDirectory ?? env("QLIK_MCP_OAUTH_USER_DIRECTORY") ?? defaultDirectory, !directory.isEmpty else {
+    func identityMapping(defaultDirectory: String?, file: ServerConfigFile.Auth = .init()) throws -> QlikIdentityMapping? {
+        guard let claim = oauthIdentityClaim ?? env("QLIK_MCP_OAUTH_IDENTITY_CLAIM") ?? file.identityClaim else { return nil }
+        guard let directory = oauthUserDirectory ?? env("QLIK_MCP_OAUTH_USER_DIRECTORY") ?? file.userDirectory ?? defaultDirectory, !directory.isEmpty else {
             throw ValidationError("--oauth-identity-claim needs --oauth-user-directory (or the engine's --user-directory)")
         }
         return QlikIdentityMapping(claim: claim, defaultDirectory: directory)

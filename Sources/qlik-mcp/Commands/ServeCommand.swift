@@ -84,9 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
         system.bootstrapGlobalSystems()
         let logger = Logger(label: "qlik-mcp.server")
-        let authSettings = try authentication.settings()
+        let authSettings = try authentication.settings(file.auth)
         if mode == "http" && !loopback && authSettings.mode == .none {
-            guard authentication.allowsInsecureNoAuth else {
+            guard authentication.allowsInsecureNoAuth(file.auth) else {
                 throw ValidationError("refusing to serve \(http.host) without authentication: use --auth oauth|apikey|oauth+apikey, bind to 127.0.0.1, or pass --insecure-no-auth")
             }
             logger.warning("listening on a non-loopback interface without authentication (--insecure-no-auth): anyone who can reach this port can use the tools",
@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
-        if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory) {
+        if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {
             guard backend.kind == "enterprise" else {
                 throw ValidationError("--oauth-identity-claim maps users to X-Qlik-User and needs a Qlik Sense Enterprise engine with certificates (this engine is \(backend.kind))")
             }
