@@ -82,6 +82,8 @@ class OIDCProvider:
         self.clients = {}
         self.codes = {}
         self.tokens = {}
+        self.opaque = {}  # opaque access token -> its introspection answer
+        self.introspections = 0
         self.logins = 0
         app = Flask("oidc-test-provider")
         self.app = app
@@ -169,6 +171,13 @@ class OIDCProvider:
                                                    ("qcs", "/oauth/authorize", "/oauth/token")]:
             app.add_url_rule(authorize_path, prefix + "_authorize", authorize)
             app.add_url_rule(token_path, prefix + "_token", token, methods=["POST"])
+        def introspect():  # RFC 7662, for the opaque tokens `opaque` holds; client authentication required
+            if request.authorization is None or (request.authorization.username, request.authorization.password) != ("rs-client", "rs-secret"):
+                return jsonify({"error": "invalid_client"}), 401
+            provider.introspections += 1
+            return jsonify(provider.opaque.get(request.form.get("token", ""), {"active": False}))
+
+        app.add_url_rule("/introspect", "introspect", introspect, methods=["POST"])
         app.add_url_rule("/api/v3/user", "gh_user", github_user)
         app.add_url_rule("/api/v1/users/me", "qcs_user", qlik_cloud_user)
 

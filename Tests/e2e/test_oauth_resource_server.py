@@ -1,6 +1,7 @@
 """Resource-server mode against an external authorization server (Authlib OIDC provider on
 loopback): the attack table for tokens and API keys, each with its exact status and challenge,
 Protected Resource Metadata against RFC 9728, and nothing secret in the logs."""
+import json
 import re
 import subprocess
 import time
@@ -33,8 +34,9 @@ def rs(qlik_mcp_bin, provider, tmp_path_factory):
     api_keys = {"reader": create_key(qlik_mcp_bin, keys, "reader", "qlik:read"),
                 "doomed": create_key(qlik_mcp_bin, keys, "doomed", "qlik:read,qlik:data")}
     port = free_port()
+    env = {"QLIK_MCP_INTROSPECTION_CLIENT_ID": "rs-client", "QLIK_MCP_INTROSPECTION_CLIENT_SECRET": "rs-secret"}
     with Server(qlik_mcp_bin, "--port", str(port), "--auth", "oauth+apikey", "--oauth-issuer", provider.issuer,
-                "--apikeys-file", str(keys)) as server:
+                "--apikeys-file", str(keys), "--oauth-introspection-url", provider.issuer + "/introspect", "--debug-endpoints", env=env) as server:
         server.resource = f"http://127.0.0.1:{port}/mcp"
         server.api_keys = api_keys
         server.keys_file = keys
@@ -188,3 +190,44 @@ def test_audit_lines_name_no_one(rs, provider):
     audit = [line for line in rs.log if '"qlik-mcp.audit"' in line]
     assert any('"reason":"insufficient_scope"' in line for line in audit), audit[-3:]
     assert_not_logged(rs.log, ["carol-secret-subject", "carol@example.test", token])
+
+
+def test_opaque_tokens_by_introspection(rs, provider):
+    now = int(time.time())
+    provider.opaque["opaque-good-0001"] = {"active": True, "sub": "dave-0004", "aud": rs.resource, "scope": "qlik:read", "exp": now + 300,
+                                           "iss": provider.issuer, "client_id": "svc"}
+    provider.opaque["opaque-other-0002"] = {"active": True, "sub": "erin-0005", "aud": "https://other.example/mcp", "scope": "qlik:read", "exp": now + 300}
+    before = provider.introspections
+    session = open_session(rs.base, "opaque-good-0001")
+    status, _, body = call(rs.base, "opaque-good-0001", session, "list_apps", {})
+    assert status == 200 and "sales-analytics" in body
+    assert provider.introspections - before == 1  # the answer is cached (≤ 60 s): one introspection for three requests
+    for token, reason in [("opaque-other-0002", "wrong_audience"), ("opaque-unknown-0003", "inactive")]:
+        status, headers, _ = mcp(rs.base, INIT, token)
+        assert status == 401 and challenge(headers)["error"] == "invalid_token"
+        assert rs.metrics()[f'auth_attempts_total{{method="oauth",outcome="{reason}"}}'] >= 1
+    assert_not_logged(rs.log, ["opaque-good-0001", "opaque-other-0002"])
+
+
+def test_tool_spans_carry_a_pseudonym_not_the_user(rs, provider):
+    token = valid(provider, rs, sub="frank-0006", scope="qlik:read")
+    session = open_session(rs.base, token)
+    assert call(rs.base, token, session, "list_apps", {})[0] == 200
+    deadline = time.monotonic() + 30
+    while True:  # spans reach the ring buffer with the batch processor's next batch (≤ 5 s)
+        status, body = rs.get("/debug/traces")
+        spans = [s for s in json.loads(body)["spans"] if s["name"] == "tools/call list_apps" and "enduser.pseudo.id" in s["attributes"]]
+        if spans:
+            break
+        assert time.monotonic() < deadline, "no tools/call span with enduser.pseudo.id reached /debug/traces"
+        time.sleep(0.2)
+    assert status == 200 and all(len(s["attributes"]["enduser.pseudo.id"]) == 16 for s in spans)
+    assert "frank-0006" not in body
+    validations = [s for s in json.loads(body)["spans"] if s["name"] == "auth.validate_token"]
+    assert {s["attributes"]["auth.outcome"] for s in validations} >= {"ok", "expired"}
+
+
+def test_no_auth_on_a_public_address_is_refused(qlik_mcp_bin):
+    result = subprocess.run([qlik_mcp_bin, "serve", "--demo", "--transport", "http", "--host", "0.0.0.0", "--port", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "--insecure-no-auth" in result.stderr

@@ -29,7 +29,7 @@ struct MCPCORSMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = origin
-        response.headers[.accessControlExposeHeaders] = "Mcp-Session-Id, MCP-Protocol-Version"
+        response.headers[.accessControlExposeHeaders] = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"
         response.headers[.vary] = "Origin"
         return response
     }
