@@ -8,6 +8,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module")
+def provider():
+    """The Authlib OpenID provider on loopback (oidc_provider.py), one per test module."""
+    from oidc_provider import OIDCProvider
+    started = OIDCProvider()
+    yield started
+    started.stop()
+
+
 @pytest.fixture(scope="session")
 def qlik_mcp_bin() -> str:
     explicit = os.environ.get("QLIK_MCP_BIN")

@@ -18,16 +18,9 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthM
 
 from mcp_server import Server
 from oauth_support import INIT, Browser, assert_not_logged, call, challenge, free_port, http, mcp, open_session
-from oidc_provider import ALICE, OIDCProvider
+from oidc_provider import ALICE
 
 UPSTREAM_SECRET = "upstream-secret-" + secrets.token_hex(8)
-
-
-@pytest.fixture(scope="module")
-def provider():
-    p = OIDCProvider()
-    yield p
-    p.stop()
 
 
 @pytest.fixture(scope="module")

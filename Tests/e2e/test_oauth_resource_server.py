@@ -12,20 +12,12 @@ from mcp.shared.auth import ProtectedResourceMetadata
 
 from mcp_server import Server
 from oauth_support import INIT, call, challenge, free_port, hs256_with_public_key, http, mcp, open_session, unsigned, assert_not_logged
-from oidc_provider import OIDCProvider
 
 
 def create_key(binary, path, name, scopes):
     out = subprocess.run([binary, "apikey", "create", "--apikeys-file", str(path), "--name", name, "--scopes", scopes],
                          check=True, capture_output=True, text=True).stdout
     return re.search(r"qmcp_[A-Za-z0-9_-]+", out).group(0)
-
-
-@pytest.fixture(scope="module")
-def provider():
-    p = OIDCProvider()
-    yield p
-    p.stop()
 
 
 @pytest.fixture(scope="module")

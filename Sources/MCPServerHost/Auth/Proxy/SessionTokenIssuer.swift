@@ -70,7 +70,7 @@ public struct SessionTokenIssuer: Sendable {
     }
 
     /// A signed access token and its lifetime in seconds.
-    func mint(subject: String, scopes: [String], clientID: String, family: String, claims: [String: String], now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    public func mint(subject: String, scopes: [String], clientID: String, family: String, claims: [String: String], now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let issuedAt = now.timeIntervalSince1970.rounded(.down)
         var payload: [String: JSONValue] = [
             "iss": .string(issuer), "sub": .string(subject), "aud": .string(audience), "iat": .number(issuedAt), "nbf": .number(issuedAt),

@@ -14,6 +14,8 @@ struct BenchTarget: Codable, Sendable {
     var env: [String: String]?
     /// The MCP endpoint for `http` targets.
     var url: String?
+    /// Extra headers on every HTTP request (e.g. `Authorization`).
+    var headers: [String: String]?
     /// Scenario name (`trivial`, `metadata`, `data`) → the equivalent tool call.
     var tools: [String: ToolCallSpec]
     /// Scenario name → why this target has no equivalent (printed in the report).
@@ -29,6 +31,7 @@ struct BenchTarget: Codable, Sendable {
         copy.command = command.map(expand)
         copy.env = env?.mapValues(expand)
         copy.url = url.map(expand)
+        copy.headers = headers?.mapValues(expand)
         return copy
     }
 
@@ -38,14 +41,14 @@ struct BenchTarget: Codable, Sendable {
             name: name, transport: .http,
             command: ["{qlik-mcp}", "serve", "--transport", "http", "--port", "{port}", "--engine", "ws://127.0.0.1:{engine_port}",
                       "--max-sessions", "20000", "--log-level", "info"] + extraArguments,
-            env: env, url: "http://127.0.0.1:{port}/mcp", tools: qlikMCPTools, unsupported: nil, note: nil)
+            env: env, url: "http://127.0.0.1:{port}/mcp", headers: nil, tools: qlikMCPTools, unsupported: nil, note: nil)
     }
 
     /// The same server over stdio.
     static let qlikMCPStdio = BenchTarget(
         name: "qlik-mcp (stdio)", transport: .stdio,
         command: ["{qlik-mcp}", "serve", "--transport", "stdio", "--engine", "ws://127.0.0.1:{engine_port}", "--log-level", "info"],
-        env: fullTelemetry, url: nil, tools: qlikMCPTools, unsupported: nil, note: nil)
+        env: fullTelemetry, url: nil, headers: nil, tools: qlikMCPTools, unsupported: nil, note: nil)
 
     /// Logs at info (on stderr), metrics, and every span exported to the bench's loopback OTLP receiver.
     static let fullTelemetry = ["OTEL_EXPORTER_OTLP_ENDPOINT": "{otlp}", "OTEL_TRACES_SAMPLER": "always_on"]

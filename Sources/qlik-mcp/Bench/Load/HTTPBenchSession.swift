@@ -10,11 +10,13 @@ import Synchronization
 final class HTTPBenchSession: MCPBenchSession {
     let client: HTTPClient
     let url: String
+    let headers: [String: String]
     private let state = Mutex<(session: String?, nextID: Int)>((nil, 0))
 
-    init(client: HTTPClient, url: String) {
+    init(client: HTTPClient, url: String, headers: [String: String] = [:]) {
         self.client = client
         self.url = url
+        self.headers = headers
     }
 
     var sessionID: String? { state.withLock { $0.session } }
@@ -38,6 +40,7 @@ final class HTTPBenchSession: MCPBenchSession {
         guard let session = sessionID else { return }
         var request = HTTPClientRequest(url: url)
         request.method = .DELETE
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Mcp-Session-Id", value: session)
         request.headers.add(name: "MCP-Protocol-Version", value: benchProtocolVersion)
         if let response = try? await client.execute(request, timeout: .seconds(10)) {
@@ -48,6 +51,7 @@ final class HTTPBenchSession: MCPBenchSession {
     private func post(_ body: JSONValue) async throws -> (Int, String, String) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json, text/event-stream")
         if let session = sessionID {

@@ -70,7 +70,7 @@ final class RunningTarget: Sendable {
     func newSession() async throws -> any MCPBenchSession {
         if let stdio { return stdio }
         guard let url = target.url else { throw BenchError("\(target.name): an http target needs a url") }
-        let session = HTTPBenchSession(client: client, url: url)
+        let session = HTTPBenchSession(client: client, url: url, headers: target.headers ?? [:])
         try await session.handshake()
         return session
     }
