@@ -114,10 +114,32 @@ struct JWTValidatorTests {
         #expect(reason(await validator.validate(try await factory.token(["fam": "fam-ok"]))) == nil)
     }
 
+    @Test("the validated-token cache: hits skip the signature check but never outlive exp, and revocation still applies")
+    func cache() async throws {
+        let key = await VerificationKey.make(jwk: factory.jwk, fallbackKid: nil)!
+        let revoked = RevokedSet()
+        let validator = JWTAccessTokenValidator(issuer: factory.issuer, audience: factory.audience, keys: StaticKeySource(keys: [key]),
+                                                isRevokedFamily: { await revoked.contains($0) }, cacheValidated: true)
+        let now = Date()
+        let token = try await factory.token(["fam": "f1", "exp": .number(now.timeIntervalSince1970 + 30)])
+        #expect(reason(await validator.validate(token, now: now)) == nil)
+        #expect(reason(await validator.validate(token, now: now.addingTimeInterval(1))) == nil)
+        #expect(reason(await validator.validate(token, now: now.addingTimeInterval(120))) == "expired")
+        await revoked.insert("f1")
+        #expect(reason(await validator.validate(token, now: now)) == "revoked")
+        #expect(reason(await validator.validate(try await factory.token(key: P256.Signing.PrivateKey()), now: now)) == "bad_signature")
+    }
+
     @Test("Entra's scp claim (string or array) is read as scopes")
     func scpClaim() {
         #expect(JWTAccessTokenValidator.scopes(["scp": "qlik:read qlik:write"]) == [.read, .write])
         #expect(JWTAccessTokenValidator.scopes(["scp": ["qlik:admin", "User.Read"]]) == [.admin])
         #expect(JWTAccessTokenValidator.scopes([:]) == [])
     }
+}
+
+actor RevokedSet {
+    private var families: Set<String> = []
+    func insert(_ family: String) { families.insert(family) }
+    func contains(_ family: String) -> Bool { families.contains(family) }
 }

@@ -48,6 +48,28 @@ struct DynamicModeTests {
     }
 }
 
+@Suite("scopes of the caller")
+struct ScopeFilterTests {
+    @Test("tools/list shows what the scopes allow; calls outside them are refused; a change of scopes is reported")
+    func scopes() async throws {
+        let tools = ToolSession(registry: try ToolRegistry(), dynamic: false,
+                                context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "scopes-\(UUID().uuidString)"))
+        #expect(await tools.restrict(to: [.read]))
+        #expect(await !tools.restrict(to: [.read]))
+        let names = Set(await tools.definitions.map(\.name))
+        #expect(names.contains("list_apps") && names.contains("get_script"))
+        #expect(names.isDisjoint(with: ["query_data", "evaluate_expression", "reload_app", "list_reload_tasks"]))
+        #expect(names.allSatisfy { ToolScopes.required(for: $0) == .read })
+        await #expect { try await tools.call("evaluate_expression", arguments: ["app_id": "sales-analytics", "expression": "1"]) } throws: {
+            ($0 as? ToolError)?.code == "INSUFFICIENT_SCOPE"
+        }
+        #expect(await tools.restrict(to: [.read, .data, .write, .admin]))
+        #expect(await tools.definitions.count == (try ToolRegistry()).tools.count)
+        let (answer, _) = try await tools.call("evaluate_expression", arguments: ["app_id": "sales-analytics", "expression": "1+1"])
+        #expect(answer.isError != true)
+    }
+}
+
 @Suite("deprecated aliases")
 struct DeprecatedAliasTests {
     static let renamed = QlikTool(

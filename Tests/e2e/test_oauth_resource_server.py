@@ -105,6 +105,9 @@ def test_valid_token_is_accepted_and_scopes_filter_tools(rs, provider):
     assert not names & {"query_data", "evaluate_expression", "reload_app", "list_reload_tasks"}
     status, _, body = call(rs.base, token, session, "list_apps", {})
     assert status == 200 and "sales-analytics" in body
+    status, headers, body = call(rs.base, token, session, "no_such_tool", {})
+    assert status == 200 and "www-authenticate" not in headers  # an unknown tool is the server's "unknown tool", not a step-up
+    assert '"error"' in body or '"isError":true' in body
 
 
 def test_scope_too_small_gets_step_up(rs, provider):

@@ -35,9 +35,16 @@ public final class APIKeyFileVerifier: Sendable {
         return state.withLock { $0.verifier }.verify(token, now: now)
     }
 
+    /// Inode, size and modification time from one `stat(2)` (Foundation's attribute dictionary
+    /// cost more than the rest of the key check).
     private static func signature(of url: URL) -> [Int] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return [-1] }
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return [(attributes[.systemFileNumber] as? Int) ?? 0, (attributes[.size] as? Int) ?? 0, Int(modified * 1_000_000_000)]
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return [-1] }
+        #if canImport(Darwin)
+        let modified = info.st_mtimespec
+        #else
+        let modified = info.st_mtim
+        #endif
+        return [Int(info.st_ino), Int(info.st_size), Int(modified.tv_sec), Int(modified.tv_nsec)]
     }
 }

@@ -61,7 +61,7 @@ public struct APIKeyStore: Sendable {
         guard !records.contains(where: { $0.name == name && $0.state(at: now) == "active" }) else {
             throw .invalidInput("an active key named '\(name)' exists; revoke it first or choose another name")
         }
-        let id = Self.randomBytes(6).map { String(format: "%02x", $0) }.joined()
+        let id = Hex.encode(Self.randomBytes(6))
         let secret = Data(Self.randomBytes(32)).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let record = APIKeyRecord(id: id, name: name, scopes: scopes.sorted(), secretSHA256: Self.digest(secret), created: now,
@@ -106,7 +106,7 @@ public struct APIKeyStore: Sendable {
     }
 
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(secret)
     }
 
     private static func randomBytes(_ count: Int) -> [UInt8] {

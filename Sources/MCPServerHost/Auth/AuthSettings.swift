@@ -101,7 +101,8 @@ public struct HTTPAuth: Sendable {
                 throw AuthSetupError("give either --oauth-issuer or --oauth-provider, not both")
             case (let issuer?, nil):
                 guard OAuthHTTPClient.isAllowed(issuer) else { throw AuthSetupError("--oauth-issuer must be an https URL (http only on loopback)") }
-                jwt = JWTAccessTokenValidator(issuer: issuer, audience: audience, keys: JWKSKeySource(issuer: issuer, logger: logger), allowedAlgorithms: settings.allowedAlgorithms)
+                jwt = JWTAccessTokenValidator(issuer: issuer, audience: audience, keys: JWKSKeySource(issuer: issuer, logger: logger), allowedAlgorithms: settings.allowedAlgorithms,
+                                             cacheValidated: true)
                 if let introspection = settings.introspection {
                     introspector = TokenIntrospector(configuration: introspection, audience: audience, issuer: issuer)
                 }
@@ -124,7 +125,7 @@ public struct HTTPAuth: Sendable {
                 proxyConfiguration.defaultScopes = settings.defaultScopes
                 let built = OAuthProxy(configuration: proxyConfiguration, tokens: issuer, logger: logger)
                 jwt = JWTAccessTokenValidator(issuer: configuration.issuer, audience: audience, keys: issuer.verificationKeys, allowedAlgorithms: ["ES256"],
-                                              isRevokedFamily: { await built.isRevoked(family: $0) })
+                                              isRevokedFamily: { await built.isRevoked(family: $0) }, cacheValidated: true)
                 proxy = built
                 servers = [configuration.issuer]
             }

@@ -16,12 +16,16 @@ public struct JWTAccessTokenValidator: Sendable {
     public let alsoAcceptedIssuers: Set<String>
     /// Extra check on a token's `fam` claim (tokens this server issued: revoked grant families).
     let isRevokedFamily: (@Sendable (String) async -> Bool)?
+    /// Recently validated tokens (nil: every request is checked in full).
+    let cache: ValidatedTokenCache?
 
     public static let defaultAlgorithms: Set<String> = ["RS256", "ES256", "EdDSA"]
     static let maxTokenBytes = 16 * 1024
 
     public init(issuer: String, audience: String, keys: any VerificationKeySource, allowedAlgorithms: Set<String> = defaultAlgorithms,
-                leeway: TimeInterval = 60, alsoAcceptedIssuers: Set<String> = [], isRevokedFamily: (@Sendable (String) async -> Bool)? = nil) {
+                leeway: TimeInterval = 60, alsoAcceptedIssuers: Set<String> = [], isRevokedFamily: (@Sendable (String) async -> Bool)? = nil,
+                cacheValidated: Bool = false) {
+        self.cache = cacheValidated ? ValidatedTokenCache() : nil
         self.issuer = issuer
         self.alsoAcceptedIssuers = alsoAcceptedIssuers
         self.audience = audience
@@ -38,7 +42,29 @@ public struct JWTAccessTokenValidator: Sendable {
     }
 
     public func validate(_ token: String, now: Date = Date()) async -> Result<Principal, AuthFailure> {
-        func refuse(_ reason: String, _ text: String) -> Result<Principal, AuthFailure> { .failure(.invalidToken(reason: reason, description: text)) }
+        if let hit = await cached(token, now: now) { return hit }
+        let result = await check(token, now: now)
+        if let cache, case .success(let valid) = result {
+            cache.store(ValidatedTokenCache.key(token), principal: valid.principal, family: valid.family, expires: valid.expires, now: now)
+        }
+        return result.map(\.principal)
+    }
+
+    /// The answer for a token validated within the last minute (its grant family checked again),
+    /// or nil when it must be checked in full.
+    public func cached(_ token: String, now: Date = Date()) async -> Result<Principal, AuthFailure>? {
+        guard let cache, let hit = cache.lookup(ValidatedTokenCache.key(token), now: now) else { return nil }
+        if let family = hit.family, let isRevokedFamily, await isRevokedFamily(family) {
+            return .failure(.invalidToken(reason: "revoked", description: "the grant this token came from has been revoked"))
+        }
+        return .success(hit.principal)
+    }
+
+    /// The full check: header, key, signature, claims.
+    private func check(_ token: String, now: Date) async -> Result<(principal: Principal, family: String?, expires: Date), AuthFailure> {
+        func refuse(_ reason: String, _ text: String) -> Result<(principal: Principal, family: String?, expires: Date), AuthFailure> {
+            .failure(.invalidToken(reason: reason, description: text))
+        }
         guard token.utf8.count <= Self.maxTokenBytes else { return refuse("malformed", "the token is larger than 16 KiB") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let header = Self.decodeSegment(parts[0])?.objectValue, let claims = Self.decodeSegment(parts[1])?.objectValue else {
@@ -72,11 +98,13 @@ public struct JWTAccessTokenValidator: Sendable {
         guard let subject = claims["sub"]?.stringValue, !subject.isEmpty, subject.count <= 256 else {
             return refuse("malformed", "the token has no usable sub claim")
         }
-        if let family = claims["fam"]?.stringValue, let isRevokedFamily, await isRevokedFamily(family) {
+        let family = claims["fam"]?.stringValue
+        if let family, let isRevokedFamily, await isRevokedFamily(family) {
             return refuse("revoked", "the grant this token came from has been revoked")
         }
-        return .success(Principal(method: .oauth, subject: subject, issuer: issuer, scopes: Self.scopes(claims),
-                                  clientID: claims["client_id"]?.stringValue ?? claims["azp"]?.stringValue, claims: Self.identityClaims(claims)))
+        let principal = Principal(method: .oauth, subject: subject, issuer: issuer, scopes: Self.scopes(claims),
+                                  clientID: claims["client_id"]?.stringValue ?? claims["azp"]?.stringValue, claims: Self.identityClaims(claims))
+        return .success((principal, family, Date(timeIntervalSince1970: exp + leeway)))
     }
 
     /// `scope` (space-separated, RFC 9068) or `scp` (Entra: string or array); unknown scopes are ignored.

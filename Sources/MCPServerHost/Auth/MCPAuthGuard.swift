@@ -35,8 +35,10 @@ struct MCPAuthGuard: Sendable {
         let needed: QlikScope
         let name: String
         if method == "tools/call", let tool = message["params"]?["name"]?.stringValue {
-            // Deprecated aliases need their tool's scope; names that are no tool need admin (nothing to find out by probing).
-            needed = ToolScopes.required(for: canonicalName(tool) ?? tool) ?? .admin
+            // Deprecated aliases need their tool's scope. A name that is no tool passes to the server,
+            // which answers "unknown tool" — a step-up would send the client to ask for scopes in vain.
+            guard let scope = ToolScopes.required(for: canonicalName(tool) ?? tool) else { return nil }
+            needed = scope
             name = "the tool \(tool.prefix(64))"
         } else if method.hasPrefix("resources/") {
             needed = .read  // resources are app metadata (scripts, data models)

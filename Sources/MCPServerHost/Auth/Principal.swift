@@ -36,7 +36,7 @@ public struct Principal: Sendable, Equatable {
     /// A pseudonymous id for logs, spans and audit lines: the first 16 hex digits of SHA-256 of
     /// `ownerKey`. The subject itself (often an e-mail address or a user name) is never logged.
     public var pseudonym: String {
-        SHA256.hash(data: Data(ownerKey.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(ownerKey.utf8)).prefix(8))
     }
 
     /// True when every scope of `needed` was granted.

@@ -39,7 +39,7 @@ public actor TokenIntrospector {
     }
 
     public func validate(_ token: String, now: Date = Date()) async -> Result<Principal, AuthFailure> {
-        let key = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = Hex.sha256(token)
         if let hit = cache[key], hit.until > now { return hit.result }
         let credentials = Data("\(FormEncoding.escape(configuration.clientID)):\(FormEncoding.escape(configuration.clientSecret))".utf8).base64EncodedString()
         let answer: (status: Int, json: JSONValue)

@@ -263,11 +263,14 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     /// 403 step-up for a tool outside the caller's scopes; otherwise the session's tool list
-    /// follows the scopes of this request's token.
+    /// follows the scopes of this request's token, and a change is announced
+    /// (`notifications/tools/list_changed`, on the session's GET stream).
     private func authorize(_ message: JSONValue, principal: Principal?, entry: SessionRegistry.Entry, route: String) async -> Response? {
         guard let auth, let principal else { return nil }
         if let refusal = auth.authorize(message, principal: principal, route: route, canonicalName: { setup.registry.tool(named: $0)?.name }) { return refusal }
-        await entry.tools?.restrict(to: principal.scopes)
+        if await entry.tools?.restrict(to: principal.scopes) == true {
+            try? await entry.server.notify(ToolListChangedNotification.message())
+        }
         return nil
     }
 

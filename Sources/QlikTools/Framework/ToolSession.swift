@@ -23,8 +23,11 @@ public actor ToolSession {
 
     /// Limits the session to the tools these scopes allow (set from each authenticated request,
     /// so a step-up to more scopes shows more tools at once).
-    public func restrict(to scopes: Set<QlikScope>?) {
-        granted = scopes
+    /// Returns true when the scopes changed (the tool list may have changed with them).
+    @discardableResult
+    public func restrict(to scopes: Set<QlikScope>?) -> Bool {
+        defer { granted = scopes }
+        return granted != scopes
     }
 
     /// The tools this session lists now: by mode and toolset, then by the caller's scopes.
@@ -39,8 +42,8 @@ public actor ToolSession {
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
     public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
                      attributes: [String: String] = [:]) async throws -> (result: CallTool.Result, listChanged: Bool) {
-        if let granted {
-            let canonical = registry.tool(named: name)?.name ?? name
+        if let granted, let canonical = registry.tool(named: name)?.name ?? DiscoveryTools.all.first(where: { $0.name == name })?.name {
+            // Tools without a table entry (none ship; fixtures in tests) need admin.
             let needed = ToolScopes.required(for: canonical) ?? .admin
             guard granted.contains(needed) else {
                 throw ToolError(code: "INSUFFICIENT_SCOPE", category: .permissionDenied, message: "the tool \(name) needs the scope \(needed.rawValue)",

@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print the numbers (loopback only, bounded in time and count).",
-        subcommands: [LoadBench.self, ServerBench.self, ToolsBench.self, QIXBench.self, TelemetryBench.self]
+        subcommands: [LoadBench.self, ServerBench.self, ToolsBench.self, QIXBench.self, TelemetryBench.self, AuthBench.self]
     )
 }

@@ -11,7 +11,7 @@ enum OAuthSecrets {
 
     /// The store key of a secret: hex SHA-256.
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(secret)
     }
 
     /// `BASE64URL(SHA256(verifier))`.
