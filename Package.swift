@@ -228,6 +228,7 @@ let package = Package(
                 "QlikEngine",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "QlikTools",
                 "Telemetry",
                 "QIXWire",
