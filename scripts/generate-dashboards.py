@@ -159,6 +159,8 @@ def errors():
     b.add("timeseries", "Sessions refused and expired", "mcp_sessions_rejected_total by reason, mcp_sessions_expired_total.",
           [(f'sum by (reason) (rate(mcp_sessions_rejected_total{{{SEL}}}[$__rate_interval]))', "refused: {{reason}}"),
            (f'sum(rate(mcp_sessions_expired_total{{{SEL}}}[$__rate_interval]))', "expired")])
+    b.add("timeseries", "Authentication refusals", "auth_attempts_total by outcome, without ok (missing: clients that sent nothing yet, as every OAuth client's first request does).",
+          [(f'sum by (outcome) (rate(auth_attempts_total{{{SEL}, outcome!="ok"}}[$__rate_interval]))', "{{outcome}}")], unit="reqps")
     b.add("timeseries", "Telemetry loss", "Spans dropped, export failures by reason, SSE events evicted before replay.",
           [(f'sum(rate(telemetry_spans_dropped_total{{{SEL}}}[$__rate_interval]))', "spans dropped"),
            (f'sum by (reason) (rate(telemetry_export_failures_total{{{SEL}}}[$__rate_interval]))', "export failed: {{reason}}"),

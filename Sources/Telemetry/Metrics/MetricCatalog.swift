@@ -45,6 +45,7 @@ public enum MetricCatalog {
         "mcp_sessions_expired_total": "MCP sessions closed after being idle too long, by transport.",
         "mcp_notifications_total": "Server-to-client MCP notifications sent, by method.",
         "mcp_sse_events_dropped_total": "Events evicted from a session's bounded resumability store before a client could replay them.",
+        "auth_attempts_total": "Credential checks on the MCP endpoints, by method (oauth, apikey, none) and outcome (ok, missing, expired, bad_signature, wrong_audience, revoked, insufficient_scope, …).",
         "http_server_requests_total": "HTTP requests served, by route, method and status code.",
         "http_server_request_duration_seconds": "HTTP request latency in seconds (until the response head), by route.",
         "http_server_active_requests": "HTTP requests in flight.",
