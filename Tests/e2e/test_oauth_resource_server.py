@@ -226,3 +226,31 @@ def test_no_auth_on_a_public_address_is_refused(qlik_mcp_bin):
     result = subprocess.run([qlik_mcp_bin, "serve", "--demo", "--transport", "http", "--host", "0.0.0.0", "--port", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "--insecure-no-auth" in result.stderr
+
+
+def test_official_sdk_over_legacy_sse_and_streamable_http_with_an_api_key(rs):
+    """The Python MCP SDK's own transports carrying a bearer credential: the tool list follows its scopes."""
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+    from mcp.client.streamable_http import streamable_http_client
+    import httpx2
+
+    key = rs.api_keys["reader"]
+
+    async def main():
+        async with sse_client(rs.base + "/sse", headers={"Authorization": f"Bearer {key}"}) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                legacy = {tool.name for tool in (await session.list_tools()).tools}
+                apps = await session.call_tool("list_apps", {})
+                assert not apps.is_error
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+            async with streamable_http_client(rs.resource, http_client=client) as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    streamable = {tool.name for tool in (await session.list_tools()).tools}
+        return legacy, streamable
+
+    legacy, streamable = anyio.run(main)
+    assert legacy == streamable and "list_apps" in legacy and "query_data" not in legacy
