@@ -241,6 +241,8 @@ let package = Package(
             name: "QlikToolsTests",
             dependencies: [
                 "QlikTools",
+                "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 "MCPServerHost",
                 "Telemetry",
                 "QlikEngine",
