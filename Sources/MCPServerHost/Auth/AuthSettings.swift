@@ -74,6 +74,9 @@ public struct HTTPAuth: Sendable {
     /// Builds the validators for `settings`. `listenURL` is the public URL when none is configured.
     public static func make(_ settings: AuthSettings, listenURL: String, logger: Logger) async throws(AuthSetupError) -> HTTPAuth? {
         guard settings.mode != .none else { return nil }
+        if settings.publicURL == nil, let host = URLComponents(string: listenURL)?.host, !LoopbackHost.matches(host) {
+            throw AuthSetupError("give --public-url https://… : the URL clients use to reach this server (it names the resource tokens must be for)")
+        }
         let publicURL = (settings.publicURL ?? listenURL).trimmingSlash
         guard let components = URLComponents(string: publicURL), let scheme = components.scheme, ["http", "https"].contains(scheme),
               components.host != nil, components.query == nil, components.fragment == nil, components.path.isEmpty else {
