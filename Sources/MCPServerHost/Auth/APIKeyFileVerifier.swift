@@ -8,7 +8,6 @@ public final class APIKeyFileVerifier: Sendable {
     private struct Loaded {
         var verifier = APIKeyVerifier(records: [])
         var signature: [Int] = []
-        var error: String?
     }
 
     public let store: APIKeyStore
@@ -25,11 +24,8 @@ public final class APIKeyFileVerifier: Sendable {
         let stale = state.withLock { $0.signature != current }
         if stale {
             let loaded = Result { () throws(APIKeyError) in try store.load() }
-            state.withLock { state in
-                switch loaded {
-                case .success(let records): state = Loaded(verifier: APIKeyVerifier(records: records), signature: current)
-                case .failure(let error): state.error = error.description
-                }
+            if case .success(let records) = loaded {  // a file that cannot be read keeps the last good key set
+                state.withLock { $0 = Loaded(verifier: APIKeyVerifier(records: records), signature: current) }
             }
         }
         return state.withLock { $0.verifier }.verify(token, now: now)

@@ -62,8 +62,7 @@ public struct APIKeyStore: Sendable {
             throw .invalidInput("an active key named '\(name)' exists; revoke it first or choose another name")
         }
         let id = Hex.encode(Self.randomBytes(6))
-        let secret = Data(Self.randomBytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let secret = Base64URL.encode(Self.randomBytes(32))
         let record = APIKeyRecord(id: id, name: name, scopes: scopes.sorted(), secretSHA256: Self.digest(secret), created: now,
                                   expires: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }, revoked: nil)
         records.append(record)

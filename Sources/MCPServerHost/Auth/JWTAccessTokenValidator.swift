@@ -16,8 +16,10 @@ public struct JWTAccessTokenValidator: Sendable {
     public let alsoAcceptedIssuers: Set<String>
     /// Extra check on a token's `fam` claim (tokens this server issued: revoked grant families).
     let isRevokedFamily: (@Sendable (String) async -> Bool)?
-    /// Recently validated tokens (nil: every request is checked in full).
-    let cache: ValidatedTokenCache?
+    /// Tokens validated in the last minute (never past `exp`; the grant family is still checked on
+    /// a hit, and a key dropped by the issuer is noticed within that minute). nil: every request is
+    /// checked in full.
+    let cache: TokenCache<(principal: Principal, family: String?)>?
 
     public static let defaultAlgorithms: Set<String> = ["RS256", "ES256", "EdDSA"]
     static let maxTokenBytes = 16 * 1024
@@ -25,7 +27,7 @@ public struct JWTAccessTokenValidator: Sendable {
     public init(issuer: String, audience: String, keys: any VerificationKeySource, allowedAlgorithms: Set<String> = defaultAlgorithms,
                 leeway: TimeInterval = 60, alsoAcceptedIssuers: Set<String> = [], isRevokedFamily: (@Sendable (String) async -> Bool)? = nil,
                 cacheValidated: Bool = false) {
-        self.cache = cacheValidated ? ValidatedTokenCache() : nil
+        self.cache = cacheValidated ? TokenCache() : nil
         self.issuer = issuer
         self.alsoAcceptedIssuers = alsoAcceptedIssuers
         self.audience = audience
@@ -45,7 +47,7 @@ public struct JWTAccessTokenValidator: Sendable {
         if let hit = await cached(token, now: now) { return hit }
         let result = await check(token, now: now)
         if let cache, case .success(let valid) = result {
-            cache.store(ValidatedTokenCache.key(token), principal: valid.principal, family: valid.family, expires: valid.expires, now: now)
+            cache.store(tokenCacheKey(token), (valid.principal, valid.family), until: valid.expires, now: now)
         }
         return result.map(\.principal)
     }
@@ -53,7 +55,7 @@ public struct JWTAccessTokenValidator: Sendable {
     /// The answer for a token validated within the last minute (its grant family checked again),
     /// or nil when it must be checked in full.
     public func cached(_ token: String, now: Date = Date()) async -> Result<Principal, AuthFailure>? {
-        guard let cache, let hit = cache.lookup(ValidatedTokenCache.key(token), now: now) else { return nil }
+        guard let cache, let hit = cache.lookup(tokenCacheKey(token), now: now) else { return nil }
         if let family = hit.family, let isRevokedFamily, await isRevokedFamily(family) {
             return .failure(.invalidToken(reason: "revoked", description: "the grant this token came from has been revoked"))
         }
@@ -91,8 +93,7 @@ public struct JWTAccessTokenValidator: Sendable {
         guard time <= exp + leeway else { return refuse("expired", "the token has expired; get a new one (refresh it)") }
         if let nbf = claims["nbf"]?.doubleValue, time + leeway < nbf { return refuse("not_yet_valid", "the token is not valid yet (nbf)") }
         if let iat = claims["iat"]?.doubleValue, time + leeway < iat { return refuse("not_yet_valid", "the token was issued in the future (iat)") }
-        let audiences = claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
-        guard audiences.contains(audience) else {
+        guard Self.audiences(claims["aud"]).contains(audience) else {
             return refuse("wrong_audience", "the token is for another resource; ask for a token with resource=\(audience)")
         }
         guard let subject = claims["sub"]?.stringValue, !subject.isEmpty, subject.count <= 256 else {
@@ -105,6 +106,12 @@ public struct JWTAccessTokenValidator: Sendable {
         let principal = Principal(method: .oauth, subject: subject, issuer: issuer, scopes: Self.scopes(claims),
                                   clientID: claims["client_id"]?.stringValue ?? claims["azp"]?.stringValue, claims: Self.identityClaims(claims))
         return .success((principal, family, Date(timeIntervalSince1970: exp + leeway)))
+    }
+
+    /// `aud` as a list: a string or an array of strings (RFC 7519 §4.1.3).
+    static func audiences(_ value: JSONValue?) -> [String] {
+        guard let value else { return [] }
+        return value.arrayValue?.compactMap(\.stringValue) ?? [value.stringValue].compactMap { $0 }
     }
 
     /// `scope` (space-separated, RFC 9068) or `scp` (Entra: string or array); unknown scopes are ignored.

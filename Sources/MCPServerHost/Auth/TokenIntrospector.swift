@@ -17,16 +17,14 @@ public struct IntrospectionConfiguration: Sendable {
 }
 
 /// Validates opaque access tokens with the authorization server's introspection endpoint.
-/// Answers are cached for at most `cacheTTL` (and never past the token's `exp`), keyed by the
-/// token's SHA-256 — the token itself is never kept — in a bounded cache.
+/// Answers are cached for at most `cacheTTL` (and never past the token's `exp`) in a `TokenCache`.
 public actor TokenIntrospector {
     let configuration: IntrospectionConfiguration
     let audience: String
     let issuer: String?
     let http: OAuthHTTPClient
     let cacheTTL: TimeInterval
-    let maxEntries: Int
-    private var cache: [String: (result: Result<Principal, AuthFailure>, until: Date)] = [:]
+    private let cache: TokenCache<Result<Principal, AuthFailure>>
 
     public init(configuration: IntrospectionConfiguration, audience: String, issuer: String?, http: OAuthHTTPClient = OAuthHTTPClient(),
                 cacheTTL: TimeInterval = 60, maxEntries: Int = 10_000) {
@@ -35,12 +33,12 @@ public actor TokenIntrospector {
         self.issuer = issuer
         self.http = http
         self.cacheTTL = cacheTTL
-        self.maxEntries = maxEntries
+        self.cache = TokenCache(capacity: maxEntries, maxAge: cacheTTL)
     }
 
     public func validate(_ token: String, now: Date = Date()) async -> Result<Principal, AuthFailure> {
-        let key = Hex.sha256(token)
-        if let hit = cache[key], hit.until > now { return hit.result }
+        let key = tokenCacheKey(token)
+        if let hit = cache.lookup(key, now: now) { return hit }
         let credentials = Data("\(FormEncoding.escape(configuration.clientID)):\(FormEncoding.escape(configuration.clientSecret))".utf8).base64EncodedString()
         let answer: (status: Int, json: JSONValue)
         do {
@@ -54,9 +52,7 @@ public actor TokenIntrospector {
         }
         let result = Self.interpret(answer.json, audience: audience, issuer: issuer, now: now)
         let exp = answer.json["exp"]?.doubleValue.map(Date.init(timeIntervalSince1970:))
-        let until = min(now.addingTimeInterval(cacheTTL), exp ?? .distantFuture)
-        if cache.count >= maxEntries { cache = cache.filter { $0.value.until > now } }
-        if cache.count < maxEntries { cache[key] = (result, until) }
+        cache.store(key, result, until: exp ?? .distantFuture, now: now)
         return result
     }
 
@@ -65,8 +61,7 @@ public actor TokenIntrospector {
         guard json["active"]?.boolValue == true else { return refuse("inactive", "the token is not active (revoked, expired or unknown)") }
         if let exp = json["exp"]?.doubleValue, now.timeIntervalSince1970 > exp { return refuse("expired", "the token has expired") }
         if let issuer, let stated = json["iss"]?.stringValue, stated != issuer { return refuse("wrong_issuer", "the token was issued by another authorization server") }
-        let audiences = json["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
-        guard audiences.contains(audience) else { return refuse("wrong_audience", "the token is not for this resource (\(audience))") }
+        guard JWTAccessTokenValidator.audiences(json["aud"]).contains(audience) else { return refuse("wrong_audience", "the token is not for this resource (\(audience))") }
         guard let subject = json["sub"]?.stringValue ?? json["username"]?.stringValue, !subject.isEmpty else {
             return refuse("malformed", "the introspection answer names no subject")
         }
