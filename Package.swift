@@ -1,9 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Module direction (never the other way round):
-//   Telemetry ← QlikEngine ← QlikTools ← MCPServerHost ← qlik-mcp (CLI)
-// DemoEngine depends only on Telemetry and speaks to QlikEngine over the wire.
+// Module direction (a module may import only modules to its left; docs/ARCHITECTURE.md explains
+// each, and scripts/check-imports fails the tests when a source file breaks this):
+//   JSONCore ← QIXWire ← QlikEngine ← QlikTools ← MCPAuth ← MCPServerHost ← qlik-mcp (CLI)
+//   Telemetry (no project imports) is used by everything from QlikEngine on.
+//   DemoEngine imports JSONCore, QIXWire, Telemetry, HTTPHardening only; it speaks to QlikEngine
+//   over the wire. DemoWiring joins the two for the CLI, the benchmarks and the tests.
+//   ServerSettings (the config file) is imported only by the CLI.
+//   qlik-mcp-bench (benchmarks) is its own executable; nothing imports it.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -14,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "qlik-mcp", targets: ["qlik-mcp"]),
+        .executable(name: "qlik-mcp-bench", targets: ["qlik-mcp-bench"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
     ],
     dependencies: [
@@ -44,14 +50,21 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        // Code generated from the OpenTelemetry proto files. Exclusivity checking is off in release
-        // builds for this module only: the generated message storage is checked by SwiftProtobuf's
-        // own tests, and the dynamic checks cost about a fifth of the encoding throughput.
+        // Code generated from the OpenTelemetry proto files in Protos/otlp (scripts/generate-otlp.sh).
+        // Exclusivity checking is off in release builds for this module only: the generated message
+        // storage is checked by SwiftProtobuf's own tests, and the dynamic checks cost about a fifth
+        // of the encoding throughput.
         .target(
             name: "OTLPProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
+        // JSON values, a strict parser and a serialiser: what every layer that reads or writes
+        // JSON-RPC shares. No dependencies.
+        .target(
+            name: "JSONCore",
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "Telemetry",
@@ -70,9 +83,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // QIX (Qlik Engine JSON-RPC) wire types shared by the engine client and the demo engine,
-        // which otherwise never import each other.
+        // which otherwise never import each other. Generated from Protos/qix/methods.json.
         .target(
             name: "QIXWire",
+            dependencies: ["JSONCore"],
             swiftSettings: swiftSettings
         ),
         // Hardening shared by the two HTTP servers (MCP host and demo engine).
@@ -90,6 +104,7 @@ let package = Package(
         .target(
             name: "QlikEngine",
             dependencies: [
+                "JSONCore",
                 "QIXWire",
                 "Telemetry",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -106,8 +121,8 @@ let package = Package(
         .target(
             name: "QlikTools",
             dependencies: [
+                "JSONCore",
                 "QlikEngine",
-                "QIXWire",
                 "Telemetry",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +136,7 @@ let package = Package(
             name: "DemoEngine",
             dependencies: [
                 "HTTPHardening",
+                "JSONCore",
                 "QIXWire",
                 "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -133,49 +149,107 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The MCP server host: transports, HTTP routes, probes, sessions; wires the demo engine in.
+        // The demo engine as the tools' backend (engine on a loopback port + QlikBackend + reload history).
         .target(
-            name: "MCPServerHost",
+            name: "DemoWiring",
             dependencies: [
-                "HTTPHardening",
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                "Telemetry",
-                "QIXWire",
+                "DemoEngine",
                 "QlikEngine",
                 "QlikTools",
-                "DemoEngine",
-                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Remote access: OAuth 2.1 resource server (JWT/JWKS, introspection), API keys, the
+        // authorization-server proxy, scopes and the Qlik identity mapping.
+        .target(
+            name: "MCPAuth",
+            dependencies: [
+                "JSONCore",
+                "QlikEngine",
+                "QlikTools",
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The MCP server host: transports, HTTP routes, probes, sessions, drain.
+        .target(
+            name: "MCPServerHost",
+            dependencies: [
+                "HTTPHardening",
+                "JSONCore",
+                "MCPAuth",
+                "QlikTools",
+                "Telemetry",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `serve --config` file: YAML/JSON with a strict validator (file:line:column errors).
+        .target(
+            name: "ServerSettings",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "qlik-mcp",
             dependencies: [
-                "MCPServerHost",
-                "Telemetry",
                 "DemoEngine",
+                "DemoWiring",
+                "JSONCore",
+                "MCPAuth",
+                "MCPServerHost",
                 "QlikEngine",
                 "QlikTools",
-                "QIXWire",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "ServerSettings",
+                "Telemetry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks: the load generator and micro-benchmarks, outside the server binary.
+        .executableTarget(
+            name: "qlik-mcp-bench",
+            dependencies: [
+                "DemoEngine",
+                "DemoWiring",
+                "JSONCore",
+                "MCPAuth",
+                "MCPServerHost",
+                "QlikEngine",
+                "QlikTools",
+                "Telemetry",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -194,8 +268,8 @@ let package = Package(
             dependencies: [
                 "Telemetry",
                 "TestSupport",
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 "OTLPProto",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -208,6 +282,7 @@ let package = Package(
                 "QlikEngine",
                 "TestSupport",
                 "DemoEngine",
+                "JSONCore",
                 "QIXWire",
                 "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
@@ -222,19 +297,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MCPServerHostTests",
+            name: "MCPAuthTests",
             dependencies: [
-                "MCPServerHost",
+                "MCPAuth",
+                "JSONCore",
                 "QlikEngine",
+                "QlikTools",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MCPServerHostTests",
+            dependencies: [
+                "MCPServerHost",
+                "MCPAuth",
+                "QlikEngine",
                 "QlikTools",
                 "Telemetry",
-                "QIXWire",
+                "JSONCore",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerSettingsTests",
+            dependencies: ["ServerSettings"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -242,12 +334,14 @@ let package = Package(
             dependencies: [
                 "QlikTools",
                 "TestSupport",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "DemoWiring",
+                "MCPAuth",
                 "MCPServerHost",
                 "Telemetry",
                 "QlikEngine",
                 "DemoEngine",
-                "QIXWire",
+                "JSONCore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates Sources/QIXWire/Generated/QIXCatalog.swift from ../shared/qix/methods.json
+"""Regenerates Sources/QIXWire/Generated/QIXCatalog.swift from Protos/qix/methods.json
 (QIX Engine API method/parameter names per class and the LocalizedErrorCode values).
 
 Usage: scripts/generate-qix-catalog.py [path/to/methods.json]
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
-source = Path(sys.argv[1]) if len(sys.argv) > 1 else root.parent / "shared" / "qix" / "methods.json"
+source = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "Protos" / "qix" / "methods.json"
 data = json.loads(source.read_text())
 out = root / "Sources" / "QIXWire" / "Generated" / "QIXCatalog.swift"
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Metrics
-import QIXWire
+import JSONCore
 import QlikTools
 import ServiceLifecycle
 import Synchronization

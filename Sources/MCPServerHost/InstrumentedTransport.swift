@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import MCP
-import QIXWire
+import JSONCore
 import Synchronization
 import Telemetry
 

@@ -1,3 +1,4 @@
+import MCPAuth
 import Foundation
 import Hummingbird
 import HTTPHardening
@@ -45,7 +46,7 @@ public struct MCPHost: Sendable {
         Gauge(label: "mcp_sessions_limit").record(configuration.transport.maxSessions)
         Gauge(label: "process_memory_limit_bytes").record(MemoryLimit.bytes)
         let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
-        let router = Router()
+        let router = Router(context: MCPRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
         MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,

@@ -1,7 +1,8 @@
+import MCPAuth
 import Foundation
 import Logging
 import MCP
-import QIXWire
+import JSONCore
 import QlikTools
 import ServiceContextModule
 import Telemetry

@@ -1,3 +1,4 @@
+import MCPAuth
 import ArgumentParser
 import Telemetry
 
@@ -17,7 +18,7 @@ struct QlikMCP: AsyncParsableCommand {
             Start here: `qlik-mcp serve --demo` (stdio) or `qlik-mcp serve --demo --transport http`.
             """,
         version: QlikMCPVersion.current,
-        subcommands: [ServeCommand.self, DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, APIKeyCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, APIKeyCommand.self]
     )
 }
 

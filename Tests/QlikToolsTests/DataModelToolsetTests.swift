@@ -1,5 +1,5 @@
 import DemoEngine
-import QIXWire
+import JSONCore
 import QlikTools
 import Testing
 

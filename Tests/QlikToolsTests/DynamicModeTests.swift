@@ -1,6 +1,6 @@
 import Foundation
 import MCP
-import QIXWire
+import JSONCore
 import QlikTools
 import Testing
 

@@ -1,3 +1,4 @@
+import MCPAuth
 import DemoEngine
 import Foundation
 import HTTPTypes

@@ -1,8 +1,9 @@
+import DemoWiring
 import DemoEngine
 import Foundation
 import Logging
 import MCPServerHost
-import QIXWire
+import JSONCore
 import QlikTools
 import Synchronization
 import Testing

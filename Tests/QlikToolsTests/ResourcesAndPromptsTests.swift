@@ -1,7 +1,7 @@
 import DemoEngine
 import Foundation
 import MCP
-import QIXWire
+import JSONCore
 import QlikTools
 import Testing
 

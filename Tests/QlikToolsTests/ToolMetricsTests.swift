@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 @testable import QlikTools
 import Telemetry
 import Testing

@@ -1,8 +1,9 @@
+import DemoWiring
 import DemoEngine
 import MCPServerHost
 import Logging
 import MCP
-import QIXWire
+import JSONCore
 import QlikEngine
 import QlikTools
 

@@ -1,6 +1,6 @@
 import DemoEngine
 import Foundation
-import QIXWire
+import JSONCore
 import QlikTools
 import Testing
 

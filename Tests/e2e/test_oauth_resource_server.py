@@ -55,7 +55,8 @@ ATTACKS = [
     # name, token builder, expected status, expected error code in the challenge (None: no error attribute)
     ("no token", lambda p, rs: None, 401, None),
     ("malformed header: no token", lambda p, rs: "raw:Bearer", 400, "invalid_request"),
-    ("malformed header: Basic scheme", lambda p, rs: "raw:Basic dXNlcjpwYXNz", 400, "invalid_request"),
+    # Another scheme carries no bearer credentials: RFC 6750 §3.1 wants 401 with the challenge and no error code.
+    ("another scheme: Basic", lambda p, rs: "raw:Basic dXNlcjpwYXNz", 401, None),
     ("malformed header: two tokens", lambda p, rs: "raw:Bearer a b", 400, "invalid_request"),
     ("expired", lambda p, rs: valid(p, rs, exp=int(time.time()) - 600, iat=int(time.time()) - 900, nbf=int(time.time()) - 900), 401, "invalid_token"),
     ("not yet valid", lambda p, rs: valid(p, rs, nbf=int(time.time()) + 600), 401, "invalid_token"),

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// One session's view of an open app: its selections, cached model states, and expression
 /// evaluation with variables and set analysis.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 
 /// A hypercube definition (`qHyperCubeDef`) evaluated against a session: resolved dimensions and
 /// measures, sorted rows, totals, and the JSON Qlik clients expect.

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Turns generic-object properties into a layout, as the engine does for `GetLayout`: every
 /// `q…Def` definition is replaced by its evaluated counterpart, expressions are evaluated, and

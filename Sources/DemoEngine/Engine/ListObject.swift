@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 
 /// A list object (`qListObjectDef`): a field's values with their selection states
 /// (S selected, O possible, A alternative, X excluded) and frequencies.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 
 /// One reload of a demo app. The sample data is generated, not loaded, so a reload re-reads the
 /// generated tables: it produces the script log a real reload would (one "Lines fetched" line per

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// One sample app of the demo engine: data model plus the app's objects and metadata.
 public struct DemoApp: Sendable {

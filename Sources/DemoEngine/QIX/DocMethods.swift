@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 
 /// Methods of the Doc object (an open app).
 enum DocMethods {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Methods of Field handles: selections.
 enum FieldMethods {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Methods of the Global object (handle -1).
 enum GlobalMethods {

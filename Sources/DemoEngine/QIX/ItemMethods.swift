@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Methods of master items: GenericVariable, GenericMeasure, GenericDimension, GenericBookmark.
 enum ItemMethods {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Methods of GenericObject handles: app objects (sheets, charts) and session objects.
 enum ObjectMethods {

@@ -1,3 +1,4 @@
+import JSONCore
 import QIXWire
 
 /// An error the demo engine answers on the wire: `{"code":…,"parameter":…,"message":…}`.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import QIXWire
 
 /// One QIX session (one WebSocket): its handles, open app and session objects. Messages are

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// The data-model views: `GetTablesAndKeys`, `GetFieldDescription` and `GetTableData`.
 enum TablesAndKeys {

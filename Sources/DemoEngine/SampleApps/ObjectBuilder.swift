@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Builds the JSON properties of sheets and charts the way Qlik Sense stores them.
 enum ObjectBuilder {

@@ -6,6 +6,7 @@ import HTTPHardening
 import HummingbirdWebSocket
 import NIOSSL
 import Logging
+import JSONCore
 import QIXWire
 import ServiceLifecycle
 import Synchronization

@@ -1,10 +1,11 @@
+import MCPAuth
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import MCP
 import NIOCore
-import QIXWire
+import JSONCore
 import QlikTools
 
 typealias MCPHTTPRequest = MCP.HTTPRequest
@@ -45,7 +46,7 @@ struct MCPHTTPEndpoint: Sendable {
     /// Authentication and scopes (nil with `--auth none`).
     let auth: MCPAuthGuard?
     /// Host/Origin check (DNS rebinding); nil when neither hosts nor origins are restricted.
-    private let hostOrigin: HostOriginValidator?
+    let hostOrigin: HostOriginValidator?
     /// The validators of `/mcp`, built once.
     private let pipeline: StandardValidationPipeline
 
@@ -64,14 +65,17 @@ struct MCPHTTPEndpoint: Sendable {
         self.pipeline = StandardValidationPipeline(validators: (hostOrigin.map { [$0] } ?? []) + validators)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/mcp") { request, _ in try await self.post(request) }
-        router.get("/mcp") { request, _ in await self.get(request) }
-        router.delete("/mcp") { request, _ in await self.delete(request) }
-        router.on("/mcp", method: .put) { _, _ in Self.methodNotAllowed() }
-        router.on("/mcp", method: .patch) { _, _ in Self.methodNotAllowed() }
-        router.get("/sse") { request, _ in await self.openLegacy(request) }
-        router.post("/messages") { request, _ in try await self.postLegacy(request) }
+    /// The MCP routes; with `--auth`, behind `MCPAuthMiddleware` (the caller is `context.principal`).
+    func register(on router: Router<MCPRequestContext>) {
+        let routes = router.group()
+        if let auth { routes.add(middleware: MCPAuthMiddleware(guardian: auth)) }
+        routes.post("/mcp") { request, context in try await self.post(request, context) }
+        routes.get("/mcp") { request, context in await self.get(request, context) }
+        routes.delete("/mcp") { request, context in await self.delete(request, context) }
+        routes.on("/mcp", method: .put) { _, _ in Self.methodNotAllowed() }
+        routes.on("/mcp", method: .patch) { _, _ in Self.methodNotAllowed() }
+        routes.get("/sse") { request, context in await self.openLegacy(request, context) }
+        routes.post("/messages") { request, context in try await self.postLegacy(request, context) }
     }
 
     static func methodNotAllowed() -> Response {
@@ -80,12 +84,8 @@ struct MCPHTTPEndpoint: Sendable {
 
     // MARK: Streamable HTTP
 
-    private func post(_ request: Request) async throws -> Response {
-        let principal: Principal?
-        switch await authenticate(request, route: "/mcp") {
-        case .success(let found): principal = found
-        case .failure(let refusal): return refusal.response
-        }
+    private func post(_ request: Request, _ context: MCPRequestContext) async throws -> Response {
+        let principal = context.principal
         let (sdkRequest, body) = try await read(request)
         guard let body, !body.isEmpty else { return Self.response(.error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"))) }
         guard let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)) else {
@@ -149,12 +149,8 @@ struct MCPHTTPEndpoint: Sendable {
         return Self.response(response)
     }
 
-    private func get(_ request: Request) async -> Response {
-        let principal: Principal?
-        switch await authenticate(request, route: "/mcp") {
-        case .success(let found): principal = found
-        case .failure(let refusal): return refusal.response
-        }
+    private func get(_ request: Request, _ context: MCPRequestContext) async -> Response {
+        let principal = context.principal
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
@@ -166,12 +162,8 @@ struct MCPHTTPEndpoint: Sendable {
         return Self.response(await session.get(lastEventID: sdkRequest.header(HTTPHeaderName.lastEventID)))
     }
 
-    private func delete(_ request: Request) async -> Response {
-        let principal: Principal?
-        switch await authenticate(request, route: "/mcp") {
-        case .success(let found): principal = found
-        case .failure(let refusal): return refusal.response
-        }
+    private func delete(_ request: Request, _ context: MCPRequestContext) async -> Response {
+        let principal = context.principal
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
@@ -190,69 +182,11 @@ struct MCPHTTPEndpoint: Sendable {
                                                                   supportedProtocolVersions: Version.supported))
     }
 
-    // MARK: Legacy HTTP+SSE
-
-    private func openLegacy(_ request: Request) async -> Response {
-        let principal: Principal?
-        switch await authenticate(request, route: "/sse") {
-        case .success(let found): principal = found
-        case .failure(let refusal): return refusal.response
-        }
-        let sdkRequest = Self.sdkRequest(request, body: nil)
-        if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "GET")) {
-            return Self.response(failure)
-        }
-        if let refusal = await registry.refusal(kind: "sse") { return Self.refused(refusal) }
-        let backend: QlikBackend
-        do { backend = try setup.backend(for: principal) } catch { return Self.identityRefused(error) }
-        let id = UUID().uuidString.lowercased()
-        let session = LegacySSESession(sessionID: id, logger: logger)
-        let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
-        let (server, direct) = (hosted.server, hosted.directToolCalls)
-        let registry = self.registry
-        let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
-        do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: direct, logger: logger))
-        } catch {
-            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
-        }
-        await registry.add(.init(transport: session, server: server, kind: "sse", owner: principal?.ownerKey, tools: hosted.tools))
-        return Self.response(.stream(events, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"]))
-    }
-
-    private func postLegacy(_ request: Request) async throws -> Response {
-        let principal: Principal?
-        switch await authenticate(request, route: "/messages") {
-        case .success(let found): principal = found
-        case .failure(let refusal): return refusal.response
-        }
-        let (sdkRequest, body) = try await read(request)
-        guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession,
-              await owns(entry, principal, route: "/messages") else {
-            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown sessionId; open GET /sse first and POST to the endpoint it announces")))
-        }
-        if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
-            return Self.response(failure)
-        }
-        guard let body, !body.isEmpty, let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)), message.objectValue != nil else {
-            return Self.response(.error(statusCode: 400, .parseError("POST one JSON-RPC message as a JSON object")))
-        }
-        if let refusal = await authorize(message, principal: principal, entry: entry, route: "/messages") { return refusal }
-        guard await session.post(body) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
-        return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "Accepted")))
-    }
-
-    // MARK: Authentication
-
-    /// The caller (nil without auth), or the 401/400 to send.
-    private func authenticate(_ request: Request, route: String) async -> Result<Principal?, HTTPRefusal> {
-        guard let auth else { return .success(nil) }
-        return await auth.authenticate(request, route: route).map { Optional($0) }
-    }
+    // MARK: Ownership and scopes
 
     /// Whether the caller may see this session: it must be the principal who opened it. A
     /// mismatch is audited and then answered exactly like an unknown session.
-    private func owns(_ entry: SessionRegistry.Entry, _ principal: Principal?, route: String) async -> Bool {
+    func owns(_ entry: SessionRegistry.Entry, _ principal: Principal?, route: String) async -> Bool {
         guard entry.owner != principal?.ownerKey else { return true }
         if let principal {
             AuthTelemetry.shared.attempt(method: principal.method.rawValue, outcome: "session_owner_mismatch")
@@ -265,7 +199,7 @@ struct MCPHTTPEndpoint: Sendable {
     /// 403 step-up for a tool outside the caller's scopes; otherwise the session's tool list
     /// follows the scopes of this request's token, and a change is announced
     /// (`notifications/tools/list_changed`, on the session's GET stream).
-    private func authorize(_ message: JSONValue, principal: Principal?, entry: SessionRegistry.Entry, route: String) async -> Response? {
+    func authorize(_ message: JSONValue, principal: Principal?, entry: SessionRegistry.Entry, route: String) async -> Response? {
         guard let auth, let principal else { return nil }
         if let refusal = auth.authorize(message, principal: principal, route: route, canonicalName: { setup.registry.tool(named: $0)?.name }) { return refusal }
         if await entry.tools?.restrict(to: principal.scopes) == true {
@@ -289,7 +223,7 @@ struct MCPHTTPEndpoint: Sendable {
         }
     }
 
-    private func read(_ request: Request) async throws -> (MCPHTTPRequest, Data?) {
+    func read(_ request: Request) async throws -> (MCPHTTPRequest, Data?) {
         var request = request
         let buffer: ByteBuffer
         do {

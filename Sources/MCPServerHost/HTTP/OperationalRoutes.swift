@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Metrics
 import NIOCore
-import QIXWire
+import JSONCore
 import Telemetry
 import Tracing
 
@@ -12,7 +12,7 @@ struct OperationalRoutes: Sendable {
     let health: HealthMonitor
     let debugEndpoints: Bool
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: TelemetryMetrics.contentType],
                      body: .init(byteBuffer: ByteBuffer(string: telemetry.metrics.render())))

@@ -1,3 +1,4 @@
+import MCPAuth
 import Foundation
 import Logging
 import MCP

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import MCP
 import Metrics
-import QIXWire
+import JSONCore
 
 /// One Streamable HTTP session (MCP 2025-03-26 and later) as an MCP `Transport` for the SDK's
 /// `Server`. Written here rather than using the SDK's `StatefulHTTPServerTransport` because that

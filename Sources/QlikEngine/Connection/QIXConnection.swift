@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import Logging
-import QIXWire
+import JSONCore
 import Synchronization
 
 /// One QIX session over one WebSocket: JSON-RPC request ids, response correlation, per-request

@@ -1,3 +1,4 @@
+import JSONCore
 import QIXWire
 
 /// An error answered by the engine: a `LocalizedErrorCode` (or JSON-RPC code) with its name,

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import JSONCore
 import QIXWire
 import Synchronization
 import Tracing

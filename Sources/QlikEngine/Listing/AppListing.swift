@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import QIXWire
+import JSONCore
 
 /// One app as the listing APIs describe it, normalised across deployments.
 public struct QlikAppSummary: Sendable, Equatable {

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import QIXWire
+import JSONCore
 
 /// GET requests to the Qlik REST APIs (QRS on Enterprise, the Cloud APIs) with the endpoint's TLS
 /// and auth headers, no redirects (credentials never follow one), a timeout and a 64 MiB cap.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 
 /// A scheduled reload task, normalised across QRS (Enterprise), Qlik Cloud and the demo engine.
 public struct ReloadTaskSummary: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// An open app.
 public struct Doc: QIXObject {

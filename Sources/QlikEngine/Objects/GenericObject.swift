@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// A generic object: a sheet, a chart, or a session object holding a hypercube or list.
 public struct GenericObject: QIXObject {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// A variable.
 public struct GenericVariable: QIXObject {

@@ -1,3 +1,4 @@
+import JSONCore
 import QIXWire
 
 /// An engine object reached through a handle on a connection.

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// What `Doc.DoReloadEx` reports.
 public struct ReloadOutcome: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import JSONCore
 import QIXWire
 
 /// Reuses QIX sessions keyed by (engine, identity, app, tag), within limits per engine and per

@@ -1,5 +1,5 @@
 import Synchronization
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The Qlik engine the tools talk to: endpoint, connection pool and app listing.

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// What a tool returns on success: structured content (validates against the output schema) and
 /// a compact text rendering for the model.

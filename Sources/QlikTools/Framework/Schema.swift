@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Builds the JSON Schemas of tool inputs and outputs (a small DSL so every tool states types,
 /// descriptions and bounds the same way).

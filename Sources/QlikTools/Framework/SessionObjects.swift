@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 import QlikEngine
 
 extension Doc {

@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 
 /// Arguments that do not match the tool's input schema: a protocol error (JSON-RPC -32602)
 /// naming the offending field.

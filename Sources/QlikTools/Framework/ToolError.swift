@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// A tool failure, reported to the client as a result with `isError: true` and this structure.

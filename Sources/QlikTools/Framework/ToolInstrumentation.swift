@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import MCP
 import Metrics
-import QIXWire
+import JSONCore
 import Synchronization
 import Telemetry
 import Tracing

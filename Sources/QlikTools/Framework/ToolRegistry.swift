@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import MCP
 import Metrics
-import QIXWire
+import JSONCore
 import Tracing
 
 /// The tool catalogue with its filters: enabled toolsets, disabled tools and read-only mode.

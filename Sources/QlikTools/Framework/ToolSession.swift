@@ -1,5 +1,5 @@
 import MCP
-import QIXWire
+import JSONCore
 
 /// The tools one MCP session sees. In static mode every tool of the registry; in dynamic mode only
 /// the discovery tools (`list_toolsets`, `get_toolset_tools`, `enable_toolset`) until the client

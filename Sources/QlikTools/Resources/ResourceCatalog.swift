@@ -1,6 +1,6 @@
 import Foundation
 import MCP
-import QIXWire
+import JSONCore
 
 /// MCP resources: `qlik://apps` and the per-app templates. Each is read through the tool that
 /// answers the same question, so resources and tools never disagree.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// Shared pieces of the analytics tools: master-item lookup, filters, selections.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The `analytics` toolset: master items, expressions, queries and the session's selections.

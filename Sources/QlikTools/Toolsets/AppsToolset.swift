@@ -1,4 +1,4 @@
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The `apps` toolset: which apps exist, what is in one, where they are published, and the engine.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The `data_model` toolset: tables, fields, keys, values and statistics of an app.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The value-level tools of the `data_model` toolset.

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// `find_field_usage`: where a field is used — master items, objects, variables, script.

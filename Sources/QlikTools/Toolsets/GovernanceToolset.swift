@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The `governance` toolset: load script, variables, lineage, connections and field usage.

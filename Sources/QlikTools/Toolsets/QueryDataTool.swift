@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// `query_data`: a table of dimensions × measures, the workhorse of analysis.

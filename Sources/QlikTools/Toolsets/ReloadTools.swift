@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// Reload tools of the `governance` toolset: scheduled tasks, reload history, and `reload_app`

@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// Selection tools: they act on the MCP session's own selection state, which persists across its

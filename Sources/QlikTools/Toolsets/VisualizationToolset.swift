@@ -1,5 +1,5 @@
 import Foundation
-import QIXWire
+import JSONCore
 import QlikEngine
 
 /// The `visualization` toolset: sheets, their objects, object data, and bookmarks.

@@ -1,3 +1,4 @@
+import MCPAuth
 import ArgumentParser
 import Foundation
 import MCPServerHost

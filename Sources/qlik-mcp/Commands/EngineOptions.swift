@@ -1,3 +1,5 @@
+import ServerSettings
+import DemoWiring
 import ArgumentParser
 import Foundation
 import Logging

@@ -1,3 +1,5 @@
+import MCPAuth
+import ServerSettings
 import ArgumentParser
 import Foundation
 import Logging

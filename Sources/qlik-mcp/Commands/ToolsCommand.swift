@@ -3,7 +3,7 @@ import DemoEngine
 import MCPServerHost
 import Foundation
 import Logging
-import QIXWire
+import JSONCore
 import QlikEngine
 import QlikTools
 import Telemetry

@@ -1,0 +1,88 @@
+import Foundation
+import ServerSettings
+import Testing
+
+@Suite("serve --config file")
+struct ServerConfigFileTests {
+    @Test("YAML and JSON forms read the same settings")
+    func parses() throws {
+        let yaml = """
+            transport: http
+            port: 9090
+            engine:
+              url: wss://qlik.example.com
+              user_directory: CORP
+              user_id: svc
+              api_key_env: QLIK_KEY
+            tools:
+              toolsets: [apps, analytics]
+              disable: [reload_app]
+              read_only: true
+            http:
+              max_sessions: 50
+              allowed_hosts: ["mcp.example.com"]
+              debug_endpoints: true
+            """
+        let config = try ServerConfigFile.parse(yaml)
+        #expect(config.transport == "http" && config.port == 9090 && config.engineURL == "wss://qlik.example.com")
+        #expect(config.userDirectory == "CORP" && config.apiKeyEnv == "QLIK_KEY")
+        #expect(config.toolsets == ["apps", "analytics"] && config.disableTools == ["reload_app"] && config.readOnly == true)
+        #expect(config.maxSessions == 50 && config.allowedHosts == ["mcp.example.com"] && config.debugEndpoints == true)
+        let json = try ServerConfigFile.parse(#"{"transport": "http", "port": 9090, "tools": {"read_only": true}}"#)
+        #expect(json.transport == "http" && json.port == 9090 && json.readOnly == true)
+        #expect(try ServerConfigFile.parse("") == ServerConfigFile())
+    }
+
+    @Test("the auth section: every setting read; secrets refused")
+    func auth() throws {
+        let config = try ServerConfigFile.parse("""
+            auth:
+              mode: oauth+apikey
+              public_url: https://mcp.example.com
+              provider: entra
+              tenant: 0000-1111
+              client_id: app-id
+              client_secret_file: /run/secrets/s
+              signing_keys: [/k1.pem, /k2.pem]
+              apikeys_file: /keys.json
+              default_scopes: [qlik:read]
+              access_token_ttl: 900
+              identity_claim: upn
+            """)
+        #expect(config.auth.mode == "oauth+apikey" && config.auth.publicURL == "https://mcp.example.com" && config.auth.provider == "entra")
+        #expect(config.auth.tenant == "0000-1111" && config.auth.clientID == "app-id" && config.auth.clientSecretFile == "/run/secrets/s")
+        #expect(config.auth.signingKeys == ["/k1.pem", "/k2.pem"] && config.auth.apiKeysFile == "/keys.json" && config.auth.defaultScopes == ["qlik:read"])
+        #expect(config.auth.accessTokenTTL == 900 && config.auth.identityClaim == "upn")
+        for (text, message) in [("auth:\n  client_secret: hunter2\n", "do not put the client secret in the file"),
+                                ("auth:\n  mode: basic\n", "auth.mode must be one of"), ("auth:\n  provider: okta\n", "auth.provider must be one of"),
+                                ("auth:\n  access_token_ttl: 5\n", "between 60 and 86400")] {
+            #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.parse(text) }
+            do { _ = try ServerConfigFile.parse(text) } catch let error as ServerConfigFile.Error { #expect(error.message.contains(message), "\(error.message)") }
+        }
+    }
+
+    @Test("errors name the line and column and say what is expected", arguments: [
+        ("port: eighty\n", 1, "port must be a whole number"),
+        ("transport: http\nport: 70000\n", 2, "port must be between 0 and 65535"),
+        ("transport: ftp\n", 1, "transport must be one of stdio, http"),
+        ("http:\n  max_sesions: 5\n", 2, "unknown setting 'http.max_sesions'"),
+        ("tools:\n  toolsets: apps\n", 2, "tools.toolsets must be a list"),
+        ("engine:\n  api_key: secret\n", 2, "do not put the API key in the file"),
+        ("tools: [\n", 2, "not valid YAML/JSON"),
+        ("colour: red\n", 1, "unknown setting 'colour'"),
+        ("http:\n  debug_endpoints: maybe\n", 2, "must be true or false"),
+    ] as [(String, Int, String)])
+    func errors(text: String, line: Int, message: String) {
+        #expect {
+            try ServerConfigFile.parse(text, file: "qlik-mcp.yaml")
+        } throws: { error in
+            guard let error = error as? ServerConfigFile.Error else { return false }
+            return error.line == line && error.description.hasPrefix("qlik-mcp.yaml:\(line):") && error.message.contains(message)
+        }
+    }
+
+    @Test("missing file is a clear error")
+    func missing() {
+        #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.load(path: "/nonexistent/qlik-mcp.yaml") }
+    }
+}
