@@ -62,11 +62,11 @@ class Board:
             "links": [{"type": "dashboards", "tags": ["qlik-mcp"], "asDropdown": True, "title": "qlik-mcp dashboards", "includeVars": True, "keepTime": True}],
             "templating": {"list": [
                 {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus", "current": {}, "hide": 0},
-                {"name": "job", "label": "Job", "type": "query", "datasource": DS, "query": {"query": "label_values(build_info, job)", "refId": "job"},
-                 "definition": "label_values(build_info, job)", "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
+                {"name": "job", "label": "Job", "type": "query", "datasource": DS, "query": {"query": "label_values(qlik_mcp_build_info, job)", "refId": "job"},
+                 "definition": "label_values(qlik_mcp_build_info, job)", "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
                 {"name": "instance", "label": "Instance", "type": "query", "datasource": DS,
-                 "query": {"query": 'label_values(build_info{job=~"$job"}, instance)', "refId": "instance"},
-                 "definition": 'label_values(build_info{job=~"$job"}, instance)', "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
+                 "query": {"query": 'label_values(qlik_mcp_build_info{job=~"$job"}, instance)', "refId": "instance"},
+                 "definition": 'label_values(qlik_mcp_build_info{job=~"$job"}, instance)', "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
                 {"name": "tracing_url", "label": "Tracing UI", "type": "textbox", "query": "http://localhost:16686",
                  "current": {"text": "http://localhost:16686", "value": "http://localhost:16686"}, "hide": 0},
             ]},
@@ -88,19 +88,19 @@ def latency_quantiles(metric, by=""):
 def service_health():
     b = Board("qlik-mcp-health", "qlik-mcp / Service health", "Is qlik-mcp up, ready, fast and error-free? Start here.")
     b.add("stat", "Up", "1 when Prometheus scrapes the instance.", [(f'up{{{SEL}}}', "{{instance}}")], width=4, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
-    b.add("stat", "Ready", "/readyz state from the background engine check (health_ready).", [(f'health_ready{{{SEL}}}', "{{instance}}")], width=4,
+    b.add("stat", "Ready", "/readyz state from the background engine check (qlik_mcp_health_ready).", [(f'qlik_mcp_health_ready{{{SEL}}}', "{{instance}}")], width=4,
           thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
     b.add("stat", "Tool error ratio (5m)", "Share of tool calls that failed; the SLO allows 0.5 %.", [(f'qlik_mcp:tool_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
           unit="percentunit", width=4, thresholds=red(0.005))
     b.add("stat", "Request rate", "MCP requests per second.", [(f'sum(rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "requests/s")], unit="reqps", width=4)
-    b.add("table", "Build", "Version and Swift version of each instance (build_info).", [(f'build_info{{{SEL}}}', "", "A", "table")], width=8)
+    b.add("table", "Build", "Version and Swift version of each instance (qlik_mcp_build_info).", [(f'qlik_mcp_build_info{{{SEL}}}', "", "A", "table")], width=8)
     b.row("Traffic and latency")
     b.add("timeseries", "Requests by method and outcome", "mcp_requests_total rate by JSON-RPC method and outcome.",
           [(f'sum by (method, outcome) (rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
     b.add("timeseries", "Request latency p50/p95/p99", "mcp_request_duration_seconds quantiles. Follow the panel link to the traces.",
           latency_quantiles("mcp_request_duration_seconds"), unit="s", thresholds=red(2), links=TRACE_LINK)
-    b.add("timeseries", "Sessions by transport", "Open MCP sessions (mcp_sessions_active) and the limit (mcp_sessions_limit).",
-          [(f'sum by (transport) (mcp_sessions_active{{{SEL}}})', "{{transport}}"), (f'max(mcp_sessions_limit{{{SEL}}})', "limit")])
+    b.add("timeseries", "Sessions by transport", "Open MCP sessions (qlik_mcp_sessions_active) and the limit (qlik_mcp_sessions_limit).",
+          [(f'sum by (transport) (qlik_mcp_sessions_active{{{SEL}}})', "{{transport}}"), (f'max(qlik_mcp_sessions_limit{{{SEL}}})', "limit")])
     b.add("timeseries", "HTTP responses by status", "http_server_requests_total by route and status code.",
           [(f'sum by (route, status) (rate(http_server_requests_total{{{SEL}}}[$__rate_interval]))', "{{route}} {{status}}")], unit="reqps")
     b.row("Process")
@@ -112,12 +112,12 @@ def service_health():
 
 def tool_usage():
     b = Board("qlik-mcp-tools", "qlik-mcp / Tool usage", "Which tools and apps assistants use, how often they fail, and which are slow.")
-    b.add("timeseries", "Calls per tool", "mcp_tool_calls_total rate by tool.",
-          [(f'sum by (tool) (rate(mcp_tool_calls_total{{{SEL}}}[$__rate_interval]))', "{{tool}}")], unit="reqps")
+    b.add("timeseries", "Calls per tool", "qlik_mcp_tool_calls_total rate by tool.",
+          [(f'sum by (tool) (rate(qlik_mcp_tool_calls_total{{{SEL}}}[$__rate_interval]))', "{{tool}}")], unit="reqps")
     b.add("piechart", "Calls per toolset", "Share of calls per toolset over the range.",
-          [(f'sum by (toolset) (increase(mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{toolset}}")])
+          [(f'sum by (toolset) (increase(qlik_mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{toolset}}")])
     b.add("table", "Error ratio per tool", "Failed share of each tool's calls over the range.",
-          [(f'sum by (tool) (increase(mcp_tool_calls_total{{{SEL}, outcome="error"}}[$__range])) / sum by (tool) (increase(mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{tool}}", "A", "table")],
+          [(f'sum by (tool) (increase(qlik_mcp_tool_calls_total{{{SEL}, outcome="error"}}[$__range])) / sum by (tool) (increase(qlik_mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{tool}}", "A", "table")],
           unit="percentunit", thresholds=red(0.05))
     b.add("bargauge", "Slowest tools (p95)", "95th percentile per tool; follow the link to the traces.",
           [(f'topk(10, histogram_quantile(0.95, sum by (le, tool) (rate(mcp_tool_call_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))))', "{{tool}}")],
@@ -140,38 +140,38 @@ def performance():
     b.add("timeseries", "HTTP latency p95 by route", "http_server_request_duration_seconds p95 (until the response head).",
           [(f'histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{route}}")], unit="s")
     b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests.", [(f'sum(http_server_active_requests{{{SEL}}})', "in flight")])
-    b.add("timeseries", "Cache hit ratio", "cache_requests_total: share of lookups answered from a cache, by cache (field names per app today).",
-          [(f'sum by (cache) (rate(cache_requests_total{{{SEL}, result="hit"}}[$__rate_interval])) / sum by (cache) (rate(cache_requests_total{{{SEL}}}[$__rate_interval]))', "{{cache}}")],
+    b.add("timeseries", "Cache hit ratio", "qlik_mcp_cache_requests_total: share of lookups answered from a cache, by cache (field names per app today).",
+          [(f'sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}, result="hit"}}[$__rate_interval])) / sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}}}[$__rate_interval]))', "{{cache}}")],
           unit="percentunit", width=24)
     return b
 
 
 def errors():
     b = Board("qlik-mcp-errors", "qlik-mcp / Errors", "What fails: tool error categories, JSON-RPC errors, QIX errors, sessions refused, telemetry loss.")
-    b.add("timeseries", "Tool errors by category", "mcp_tool_errors_total by taxonomy category.",
-          [(f'sum by (category) (rate(mcp_tool_errors_total{{{SEL}}}[$__rate_interval]))', "{{category}}")], unit="reqps")
+    b.add("timeseries", "Tool errors by category", "qlik_mcp_tool_errors_total by taxonomy category.",
+          [(f'sum by (category) (rate(qlik_mcp_tool_errors_total{{{SEL}}}[$__rate_interval]))', "{{category}}")], unit="reqps")
     b.add("table", "Tool errors by tool and category", "Failures over the range.",
-          [(f'sum by (tool, category) (increase(mcp_tool_errors_total{{{SEL}}}[$__range])) > 0', "", "A", "table")])
+          [(f'sum by (tool, category) (increase(qlik_mcp_tool_errors_total{{{SEL}}}[$__range])) > 0', "", "A", "table")])
     b.add("timeseries", "JSON-RPC errors by method", "mcp_requests_total with outcome=error (protocol errors such as invalid params).",
           [(f'sum by (method) (rate(mcp_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
     b.add("timeseries", "QIX errors by method", "qix_requests_total with outcome=error.",
           [(f'sum by (method) (rate(qix_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
-    b.add("timeseries", "Sessions refused and expired", "mcp_sessions_rejected_total by reason, mcp_sessions_expired_total.",
-          [(f'sum by (reason) (rate(mcp_sessions_rejected_total{{{SEL}}}[$__rate_interval]))', "refused: {{reason}}"),
-           (f'sum(rate(mcp_sessions_expired_total{{{SEL}}}[$__rate_interval]))', "expired")])
-    b.add("timeseries", "Authentication refusals", "auth_attempts_total by outcome, without ok (missing: clients that sent nothing yet, as every OAuth client's first request does).",
-          [(f'sum by (outcome) (rate(auth_attempts_total{{{SEL}, outcome!="ok"}}[$__rate_interval]))', "{{outcome}}")], unit="reqps")
+    b.add("timeseries", "Sessions refused and expired", "qlik_mcp_sessions_rejected_total by reason, qlik_mcp_sessions_expired_total.",
+          [(f'sum by (reason) (rate(qlik_mcp_sessions_rejected_total{{{SEL}}}[$__rate_interval]))', "refused: {{reason}}"),
+           (f'sum(rate(qlik_mcp_sessions_expired_total{{{SEL}}}[$__rate_interval]))', "expired")])
+    b.add("timeseries", "Authentication refusals", "qlik_mcp_auth_attempts_total by outcome, without ok (missing: clients that sent nothing yet, as every OAuth client's first request does).",
+          [(f'sum by (outcome) (rate(qlik_mcp_auth_attempts_total{{{SEL}, outcome!="ok"}}[$__rate_interval]))', "{{outcome}}")], unit="reqps")
     b.add("timeseries", "Telemetry loss", "Spans dropped, export failures by reason, SSE events evicted before replay.",
-          [(f'sum(rate(telemetry_spans_dropped_total{{{SEL}}}[$__rate_interval]))', "spans dropped"),
-           (f'sum by (reason) (rate(telemetry_export_failures_total{{{SEL}}}[$__rate_interval]))', "export failed: {{reason}}"),
-           (f'sum(rate(mcp_sse_events_dropped_total{{{SEL}}}[$__rate_interval]))', "SSE events evicted")])
+          [(f'sum(rate(qlik_mcp_telemetry_spans_dropped_total{{{SEL}}}[$__rate_interval]))', "spans dropped"),
+           (f'sum by (reason) (rate(qlik_mcp_telemetry_export_failures_total{{{SEL}}}[$__rate_interval]))', "export failed: {{reason}}"),
+           (f'sum(rate(qlik_mcp_sse_events_dropped_total{{{SEL}}}[$__rate_interval]))', "SSE events evicted")])
     return b
 
 
 def engine():
     b = Board("qlik-mcp-engine", "qlik-mcp / Qlik engine", "The Qlik engine as qlik-mcp sees it: reachability, connections and QIX traffic.")
-    b.add("stat", "Engine reachable", "health_dependency_up for the engine (background check).",
-          [(f'health_dependency_up{{{SEL}, dependency="qlik_engine"}}', "{{instance}}")], width=6, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+    b.add("stat", "Engine reachable", "qlik_mcp_health_dependency_up for the engine (background check).",
+          [(f'qlik_mcp_health_dependency_up{{{SEL}, dependency="qlik_engine"}}', "{{instance}}")], width=6, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
     b.add("stat", "QIX error ratio (5m)", "Share of failed QIX requests.", [(f'qlik_mcp:qix_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
           unit="percentunit", width=6, thresholds=red(0.05))
     b.add("timeseries", "Connections", "Open QIX WebSocket connections and connection errors by reason.",

@@ -3,7 +3,7 @@ import Logging
 import Metrics
 import Synchronization
 
-/// `auth_attempts_total{method,outcome}` and the audit log (`qlik-mcp.audit`): one line per
+/// `qlik_mcp_auth_attempts_total{method,outcome}` and the audit log (`qlik-mcp.audit`): one line per
 /// refused request and per OAuth grant, naming users only by pseudonym.
 public final class AuthTelemetry: Sendable {
     public static let shared = AuthTelemetry()
@@ -45,7 +45,7 @@ public final class AuthTelemetry: Sendable {
         let key = method + "|" + outcome
         return counters.withLock { cache in
             if let counter = cache[key] { return counter }
-            let counter = Counter(label: "auth_attempts_total", dimensions: [("method", method), ("outcome", outcome)])
+            let counter = Counter(label: "qlik_mcp_auth_attempts_total", dimensions: [("method", method), ("outcome", outcome)])
             cache[key] = counter
             return counter
         }

@@ -5,7 +5,7 @@ import Tracing
 ///
 /// `qmcp_…` tokens are API keys; JWS-shaped tokens are validated as JWT access tokens; anything
 /// else goes to token introspection when it is configured. Every attempt is counted in
-/// `auth_attempts_total{method,outcome}`; an `auth.validate_token` span records each check that
+/// `qlik_mcp_auth_attempts_total{method,outcome}`; an `auth.validate_token` span records each check that
 /// does work (signature, JWKS or introspection) and each refusal — not cache hits or matching API
 /// keys, whose check costs less than a span (measured: `bench load --auth-compare`).
 public struct BearerAuthenticator: Sendable {

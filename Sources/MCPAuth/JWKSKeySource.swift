@@ -81,10 +81,10 @@ public actor JWKSKeySource: VerificationKeySource {
             keys = fresh
             fetchedAt = .now
             lastError = nil
-            logger.debug("jwks fetched", metadata: ["issuer": .string(issuer), "keys": .stringConvertible(fresh.count)])
+            logger.debug("jwks fetched", metadata: ["qlik_mcp.auth.issuer": .string(issuer), "qlik_mcp.auth.keys": .stringConvertible(fresh.count)])
         } catch {
             lastError = error.description
-            logger.warning("jwks fetch failed", metadata: ["issuer": .string(issuer), "error": .string(error.description)])
+            logger.warning("jwks fetch failed", metadata: ["qlik_mcp.auth.issuer": .string(issuer), "error.type": "jwks_unavailable", "error.message": .string(error.description)])
         }
     }
 }

@@ -23,8 +23,8 @@ public final class HealthMonitor: Sendable {
     }
 
     private let state = Mutex(State())
-    private let readyGauge = Gauge(label: "health_ready")
-    private let engineGauge = Gauge(label: "health_dependency_up", dimensions: [("dependency", "qlik_engine")])
+    private let readyGauge = Gauge(label: "qlik_mcp_health_ready")
+    private let engineGauge = Gauge(label: "qlik_mcp_health_dependency_up", dimensions: [("dependency", "qlik_engine")])
 
     public init() {}
 

@@ -1,33 +1,44 @@
 import Foundation
+import JSONCore
 import Logging
 import MCP
-import JSONCore
+import ServiceContextModule
 import Synchronization
 import Telemetry
+import Tracing
 
-/// Wraps any MCP transport to measure every request from arrival to response:
-/// `mcp_requests_total{method,outcome}` and `mcp_request_duration_seconds{method}`, plus a debug
-/// log line. Also counts in-flight requests (graceful shutdown waits for them).
+/// Wraps every session's transport (stdio, Streamable HTTP, legacy SSE): the one place where an
+/// MCP request is seen from arrival to answer.
+///
+/// For each request it opens a server span named by the OpenTelemetry MCP conventions
+/// (`tools/call get_app`, `tools/list`, `initialize`, …) as a child of the HTTP server span that
+/// carried it (or of the `traceparent` in `params._meta`, which wins when present), records
+/// `mcp_server_operation_duration_seconds`, counts it in flight (graceful shutdown waits), and
+/// logs it at debug level. `tools/call` goes to `DirectToolCalls` — the one `tools/call` path of
+/// every transport; every other method goes to the SDK's `Server`. Messages are parsed once: HTTP
+/// sessions hand over `JSONRPCEnvelope`s; stdio lines are parsed here.
 public actor InstrumentedTransport: Transport {
     public nonisolated let logger: Logger
     private let inner: any Transport
     private let sessionID: String
     private let metrics: MCPRequestMetrics
     private let inFlight: InFlightRequests
-    private var pending: [String: (method: String, start: ContinuousClock.Instant)] = [:]
     /// OTel `network.transport` of this session: `pipe` (stdio) or `tcp` (HTTP).
     private let networkTransport: String
     private var protocolVersion: String?
-    /// Where the call attributes travel from the transport to the `tools/call` handler.
-    static let callAttributesKey = "io.qlik-mcp/call"
-    static let separator = "\u{1F}"
+    private let opened = ContinuousClock.now
+    private var sessionRecorded = false
 
-    /// The call attributes `noteIncoming` put in `_meta`, as span attributes.
-    static func callAttributes(_ value: Value?) -> [String: String] {
-        let parts = value?.stringValue?.components(separatedBy: separator) ?? []
-        guard parts.count == 3 else { return [:] }
-        return ["jsonrpc.request.id": parts[0], "mcp.protocol.version": parts[1], "network.transport": parts[2]]
+    private struct Pending {
+        let method: String
+        /// The tool's label for metrics: its canonical name, or `other` for a name no tool has.
+        let tool: String?
+        let start: ContinuousClock.Instant
+        let span: any Span
+        var toolError = false
     }
+
+    private var pending: [String: Pending] = [:]
     /// Requests the client may leave unanswered are bounded like everything else.
     static let maxPending = 10_000
 
@@ -35,14 +46,17 @@ public actor InstrumentedTransport: Transport {
     /// take before the session ends (stdio: `echo '{…}' | qlik-mcp serve` gets its answer).
     let answerAfterEndOfInput: Duration?
 
-    /// Answers `tools/call` without handing it to the SDK's `Server` (see `DirectToolCalls`).
-    let directToolCalls: DirectToolCalls?
+    /// Answers `tools/call` (see `DirectToolCalls`).
+    let directToolCalls: DirectToolCalls
+    /// Attributes set on every request span of the session (the caller's `enduser.pseudo.id`).
+    let spanAttributes: [String: String]
 
     public init(_ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
-                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil,
-                directToolCalls: DirectToolCalls? = nil, logger: Logger) {
+                directToolCalls: DirectToolCalls, spanAttributes: [String: String] = [:],
+                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil, logger: Logger) {
         self.inner = inner
         self.directToolCalls = directToolCalls
+        self.spanAttributes = spanAttributes
         self.answerAfterEndOfInput = answerAfterEndOfInput
         self.networkTransport = networkTransport
         self.sessionID = sessionID
@@ -54,8 +68,16 @@ public actor InstrumentedTransport: Transport {
     public func connect() async throws { try await inner.connect() }
 
     public func disconnect() async {
-        for _ in pending { inFlight.finished() }
+        for (_, request) in pending {
+            request.span.setStatus(.init(code: .error, message: "session ended before the answer"))
+            request.span.end()
+            inFlight.finished()
+        }
         pending.removeAll()
+        if !sessionRecorded {
+            sessionRecorded = true
+            metrics.recordSession(transport: networkTransport, protocolVersion: protocolVersion ?? Version.latest, duration: .now - opened)
+        }
         await inner.disconnect()
     }
 
@@ -66,12 +88,8 @@ public actor InstrumentedTransport: Transport {
         defer { if answered { inFlight.finished() } }
         if let (id, ok) = Self.responseID(data), let request = pending.removeValue(forKey: id) {
             answered = true
-            let duration = ContinuousClock.now - request.start
-            metrics.record(method: request.method, ok: ok, duration: duration)
-            logger.debug("mcp request", metadata: [
-                "method": .string(request.method), "outcome": .string(ok ? "ok" : "error"), "session_id": .string(sessionID),
-                "duration_ms": .stringConvertible(duration.seconds * 1000),
-            ])
+            let errorType = ok ? (request.toolError ? "tool_error" : nil) : Self.errorCode(data).map(MCPRequestMetrics.errorType(code:)) ?? "other"
+            finish(request, errorType: errorType)
         }
         try await inner.send(data)
     }
@@ -80,11 +98,15 @@ public actor InstrumentedTransport: Transport {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for try await data in await inner.receive() {
-                        switch self.noteIncoming(data) {
-                        case .forward(let message): continuation.yield(message)
-                        case .direct(let message, let id, let attributes, let direct):
-                            Task { await self.answer(message, id: id, attributes: attributes, with: direct) }
+                    if let source = inner as? any EnvelopeTransport {
+                        for try await envelope in await source.receiveEnvelopes() {
+                            if let forward = self.accept(envelope) { continuation.yield(forward) }
+                        }
+                    } else {
+                        for try await data in await inner.receive() {
+                            // stdio: this is the edge, so the one parse happens here.
+                            guard let envelope = JSONRPCEnvelope.parse(data) else { continuation.yield(data); continue }
+                            if let forward = self.accept(envelope) { continuation.yield(forward) }
                         }
                     }
                     if let grace = self.answerAfterEndOfInput { _ = await self.inFlight.drained(within: grace) }
@@ -97,72 +119,91 @@ public actor InstrumentedTransport: Transport {
         }
     }
 
-    private enum Incoming {
-        /// Hand the message to the SDK's server.
-        case forward(Data)
-        /// Answer this `tools/call` on the direct path.
-        case direct(JSONValue, id: JSONValue, attributes: [String: String], DirectToolCalls)
+    /// Records the message and says what the SDK gets: the raw bytes, or nothing for a `tools/call`
+    /// answered on the direct path.
+    private func accept(_ envelope: JSONRPCEnvelope) -> Data? {
+        let message = envelope.message
+        guard let method = envelope.method else { return envelope.raw } // a response to a server request
+        if method == "initialize", let requested = envelope.params?["protocolVersion"]?.stringValue {
+            protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
+        }
+        guard let id = envelope.id else {
+            if method == "notifications/cancelled", let cancelled = envelope.params?["requestId"],
+               let request = pending.removeValue(forKey: Self.key(cancelled)) {
+                request.span.addEvent("cancelled")
+                finish(request, errorType: "cancelled")
+                inFlight.finished()
+            }
+            return envelope.raw
+        }
+        let isToolCall = method == "tools/call" && (id.stringValue != nil || id.intValue != nil)
+        let tool = isToolCall ? envelope.params?["name"]?.stringValue.map { directToolCalls.metricLabel(forTool: $0) } : nil
+        let span = startSpan(envelope, method: method, id: id, tool: tool)
+        if pending.count < Self.maxPending, pending.updateValue(Pending(method: method, tool: tool, start: .now, span: span), forKey: Self.key(id)) == nil {
+            inFlight.started()
+        }
+        guard isToolCall else { return envelope.raw }
+        var context = span.context
+        context.mcpServerSpan = span
+        let direct = directToolCalls
+        Task { [context] in
+            let (response, isError) = await ServiceContext.withValue(context) { await direct.respond(to: message, id: id) }
+            await self.answer(response, id: id, isError: isError)
+        }
+        return nil
     }
 
-    /// Answers a `tools/call` on the direct path and sends the answer like any other.
-    private func answer(_ message: JSONValue, id: JSONValue, attributes: [String: String], with direct: DirectToolCalls) async {
-        let sdkID: ID? = switch id {
-        case .string(let text): .string(text)
-        case .number(let number): .number(Int(number))
-        default: nil
+    /// The server span of a request: `{mcp.method.name} {target}` (the tool's name for
+    /// `tools/call`), with the MCP semantic-convention attributes.
+    private func startSpan(_ envelope: JSONRPCEnvelope, method: String, id: JSONValue, tool: String?) -> any Span {
+        var parent = envelope.context ?? .topLevel
+        if let meta = envelope.params?["_meta"], let traceparent = meta["traceparent"]?.stringValue,
+           let remote = W3CTraceContext.parse(traceparent: traceparent, tracestate: meta["tracestate"]?.stringValue) {
+            parent.spanContext = remote
         }
-        var http: HTTPRequest?
-        if let sdkID { http = await httpRequestContext(for: sdkID) }
-        let httpParent = http?.header(W3CTraceContext.traceparentHeader).flatMap {
-            W3CTraceContext.parse(traceparent: $0, tracestate: http?.header(W3CTraceContext.tracestateHeader))
+        let method = MCPRequestMetrics.methodLabel(method)
+        let name = tool.flatMap { $0 == "other" ? nil : "\(method) \($0)" } ?? method
+        let span = InstrumentationSystem.tracer.startSpan(name, context: parent, ofKind: .server)
+        span.updateAttributes { attributes in
+            attributes["mcp.method.name"] = method
+            attributes["mcp.session.id"] = sessionID
+            attributes["jsonrpc.request.id"] = id.stringValue ?? JSONCoding.serialize(id)
+            attributes["mcp.protocol.version"] = protocolVersion ?? Version.latest
+            attributes["network.transport"] = networkTransport
+            if let tool {
+                attributes["gen_ai.tool.name"] = tool
+                attributes["gen_ai.operation.name"] = "execute_tool"
+            }
+            if method == "prompts/get", let prompt = envelope.params?["name"]?.stringValue { attributes["gen_ai.prompt.name"] = String(prompt.prefix(128)) }
+            if method == "resources/read", let uri = envelope.params?["uri"]?.stringValue { attributes["mcp.resource.uri"] = String(uri.prefix(512)) }
+            for (key, value) in spanAttributes { attributes[key] = value }
         }
-        let response = await direct.respond(to: message, id: id, attributes: attributes, httpTraceParent: httpParent)
+        return span
+    }
+
+    private func answer(_ response: Data, id: JSONValue, isError: Bool) async {
+        if isError { pending[Self.key(id)]?.toolError = true }
         do {
             try await send(response)
         } catch {
-            logger.debug("could not send a tools/call answer", metadata: ["error": "\(error)", "session_id": .string(sessionID)])
+            logger.debug("could not send a tools/call answer", metadata: Logger.Metadata.error(error).merging(["mcp.session.id": .string(sessionID)]) { a, _ in a })
         }
     }
 
-    /// Records the request and says where it goes: a `tools/call` goes to the direct path when
-    /// there is one; otherwise it gets the OTel call attributes (request id, protocol version,
-    /// transport) in `params._meta` for its span and goes to the SDK.
-    private func noteIncoming(_ data: Data) -> Incoming {
-        guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return .forward(data) }
-        if message["method"]?.stringValue == "initialize", let requested = message["params"]?["protocolVersion"]?.stringValue {
-            protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
+    /// Ends a request: its span (with `error.type` and an error status on failure), its metric, a debug line.
+    private func finish(_ request: Pending, errorType: String?) {
+        let duration = ContinuousClock.now - request.start
+        let version = protocolVersion ?? Version.latest
+        if let errorType {
+            request.span.attributes["error.type"] = errorType
+            request.span.setStatus(.init(code: .error))
         }
-        record(message)
-        guard message["method"]?.stringValue == "tools/call", let id = message["id"], id != .null else { return .forward(data) }
-        if let directToolCalls, id.stringValue != nil || id.intValue != nil {
-            let attributes = ["jsonrpc.request.id": id.stringValue ?? JSONCoding.serialize(id), "mcp.protocol.version": protocolVersion ?? Version.latest,
-                              "network.transport": networkTransport]
-            return .direct(message, id: id, attributes: attributes, directToolCalls)
-        }
-        guard case .object(var object) = message, case .object(var params) = object["params"] ?? .null else { return .forward(data) }
-        var meta = params["_meta"]?.objectValue ?? [:]
-        // One string, not an object: the SDK runs a regular expression over every string value it
-        // decodes (several times per request), so fewer strings are measurably cheaper.
-        meta[Self.callAttributesKey] = .string([id.stringValue ?? JSONCoding.serialize(id), protocolVersion ?? Version.latest, networkTransport]
-            .joined(separator: Self.separator))
-        params["_meta"] = .object(meta)
-        object["params"] = .object(params)
-        return .forward(Data(JSONCoding.serialize(.object(object)).utf8))
-    }
-
-    private func record(_ message: JSONValue) {
-        for item in message.arrayValue ?? [message] {
-            guard let method = item["method"]?.stringValue, let id = item["id"], id != .null else {
-                if let method = item["method"]?.stringValue, method == "notifications/cancelled",
-                   let cancelled = item["params"]?["requestId"], let request = pending.removeValue(forKey: Self.key(cancelled)) {
-                    metrics.record(method: request.method, ok: false, duration: ContinuousClock.now - request.start)
-                    inFlight.finished()
-                }
-                continue
-            }
-            guard pending.count < Self.maxPending else { continue }
-            if pending.updateValue((method, .now), forKey: Self.key(id)) == nil { inFlight.started() }
-        }
+        request.span.end()
+        metrics.record(method: request.method, tool: request.tool, errorType: errorType, transport: networkTransport, protocolVersion: version, duration: duration)
+        logger.debug("mcp request", metadata: [
+            "mcp.method.name": .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"), "mcp.session.id": .string(sessionID),
+            "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000), "network.transport": .string(networkTransport),
+        ])
     }
 
     static func key(_ id: JSONValue) -> String {
@@ -183,60 +224,13 @@ public actor InstrumentedTransport: Transport {
               message["method"] == nil, let id = message["id"], id != .null else { return nil }
         return (key(id), message["error"] == nil)
     }
-}
 
-/// Counts requests being handled across all sessions, so shutdown can wait for them.
-public final class InFlightRequests: Sendable {
-    private struct State {
-        var count = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter: UInt64 = 0
-    }
-
-    private let state = Mutex(State())
-
-    public init() {}
-
-    public var count: Int { state.withLock { $0.count } }
-
-    func started() { state.withLock { $0.count += 1 } }
-
-    func finished() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.count = max(0, state.count - 1)
-            guard state.count == 0 else { return [] }
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Returns when no request is in flight, or when the calling task is cancelled.
-    public func drained() async {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.count == 0 || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-    }
-
-    /// Waits until drained or `timeout` passes; true when drained.
-    public func drained(within timeout: Duration) async -> Bool {
-        await withDeadline(timeout) { await self.drained(); return !Task.isCancelled } ?? false
+    /// The `error.code` of a JSON-RPC error response (error responses are small: parsed whole).
+    static func errorCode(_ data: Data) -> Int? {
+        guard data.count < 1 << 16, let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return nil }
+        return message["error"]?["code"]?.intValue
     }
 }
-
 extension InstrumentedTransport: HTTPContextProviding {
     /// The HTTP request behind a JSON-RPC request, when the wrapped transport knows it.
     public func httpRequestContext(for id: ID) async -> HTTPRequest? {

@@ -42,11 +42,14 @@ public struct MCPHost: Sendable {
     /// same group (the demo engine), started first and stopped last. `onListening` gets the port.
     public func runHTTP(_ configuration: HTTPConfiguration, extraServices: [any Service] = [],
                         onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        MCPRequestMetrics.shared.preregister(transports: ["http", "sse"])
-        Gauge(label: "mcp_sessions_limit").record(configuration.transport.maxSessions)
+        MCPRequestMetrics.shared.preregister(transports: ["http", "sse"], protocolVersion: Version.latest)
+        Gauge(label: "qlik_mcp_sessions_limit").record(configuration.transport.maxSessions)
         Gauge(label: "process_memory_limit_bytes").record(MemoryLimit.bytes)
         let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
         let router = Router(context: MCPRequestContext.self)
+        // The HTTP server span of every request (W3C trace context extracted from the headers);
+        // MCP request spans are its children. Query parameters that can carry secrets are redacted.
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: ["sessionId", "access_token", "code", "state"]))
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
         MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,
@@ -63,8 +66,8 @@ public struct MCPHost: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.info("mcp server listening", metadata: ["host": .string(configuration.host), "port": .stringConvertible(port),
-                                                               "endpoint": .string("http://\(configuration.host):\(port)/mcp")])
+                logger.info("mcp server listening", metadata: ["server.address": .string(configuration.host), "server.port": .stringConvertible(port),
+                                                               "url.full": .string("http://\(configuration.host):\(port)/mcp")])
                 await onListening(port)
             },
             logger: Logger(label: "qlik-mcp.http") { _ in SwiftLogNoOpLogHandler() })
@@ -100,7 +103,7 @@ struct StdioSessionService: Service {
 
     func run() async throws {
         let session = await setup.makeSession(sessionID: "stdio")
-        let (server, direct) = (session.server, session.directToolCalls)
+        let server = session.server
         MCPRequestMetrics.shared.sessionOpened(transport: "stdio")
         defer { MCPRequestMetrics.shared.sessionClosed(transport: "stdio") }
         let transport: any Transport
@@ -108,11 +111,11 @@ struct StdioSessionService: Service {
             transport = try await PipeStdioTransport(maxLineBytes: maxLineBytes, logger: logger)
         } catch {
             // stdin or stdout is a regular file or /dev/null: the SDK's polling transport copes with those.
-            logger.debug("stdio is not a pipe; using the SDK's stdio transport", metadata: ["reason": "\(error)"])
+            logger.debug("stdio is not a pipe; using the SDK's stdio transport", metadata: .error(error))
             transport = StdioTransport(logger: logger)
         }
         try await server.start(transport: InstrumentedTransport(transport, sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight,
-                                                                answerAfterEndOfInput: drainTimeout, directToolCalls: direct, logger: logger))
+                                                                directToolCalls: session.directToolCalls, answerAfterEndOfInput: drainTimeout, logger: logger))
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()
         } onGracefulShutdown: {
@@ -138,8 +141,8 @@ struct DrainCoordinator: Service {
         health.startDraining()
         await registry.startDraining()
         let waiting = inFlight.count
-        logger.info("draining", metadata: ["in_flight": .stringConvertible(waiting), "timeout": .string("\(timeout)")])
-        if await !inFlight.drained(within: timeout) { logger.warning("drain timeout: requests still in flight are abandoned", metadata: ["in_flight": .stringConvertible(inFlight.count)]) }
+        logger.info("draining", metadata: ["qlik_mcp.in_flight": .stringConvertible(waiting), "qlik_mcp.drain_timeout_s": .stringConvertible(timeout.seconds)])
+        if await !inFlight.drained(within: timeout) { logger.warning("drain timeout: requests still in flight are abandoned", metadata: ["qlik_mcp.in_flight": .stringConvertible(inFlight.count)]) }
         await registry.closeStreams()
         await registry.removeAll()
     }

@@ -37,8 +37,8 @@ public struct MCPServerSetup: Sendable {
     }
 
     /// An MCP server (official SDK) for one session, with the Qlik tools, resources and prompts,
-    /// plus the direct `tools/call` path its transport should use (see `DirectToolCalls`) and the
-    /// session's tool set. With a `principal`, tools are limited to its scopes and its pseudonym
+    /// plus the `tools/call` path its transport uses (see `DirectToolCalls`; the SDK server has
+    /// no `tools/call` handler) and the session's tool set. With a `principal`, tools are limited to its scopes and its pseudonym
     /// is set on every tool span (`enduser.pseudo.id`).
     public func makeSession(sessionID: String, backend: QlikBackend? = nil, principal: Principal? = nil) async -> HostedSession {
         let server = Server(
@@ -57,13 +57,7 @@ public struct MCPServerSetup: Sendable {
         }
         // The handlers hold the server weakly: a strong reference would keep every session alive.
         let weak = WeakServer(server)
-        let calls = ToolCallRunner(tools: tools, sessionID: sessionID, server: weak, principalAttributes: principal.map { ["enduser.pseudo.id": $0.pseudonym] } ?? [:])
-        await server.withMethodHandler(CallTool.self) { params in
-            let meta = params._meta
-            return try await calls.run(name: params.name, arguments: params.arguments.map { ValueBridge.json(.object($0)) },
-                                       progressToken: meta?.progressToken, traceParent: Self.traceParent(meta: meta),
-                                       attributes: InstrumentedTransport.callAttributes(meta?[InstrumentedTransport.callAttributesKey]))
-        }
+        let calls = ToolCallRunner(tools: tools, sessionID: sessionID, server: weak)
         await server.withMethodHandler(ListResources.self) { _ in ListResources.Result(resources: [ResourceCatalog.apps]) }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in ListResourceTemplates.Result(templates: ResourceCatalog.templates) }
         await server.withMethodHandler(ReadResource.self) { params in
@@ -77,18 +71,8 @@ public struct MCPServerSetup: Sendable {
         await server.withMethodHandler(GetPrompt.self) { params in
             try await Self.protocolErrors { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
         }
-        return HostedSession(server: server, directToolCalls: DirectToolCalls(runner: calls), tools: tools)
-    }
-
-    /// `traceparent` (and `tracestate`) from the request's `_meta`, or from the HTTP request.
-    static func traceParent(meta: Metadata?) -> SpanContext? {
-        if let value = meta?["traceparent"]?.stringValue {
-            return W3CTraceContext.parse(traceparent: value, tracestate: meta?["tracestate"]?.stringValue)
-        }
-        if let http = Server.currentHandlerContext?.httpContext, let value = http.header(W3CTraceContext.traceparentHeader) {
-            return W3CTraceContext.parse(traceparent: value, tracestate: http.header(W3CTraceContext.tracestateHeader))
-        }
-        return nil
+        return HostedSession(server: server, directToolCalls: DirectToolCalls(runner: calls), tools: tools,
+                             spanAttributes: principal.map { ["enduser.pseudo.id": $0.pseudonym] } ?? [:])
     }
 
     /// Argument errors become JSON-RPC -32602 errors that name the field.
@@ -106,6 +90,8 @@ public struct HostedSession: Sendable {
     public let server: Server
     public let directToolCalls: DirectToolCalls
     public let tools: ToolSession
+    /// Attributes for every request span of the session (the caller's pseudonym, with auth).
+    public let spanAttributes: [String: String]
 }
 
 /// A weak reference to a session's server, for handlers the server itself holds.

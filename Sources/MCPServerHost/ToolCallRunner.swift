@@ -5,18 +5,17 @@ import QlikTools
 import ServiceContextModule
 import Telemetry
 
-/// Runs one `tools/call` of a session: trace parent, progress notifications, the tool, and the
-/// `tools/list_changed` notification after a toolset change. The SDK handler and the direct path
-/// both go through here.
+/// Runs one `tools/call` of a session: progress notifications, the tool, and the
+/// `tools/list_changed` notification after a toolset change. Every transport reaches it through
+/// `DirectToolCalls`.
 struct ToolCallRunner: Sendable {
     let tools: ToolSession
     let sessionID: String
     let server: WeakServer
-    /// Span attributes naming the caller (pseudonymously), merged into each call's attributes.
-    var principalAttributes: [String: String] = [:]
 
-    func run(name: String, arguments: JSONValue?, progressToken: ProgressToken?, traceParent: SpanContext?,
-             attributes: [String: String]) async throws -> CallTool.Result {
+    /// Runs the tool inside the caller's service context (the request's server span, set by
+    /// `InstrumentedTransport`), with the session and tool for logs.
+    func run(name: String, arguments: JSONValue?, progressToken: ProgressToken?) async throws -> CallTool.Result {
         let server = self.server
         let progress = progressToken.map { token in
             ProgressReporter { value, total, message in
@@ -24,11 +23,10 @@ struct ToolCallRunner: Sendable {
             }
         }
         var serviceContext = ServiceContext.current ?? .topLevel
-        if let traceParent { serviceContext.spanContext = traceParent }
         serviceContext.mcpSessionID = sessionID
         serviceContext.toolName = name
         let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
-            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, attributes: attributes.merging(principalAttributes) { current, _ in current }) }
+            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress) }
         }
         if listChanged { try? await server.server?.notify(ToolListChangedNotification.message()) }
         return result
@@ -41,8 +39,9 @@ struct ToolCallRunner: Sendable {
 /// encoding it and decoding it again, and `Value`'s decoder tries four types per node and runs a
 /// freshly compiled regular expression over every string (`Data.isDataURL`). Profiled under load,
 /// that was 45 % of the server's CPU for `list_measures`. Here the request is read from the parsed
-/// message the transport already has, and the result is encoded once. Every other method still
-/// goes through the SDK's `Server`.
+/// message the transport already has, and the result is encoded once. This is the only
+/// `tools/call` path (the SDK's `Server` has no `tools/call` handler); every other method goes
+/// through the SDK's `Server`.
 public struct DirectToolCalls: Sendable {
     let runner: ToolCallRunner
 
@@ -52,37 +51,40 @@ public struct DirectToolCalls: Sendable {
         return encoder
     }()
 
-    /// The complete JSON-RPC response to a `tools/call` request.
-    func respond(to message: JSONValue, id: JSONValue, attributes: [String: String], httpTraceParent: SpanContext?) async -> Data {
+    /// The label of a tool name in metrics: its canonical name, or `other` (bounded cardinality).
+    func metricLabel(forTool name: String) -> String {
+        runner.tools.canonicalToolName(name) ?? "other"
+    }
+
+    /// The complete JSON-RPC response to a `tools/call` request, and whether it is a tool error
+    /// (`isError: true`).
+    func respond(to message: JSONValue, id: JSONValue) async -> (Data, isError: Bool) {
         let params = message["params"]
         let meta = params?["_meta"]
         guard let name = params?["name"]?.stringValue, !name.isEmpty else {
-            return Self.error(id: id, MCPError.invalidParams("tools/call needs params.name, the tool's name (a string)"))
+            return (Self.error(id: id, MCPError.invalidParams("tools/call needs params.name, the tool's name (a string)")), false)
         }
         let arguments = params?["arguments"]
         if let arguments, arguments != .null, arguments.objectValue == nil {
-            return Self.error(id: id, MCPError.invalidParams("params.arguments must be an object"))
+            return (Self.error(id: id, MCPError.invalidParams("params.arguments must be an object")), false)
         }
         let token: ProgressToken? = switch meta?["progressToken"] {
         case .string(let text): .string(text)
         case .number(let number) where number.rounded() == number: .integer(Int(number))
         default: nil
         }
-        let traceParent = meta?["traceparent"]?.stringValue.flatMap { W3CTraceContext.parse(traceparent: $0, tracestate: meta?["tracestate"]?.stringValue) }
-            ?? httpTraceParent
         do {
-            let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token,
-                                              traceParent: traceParent, attributes: attributes)
+            let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token)
             var data = Data("{\"id\":".utf8)
             data.append(Data(JSONCoding.serialize(id).utf8))
             data.append(Data(",\"jsonrpc\":\"2.0\",\"result\":".utf8))
             data.append(try Self.encode(result))
             data.append(UInt8(ascii: "}"))
-            return data
+            return (data, result.isError == true)
         } catch let error as MCPError {
-            return Self.error(id: id, error)
+            return (Self.error(id: id, error), false)
         } catch {
-            return Self.error(id: id, MCPError.internalError("\(error)"))
+            return (Self.error(id: id, MCPError.internalError("\(error)")), false)
         }
     }
 

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 
 /// Everything the telemetry core can be told, read from flags and the environment:
-/// `QLIK_MCP_LOG_LEVEL`, `QLIK_MCP_SCRUB_DISABLE`, `QLIK_MCP_SCRUB_EXTRA_RULES`,
+/// `QLIK_MCP_LOG_LEVEL`, `QLIK_MCP_LOG_FORMAT`, `QLIK_MCP_SCRUB_DISABLE`, `QLIK_MCP_SCRUB_EXTRA_RULES`,
 /// `QLIK_MCP_TRACE_BUFFER`, the `OTEL_*` variables for sampling, batching and export.
 public struct TelemetryConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .json
     public var disabledScrubRules: Set<String> = []
     /// Extra scrub rules as kind → regular expression (they run after the built-in ones).
     public var extraScrubRules: [String: String] = [:]
@@ -25,7 +26,8 @@ public struct TelemetryConfiguration: Sendable {
     /// Reads the environment; `logLevel` (from a flag) wins over `QLIK_MCP_LOG_LEVEL`.
     public static func fromEnvironment(
         _ env: [String: String] = ProcessInfo.processInfo.environment,
-        logLevel: String? = nil
+        logLevel: String? = nil,
+        logFormat: String? = nil
     ) throws -> TelemetryConfiguration {
         var config = TelemetryConfiguration(resource: try TelemetryResource.fromEnvironment(env))
         if let level = logLevel ?? env["QLIK_MCP_LOG_LEVEL"], !level.isEmpty {
@@ -34,6 +36,9 @@ public struct TelemetryConfiguration: Sendable {
                     variable: logLevel != nil ? "--log-level" : "QLIK_MCP_LOG_LEVEL", value: level,
                     expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
+        }
+        if let format = logFormat ?? env["QLIK_MCP_LOG_FORMAT"], !format.isEmpty {
+            config.logFormat = try LogFormat.parse(format, variable: logFormat != nil ? "--log-format" : "QLIK_MCP_LOG_FORMAT")
         }
         if let raw = env["QLIK_MCP_SCRUB_DISABLE"], !raw.isEmpty {
             config.disabledScrubRules = Set(raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

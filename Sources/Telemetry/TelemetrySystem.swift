@@ -19,7 +19,7 @@ public final class TelemetrySystem: Sendable {
     public let ringBuffer: SpanRingBuffer
     private let sink: any LogSink
 
-    public init(configuration: TelemetryConfiguration, sink: any LogSink = StandardErrorSink()) throws {
+    public init(configuration: TelemetryConfiguration, sink: any LogSink = BatchingStandardErrorSink()) throws {
         self.configuration = configuration
         self.sink = sink
         let metrics = TelemetryMetrics(version: configuration.resource.serviceVersion)
@@ -28,8 +28,8 @@ public final class TelemetrySystem: Sendable {
         self.scrubber = scrubber
         self.ringBuffer = SpanRingBuffer(capacity: configuration.traceBufferCapacity)
         let telemetryLogger = Logger(label: "qlik-mcp.telemetry") { label in
-            JSONLogHandler(label: label, level: configuration.logLevel, sink: sink, scrubber: scrubber,
-                           metricsFactory: metrics.factory)
+            StructuredLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
+                                 sink: sink, scrubber: scrubber, metricsFactory: metrics.factory)
         }
         self.exporter = configuration.exporter.map {
             OTLPHTTPExporter(configuration: $0, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
@@ -47,10 +47,10 @@ public final class TelemetrySystem: Sendable {
         }
     }
 
-    /// A JSON log handler for `label` with this system's level, scrubber, sink and metrics.
-    public func makeLogHandler(label: String) -> JSONLogHandler {
-        JSONLogHandler(label: label, level: configuration.logLevel, sink: sink, scrubber: scrubber,
-                       metricsFactory: metrics.factory)
+    /// A log handler for `label` with this system's level, format, resource, scrubber, sink and metrics.
+    public func makeLogHandler(label: String) -> StructuredLogHandler {
+        StructuredLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
+                             sink: sink, scrubber: scrubber, metricsFactory: metrics.factory)
     }
 
     /// Installs this system as the process-wide swift-log, swift-metrics and tracing backend.
@@ -65,7 +65,13 @@ public final class TelemetrySystem: Sendable {
     /// Exports queued spans within `timeout` and stops the export worker.
     @discardableResult
     public func shutdown(timeout: Duration = .seconds(5)) async -> BatchSpanProcessor.FlushResult {
+        defer { sink.flush() }
         guard let processor else { return .init(succeeded: true, completed: true) }
         return await processor.shutdown(timeout: timeout)
+    }
+
+    /// Writes log lines still waiting in the sink's buffer.
+    public func flushLogs() {
+        sink.flush()
     }
 }

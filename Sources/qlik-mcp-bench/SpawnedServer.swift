@@ -39,7 +39,7 @@ final class SpawnedServer: Sendable {
                 while let newline = text.firstIndex(of: "\n") {
                     let line = String(text[..<newline])
                     text.removeSubrange(...newline)
-                    if line.contains("\"mcp server listening\""), let value = try? JSONCoding.parse(line)["port"],
+                    if line.contains("\"mcp server listening\""), let value = try? JSONCoding.parse(line)["server.port"],
                        let port = value.stringValue.flatMap(Int.init) ?? value.intValue {
                         continuation.yield(port)
                     }

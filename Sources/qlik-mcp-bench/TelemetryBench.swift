@@ -45,14 +45,14 @@ struct TelemetryBench: AsyncParsableCommand {
     private func benchLogLine() -> (clean: Double, pii: Double) {
         let sink = NullSink()
         var logger = Logger(label: "bench") {
-            JSONLogHandler(label: $0, level: .info, sink: sink, metadataProvider: TelemetryMetadataProvider.make())
+            StructuredLogHandler(label: $0, level: .info, sink: sink, metadataProvider: TelemetryMetadataProvider.make())
         }
         logger[metadataKey: "component"] = "tools"
         let clean = "tools/call list_measures finished for app sales-2026 in 12.4 ms: 42 measures returned, 3 hidden by the read-only filter, page 1 of 1, cursor none, cache miss"
         let pii = "tools/call list_measures by jane.doe@example.com from 10.1.2.3 with Bearer abcdefghijklmnop, card 4111 1111 1111 1111, phone +44 20 7946 0958 done"
         func time(_ message: String) -> Double {
             let metadata: Logger.Metadata = [
-                "session_id": "7f3c2a", "tool": "list_measures", "duration_ms": "12.4",
+                "mcp.session.id": "7f3c2a", "gen_ai.tool.name": "list_measures", "qlik_mcp.duration_ms": .stringConvertible(12.4),
                 "outcome": "ok", "app_id": "sales-2026", "rows": "42",
             ]
             for _ in 0..<1000 { logger.info("\(message)", metadata: metadata) }

@@ -13,7 +13,7 @@ struct QlikMCP: AsyncParsableCommand {
             lineage) and evaluate data, while exporting JSON logs, Prometheus metrics and OTLP traces.
 
             Configuration comes from flags and environment variables (QLIK_MCP_*, and the standard \
-            OTEL_* variables for tracing). Logs are JSON lines on stderr; stdout is kept for output.
+            OTEL_* variables for tracing). Logs are JSON lines on stderr (--log-format); stdout is kept for output.
 
             Start here: `qlik-mcp serve --demo` (stdio) or `qlik-mcp serve --demo --transport http`.
             """,
@@ -29,11 +29,16 @@ struct TelemetryOptions: ParsableArguments {
         valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Log line format: json (OpenTelemetry field names, the default), ecs (Elastic Common Schema) or text (for a terminal). Env: QLIK_MCP_LOG_FORMAT.",
+        valueName: "format"))
+    var logFormat: String?
+
     func makeConfiguration(extraEnvironment: [String: String] = [:]) throws -> TelemetryConfiguration {
         var env = ProcessEnvironment.current
         env.merge(extraEnvironment) { _, new in new }
         do {
-            return try TelemetryConfiguration.fromEnvironment(env, logLevel: logLevel)
+            return try TelemetryConfiguration.fromEnvironment(env, logLevel: logLevel, logFormat: logFormat)
         } catch let error as TelemetryConfigurationError {
             throw ValidationError(error.description)
         }

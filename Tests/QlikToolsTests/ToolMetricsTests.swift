@@ -20,7 +20,7 @@ struct ToolMetricsTests {
         #expect(!lines.contains { $0.contains("app-50\"") })
     }
 
-    @Test("mcp_tool_calls_total and the duration histogram count ok and error calls per tool")
+    @Test("qlik_mcp_tool_calls_total counts ok and error calls per tool")
     func toolCalls() async throws {
         let metrics = TelemetryMetrics()
         let instrumentation = ToolInstrumentation(factory: metrics.factory)
@@ -29,8 +29,8 @@ struct ToolMetricsTests {
         let failed = try await instrumentation.run(tool: tool, context: ToolContext(backend: QlikBackend(kind: "desktop", endpoint: .desktop()), sessionID: "m")) { throw ToolError(code: "X", category: .timeout, message: "m", remediation: "r") }
         #expect(failed.isError == true)
         let text = metrics.render()
-        #expect(text.contains(#"mcp_tool_calls_total{tool="get_engine_info",toolset="apps",outcome="ok"} 3"#))
-        #expect(text.contains(#"mcp_tool_calls_total{tool="get_engine_info",toolset="apps",outcome="error"} 1"#))
-        #expect(text.contains(#"mcp_tool_call_duration_seconds_count{tool="get_engine_info"} 4"#))
+        #expect(text.contains(#"qlik_mcp_tool_calls_total{tool="get_engine_info",toolset="apps",outcome="ok"} 3"#))
+        #expect(text.contains(#"qlik_mcp_tool_calls_total{tool="get_engine_info",toolset="apps",outcome="error"} 1"#))
+        #expect(text.contains(#"qlik_mcp_tool_errors_total{tool="get_engine_info",category="timeout"} 1"#))
     }
 }

@@ -86,45 +86,46 @@ struct MetricsExpositionTests {
         let text = metrics.render()
         let exposition = try Exposition(text)
         let expected: [String: String] = [
-            "build_info": "gauge",
+            "qlik_mcp_build_info": "gauge",
             "process_resident_memory_bytes": "gauge",
             "process_virtual_memory_bytes": "gauge",
             "process_cpu_seconds_total": "counter",
             "process_open_fds": "gauge",
             "process_max_fds": "gauge",
             "process_start_time_seconds": "gauge",
-            "telemetry_spans_dropped_total": "counter",
-            "telemetry_spans_exported_total": "counter",
-            "telemetry_span_queue_length": "gauge",
+            "qlik_mcp_telemetry_spans_dropped_total": "counter",
+            "qlik_mcp_telemetry_spans_exported_total": "counter",
+            "qlik_mcp_telemetry_span_queue_length": "gauge",
         ]
         for (family, type) in expected {
             #expect(exposition.types[family] == type, "TYPE of \(family)")
             #expect(!(exposition.help[family] ?? "").isEmpty, "HELP of \(family)")
         }
-        #expect(exposition.value("build_info", ["version": "9.9.9"]) == 1)
+        #expect(exposition.value("qlik_mcp_build_info", ["version": "9.9.9"]) == 1)
         #expect((exposition.value("process_resident_memory_bytes") ?? 0) > 1_000_000)
         #expect((exposition.value("process_open_fds") ?? 0) >= 3)
         let start = try #require(exposition.value("process_start_time_seconds"))
         #expect(abs(start - Date().timeIntervalSince1970) < 24 * 3600)
     }
 
-    @Test("swift-metrics timers become histograms with sub-millisecond to multi-second buckets")
+    @Test("swift-metrics timers become histograms with buckets from 100 µs to 300 s")
     func histogram() throws {
         let metrics = TelemetryMetrics()
-        let timer = Timer(label: "mcp_request_duration_seconds", dimensions: [("method", "tools/call")], factory: metrics.factory)
+        let timer = Timer(label: "mcp_server_operation_duration_seconds", dimensions: [("mcp_method_name", "tools/call")], factory: metrics.factory)
         timer.recordNanoseconds(300_000)     // 0.3 ms
         timer.recordNanoseconds(2_000_000_000)  // 2 s
         let exposition = try Exposition(metrics.render())
-        #expect(exposition.types["mcp_request_duration_seconds"] == "histogram")
-        #expect(exposition.help["mcp_request_duration_seconds"]?.contains("latency") == true)
-        let buckets = exposition.samples.filter { $0.name == "mcp_request_duration_seconds_bucket" }
+        #expect(exposition.types["mcp_server_operation_duration_seconds"] == "histogram")
+        #expect(exposition.help["mcp_server_operation_duration_seconds"]?.contains("mcp.server.operation.duration") == true)
+        let buckets = exposition.samples.filter { $0.name == "mcp_server_operation_duration_seconds_bucket" }
         let bounds = buckets.compactMap { Double($0.labels["le"] ?? "") }.sorted()
         #expect(bounds.first == 0.0001)
-        #expect(bounds.contains(0.0005) && bounds.contains(2.5) && bounds.contains(30))
-        #expect(exposition.value("mcp_request_duration_seconds_bucket", ["le": "0.0005"]) == 1)
-        #expect(exposition.value("mcp_request_duration_seconds_bucket", ["le": "2.5"]) == 2)
-        #expect(exposition.value("mcp_request_duration_seconds_count") == 2)
-        let sum = try #require(exposition.value("mcp_request_duration_seconds_sum"))
+        #expect(bounds.contains(0.0005) && bounds.contains(2.5) && bounds.contains(30) && bounds.contains(120))
+        #expect(bounds.filter(\.isFinite).last == 300, "requests may run 300 s (--request-timeout)")
+        #expect(exposition.value("mcp_server_operation_duration_seconds_bucket", ["le": "0.0005"]) == 1)
+        #expect(exposition.value("mcp_server_operation_duration_seconds_bucket", ["le": "2.5"]) == 2)
+        #expect(exposition.value("mcp_server_operation_duration_seconds_count") == 2)
+        let sum = try #require(exposition.value("mcp_server_operation_duration_seconds_sum"))
         #expect(abs(sum - 2.0003) < 1e-6)
     }
 

@@ -92,7 +92,7 @@ struct OTLPExportTests {
             #expect(child.status.message == "engine busy for [REDACTED:ipv4]")
             #expect(child.events.first?.name == "cache.miss")
             #expect(!request.body.contains("jane@example.com".data(using: .utf8)!))
-            #expect(metrics.render().contains("telemetry_spans_exported_total 2"))
+            #expect(metrics.render().contains("qlik_mcp_telemetry_spans_exported_total 2"))
             _ = await processor.shutdown(timeout: .seconds(1))
         }
     }
@@ -105,8 +105,8 @@ struct OTLPExportTests {
         let result = await processor.forceFlush()
         #expect(!result.succeeded)
         let exposition = try Exposition(metrics.render())
-        #expect(exposition.value("telemetry_export_failures_total", ["reason": "connection"]) == 1)
-        #expect(exposition.value("telemetry_spans_exported_total") == 0)
+        #expect(exposition.value("qlik_mcp_telemetry_export_failures_total", ["reason": "connection"]) == 1)
+        #expect(exposition.value("qlik_mcp_telemetry_spans_exported_total") == 0)
         _ = await processor.shutdown(timeout: .seconds(1))
     }
 
@@ -125,8 +125,8 @@ struct OTLPExportTests {
                 #expect(requests[0].body == requests[1].body)
             }
             let exposition = try Exposition(metrics.render())
-            #expect(exposition.value("telemetry_export_retries_total") == 1)
-            #expect(exposition.value("telemetry_spans_exported_total") == 1)
+            #expect(exposition.value("qlik_mcp_telemetry_export_retries_total") == 1)
+            #expect(exposition.value("qlik_mcp_telemetry_spans_exported_total") == 1)
             _ = await processor.shutdown(timeout: .seconds(1))
         }
     }
@@ -141,8 +141,8 @@ struct OTLPExportTests {
             #expect(!result.succeeded)
             #expect(receiver.received.count == 3)
             let exposition = try Exposition(metrics.render())
-            #expect(exposition.value("telemetry_export_failures_total", ["reason": "http_5xx"]) == 1)
-            #expect(exposition.value("telemetry_export_retries_total") == 2)
+            #expect(exposition.value("qlik_mcp_telemetry_export_failures_total", ["reason": "http_5xx"]) == 1)
+            #expect(exposition.value("qlik_mcp_telemetry_export_retries_total") == 2)
             _ = await processor.shutdown(timeout: .seconds(1))
         }
     }
@@ -155,7 +155,7 @@ struct OTLPExportTests {
             tracer.startSpan("rejected").end()
             #expect(await !processor.forceFlush().succeeded)
             #expect(receiver.received.count == 1)
-            #expect(try Exposition(metrics.render()).value("telemetry_export_failures_total", ["reason": "http_4xx"]) == 1)
+            #expect(try Exposition(metrics.render()).value("qlik_mcp_telemetry_export_failures_total", ["reason": "http_4xx"]) == 1)
             _ = await processor.shutdown(timeout: .seconds(1))
         }
     }
@@ -172,7 +172,7 @@ struct OTLPExportTests {
             #expect(!result.succeeded)
             #expect(elapsed >= .milliseconds(450))
             #expect(elapsed < .seconds(5))
-            #expect(try Exposition(metrics.render()).value("telemetry_export_failures_total", ["reason": "timeout"]) == 1)
+            #expect(try Exposition(metrics.render()).value("qlik_mcp_telemetry_export_failures_total", ["reason": "timeout"]) == 1)
             _ = await processor.shutdown(timeout: .seconds(1))
         }
     }
@@ -191,13 +191,13 @@ struct OTLPExportTests {
             // The worker is stuck: 10 spans fit in the queue, the other 15 overflow.
             for index in 0..<25 { tracer.startSpan("queued \(index)").end() }
             #expect(processor.droppedSpans == 15)
-            #expect(try Exposition(metrics.render()).value("telemetry_spans_dropped_total") == 15)
+            #expect(try Exposition(metrics.render()).value("qlik_mcp_telemetry_spans_dropped_total") == 15)
             // Shutdown with a short deadline aborts the hung export; the 10 queued spans are dropped too.
             let start = ContinuousClock.now
             let result = await processor.shutdown(timeout: .milliseconds(300))
             #expect(ContinuousClock.now - start < .seconds(5))
             #expect(!result.completed)
-            #expect(try Exposition(metrics.render()).value("telemetry_spans_dropped_total") == 25)
+            #expect(try Exposition(metrics.render()).value("qlik_mcp_telemetry_spans_dropped_total") == 25)
             // After shutdown new spans are dropped, never queued.
             tracer.startSpan("late").end()
             #expect(processor.droppedSpans == 26)

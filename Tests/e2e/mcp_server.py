@@ -23,7 +23,7 @@ class Server:
             for line in self.process.stderr:
                 self.log.append(line)
                 if self.port is None and '"mcp server listening"' in line:
-                    self.port = int(json.loads(line)["port"])
+                    self.port = int(json.loads(line)["server.port"])
                     ready.set()
             ready.set()
 

@@ -87,12 +87,12 @@ def test_session_limit_and_idle_expiry(qlik_mcp_bin):
         status, headers, body = request(server, "POST", body=INIT)
         assert status == 503 and headers.get("Retry-After") == "30" and "maximum of 2 sessions" in body
         deadline = time.monotonic() + 30
-        while server.metrics().get('mcp_sessions_expired_total{transport="http"}', 0) < 2:  # (a call would keep it alive)
+        while server.metrics().get('qlik_mcp_sessions_expired_total{transport="http"}', 0) < 2:  # (a call would keep it alive)
             assert time.monotonic() < deadline, "idle sessions never expired"
             time.sleep(0.2)  # polling the counter
         assert call(server, first, 9, "list_apps", {})[0] == 404
-        assert server.metrics()['mcp_sessions_active{transport="http"}'] == 0
-        assert server.metrics()['mcp_sessions_rejected_total{transport="http",reason="limit"}'] == 1
+        assert server.metrics()['qlik_mcp_sessions_active{transport="http"}'] == 0
+        assert server.metrics()['qlik_mcp_sessions_rejected_total{transport="http",reason="limit"}'] == 1
         initialize(server)  # room again
         assert server.stop() == 0
 
@@ -252,7 +252,7 @@ def test_probes_before_the_engine_is_reached(qlik_mcp_bin):
         port = None
         for line in process.stderr:
             if '"mcp server listening"' in line:
-                port = int(json.loads(line)["port"])
+                port = int(json.loads(line)["server.port"])
                 break
         assert port
         threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # keep the pipe drained

@@ -84,12 +84,12 @@ def test_streamable_http_and_metrics(qlik_mcp_bin):
         calls = anyio.run(main)
         metrics = server.metrics()
         for tool, n in calls.items():
-            ok = metrics.get(f'mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="ok"}}', 0)
-            error = metrics.get(f'mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="error"}}', 0)
+            ok = metrics.get(f'qlik_mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="ok"}}', 0)
+            error = metrics.get(f'qlik_mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="error"}}', 0)
             assert ok + error == n, (tool, ok, error)
         assert metrics['mcp_requests_total{method="initialize",outcome="ok"}'] == 1
         assert metrics['mcp_requests_total{method="tools/call",outcome="ok"}'] == sum(calls.values()) - calls["get_script"]
-        assert metrics['mcp_sessions_total{transport="http"}'] == 1
+        assert metrics['qlik_mcp_sessions_total{transport="http"}'] == 1
         assert server.stop() == 0
 
 
@@ -100,7 +100,7 @@ def test_legacy_sse(qlik_mcp_bin):
                 async with ClientSession(read, write) as session:
                     await exercise(session)
         anyio.run(main)
-        assert server.metrics()['mcp_sessions_total{transport="sse"}'] == 1
+        assert server.metrics()['qlik_mcp_sessions_total{transport="sse"}'] == 1
         assert server.stop() == 0
 
 

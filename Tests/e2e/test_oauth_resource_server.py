@@ -92,7 +92,7 @@ def test_attack_table_tokens(rs, provider, name, build, status, error):
     assert params.get("error") == error
     assert "mcp-session-id" not in headers
     if name in OUTCOME:
-        assert rs.metrics().get(f'auth_attempts_total{{method="{"apikey" if "API" in name else "oauth"}",outcome="{OUTCOME[name]}"}}', 0) >= 1
+        assert rs.metrics().get(f'qlik_mcp_auth_attempts_total{{method="{"apikey" if "API" in name else "oauth"}",outcome="{OUTCOME[name]}"}}', 0) >= 1
     if token and not token.startswith("raw:"):
         assert_not_logged(rs.log, [token])
 
@@ -159,7 +159,7 @@ def test_api_keys_and_revocation(rs):
     status, headers, body = call(rs.base, key, session, "list_apps", {})
     assert status == 401, body
     assert challenge(headers)["error"] == "invalid_token" and "revoked" in challenge(headers)["error_description"]
-    assert rs.metrics()['auth_attempts_total{method="apikey",outcome="revoked"}'] >= 1
+    assert rs.metrics()['qlik_mcp_auth_attempts_total{method="apikey",outcome="revoked"}'] >= 1
     reader = rs.api_keys["reader"]
     s2 = open_session(rs.base, reader)
     status, headers, _ = call(rs.base, reader, s2, "query_data", {"app_id": "sales-analytics", "measures": ["Sum(Sales)"]})
@@ -201,7 +201,7 @@ def test_opaque_tokens_by_introspection(rs, provider):
     for token, reason in [("opaque-other-0002", "wrong_audience"), ("opaque-unknown-0003", "inactive")]:
         status, headers, _ = mcp(rs.base, INIT, token)
         assert status == 401 and challenge(headers)["error"] == "invalid_token"
-        assert rs.metrics()[f'auth_attempts_total{{method="oauth",outcome="{reason}"}}'] >= 1
+        assert rs.metrics()[f'qlik_mcp_auth_attempts_total{{method="oauth",outcome="{reason}"}}'] >= 1
     assert_not_logged(rs.log, ["opaque-good-0001", "opaque-other-0002"])
 
 

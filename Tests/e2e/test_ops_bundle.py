@@ -186,7 +186,7 @@ def test_live_prometheus_scrapes_records_and_alerts_on_injected_faults(qlik_mcp_
             assert state in {"pending", "firing"}, "the error-budget alert never went pending"
             up = prometheus_query(port, "/api/v1/query", {"query": 'up{job="qlik-mcp"}'})["result"]
             assert up and up[0]["value"][1] == "1"
-            series = prometheus_query(port, "/api/v1/query", {"query": 'mcp_tool_calls_total{tool="evaluate_expression"}'})["result"]
+            series = prometheus_query(port, "/api/v1/query", {"query": 'qlik_mcp_tool_calls_total{tool="evaluate_expression"}'})["result"]
             assert {s["metric"]["outcome"] for s in series} == {"ok", "error"}
             ratio = prometheus_query(port, "/api/v1/query", {"query": "qlik_mcp:tool_errors:ratio_rate5m"})["result"]
             assert ratio and 0.1 < float(ratio[0]["value"][1]) < 0.9

@@ -86,7 +86,7 @@ public final class DemoEngineServer: Service, Sendable {
                 guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                 guard !faults.current.refuseConnections else { return .dontUpgrade }
                 guard activeConnections < configuration.maxConnections else {
-                    logger.warning("refusing a connection: session limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
+                    logger.warning("refusing a connection: session limit reached", metadata: ["qlik_mcp.demo.max_connections": .stringConvertible(configuration.maxConnections)])
                     return .dontUpgrade
                 }
                 if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
@@ -110,8 +110,9 @@ public final class DemoEngineServer: Service, Sendable {
                     return waiters
                 }
                 for waiter in waiters { waiter.resume(returning: bound) }
-                logger.info("demo engine listening", metadata: ["url": "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(bound)/app/<appId>",
-                                                                 "apps": .string(catalog.apps.map(\.id).joined(separator: ","))])
+                logger.info("demo engine listening", metadata: ["url.full": "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(bound)/app/<appId>",
+                                                                 "server.address": .string(configuration.host), "server.port": .stringConvertible(bound),
+                                                                 "qlik_mcp.demo.apps": .string(catalog.apps.map(\.id).joined(separator: ","))])
             },
             logger: logger
         )
@@ -139,7 +140,7 @@ public final class DemoEngineServer: Service, Sendable {
             received += 1
             let faults = self.faults.current
             if let limit = faults.dropAfterMessages, received >= limit {
-                logger.debug("fault injection: dropping the connection", metadata: ["after_messages": "\(received)"])
+                logger.debug("fault injection: dropping the connection", metadata: ["qlik_mcp.demo.after_messages": .stringConvertible(received)])
                 return
             }
             guard case .text(let text) = message else {

@@ -6,11 +6,11 @@ import MCP
 /// stream and announces `event: endpoint` with the URL to POST to; every server message is an
 /// `event: message` on that stream; `POST /messages?sessionId=…` carries client messages. The
 /// session ends when the stream closes.
-actor LegacySSESession: HostedTransport {
+actor LegacySSESession: HostedTransport, EnvelopeTransport {
     nonisolated let logger: Logger
     nonisolated let sessionID: String
-    private let incoming: AsyncThrowingStream<Data, any Error>
-    private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private let incoming: AsyncThrowingStream<JSONRPCEnvelope, any Error>
+    private let incomingContinuation: AsyncThrowingStream<JSONRPCEnvelope, any Error>.Continuation
     private var stream: AsyncThrowingStream<Data, any Error>.Continuation?
     private(set) var lastActivity = ContinuousClock.now
     private var terminated = false
@@ -19,12 +19,16 @@ actor LegacySSESession: HostedTransport {
     init(sessionID: String, logger: Logger) {
         self.sessionID = sessionID
         self.logger = logger
-        (incoming, incomingContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        (incoming, incomingContinuation) = AsyncThrowingStream<JSONRPCEnvelope, any Error>.makeStream()
     }
 
     func connect() async throws {}
     func disconnect() async { terminate() }
-    func receive() -> AsyncThrowingStream<Data, any Error> { incoming }
+    func receive() -> AsyncThrowingStream<Data, any Error> {
+        JSONRPCEnvelope.bytes(of: incoming)
+    }
+
+    func receiveEnvelopes() -> AsyncThrowingStream<JSONRPCEnvelope, any Error> { incoming }
 
     func send(_ data: Data) async throws {
         guard !terminated, let stream else { throw MCPError.connectionClosed }
@@ -51,11 +55,11 @@ actor LegacySSESession: HostedTransport {
 
     private func sendKeepalive() { stream?.yield(Data(": keepalive\n\n".utf8)) }
 
-    /// A POSTed client message.
-    func post(_ body: Data) -> Bool {
+    /// A POSTed client message (parsed by the route).
+    func post(_ envelope: JSONRPCEnvelope) -> Bool {
         guard !terminated else { return false }
         lastActivity = .now
-        incomingContinuation.yield(body)
+        incomingContinuation.yield(envelope)
         return true
     }
 

@@ -5,6 +5,7 @@ import MCP
 import MCPAuth
 import NIOCore
 import QlikTools
+import ServiceContextModule
 
 /// Legacy HTTP+SSE (2024-11-05): `GET /sse` opens a session whose stream announces the `endpoint`
 /// event; `POST /messages?sessionId=` carries the client's messages, answered on that stream.
@@ -21,11 +22,12 @@ extension MCPHTTPEndpoint {
         let id = UUID().uuidString.lowercased()
         let session = LegacySSESession(sessionID: id, logger: logger)
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
-        let (server, direct) = (hosted.server, hosted.directToolCalls)
+        let server = hosted.server
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: direct, logger: logger))
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                                                                    spanAttributes: hosted.spanAttributes, logger: logger))
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
@@ -43,11 +45,11 @@ extension MCPHTTPEndpoint {
         if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {
             return Self.response(failure)
         }
-        guard let body, !body.isEmpty, let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)), message.objectValue != nil else {
+        guard let body, !body.isEmpty, let envelope = JSONRPCEnvelope.parse(body, context: ServiceContext.current), envelope.message.objectValue != nil else {
             return Self.response(.error(statusCode: 400, .parseError("POST one JSON-RPC message as a JSON object")))
         }
-        if let refusal = await authorize(message, principal: principal, entry: entry, route: "/messages") { return refusal }
-        guard await session.post(body) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
+        if let refusal = await authorize(envelope.message, principal: principal, entry: entry, route: "/messages") { return refusal }
+        guard await session.post(envelope) else { return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: the session has ended"))) }
         return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "Accepted")))
     }
 }

@@ -7,6 +7,7 @@ import MCP
 import NIOCore
 import JSONCore
 import QlikTools
+import ServiceContextModule
 
 typealias MCPHTTPRequest = MCP.HTTPRequest
 typealias MCPHTTPResponse = MCP.HTTPResponse
@@ -88,9 +89,11 @@ struct MCPHTTPEndpoint: Sendable {
         let principal = context.principal
         let (sdkRequest, body) = try await read(request)
         guard let body, !body.isEmpty else { return Self.response(.error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"))) }
-        guard let message = try? JSONCoding.parse(String(decoding: body, as: UTF8.self)) else {
+        // The one parse of this message: every layer after this reads the envelope.
+        guard let envelope = JSONRPCEnvelope.parse(body, context: ServiceContext.current) else {
             return Self.response(.error(statusCode: 400, .parseError("the body is not valid JSON")))
         }
+        let message = envelope.message
         if message.arrayValue != nil {
             return Self.response(.error(statusCode: 400, .invalidRequest("JSON-RPC batches are not supported; send one message per POST")))
         }
@@ -110,7 +113,7 @@ struct MCPHTTPEndpoint: Sendable {
         let headerSession = sdkRequest.header(HTTPHeaderName.sessionID)
         if isInitialize && headerSession == nil {
             if let failure = validate(sdkRequest, method: "POST", sessionID: nil, initialize: true) { return Self.response(failure) }
-            return await initialize(body, message: message, request: sdkRequest, principal: principal)
+            return await initialize(envelope, request: sdkRequest, principal: principal)
         }
         guard let headerSession else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
@@ -124,10 +127,10 @@ struct MCPHTTPEndpoint: Sendable {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: this session is already initialized"), sessionID: headerSession))
         }
         if let refusal = await authorize(message, principal: principal, entry: entry, route: "/mcp") { return refusal }
-        return Self.response(await session.post(body, message: message, request: sdkRequest))
+        return Self.response(await session.post(envelope, request: sdkRequest))
     }
 
-    private func initialize(_ body: Data, message: JSONValue, request: MCPHTTPRequest, principal: Principal?) async -> Response {
+    private func initialize(_ envelope: JSONRPCEnvelope, request: MCPHTTPRequest, principal: Principal?) async -> Response {
         if let refusal = await registry.refusal(kind: "http") { return Self.refused(refusal) }
         let id = UUID().uuidString.lowercased()
         let backend: QlikBackend
@@ -137,12 +140,13 @@ struct MCPHTTPEndpoint: Sendable {
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
         let server = hosted.server
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls, logger: logger))
+            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                                                                    spanAttributes: hosted.spanAttributes, logger: logger))
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
         await registry.add(.init(transport: session, server: server, kind: "http", owner: principal?.ownerKey, tools: hosted.tools))
-        let response = await session.post(body, message: message, request: request)
+        let response = await session.post(envelope, request: request)
         if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
             await registry.remove(id) // a failed initialize leaves no session behind
         }

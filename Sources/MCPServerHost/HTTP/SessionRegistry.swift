@@ -82,7 +82,7 @@ actor SessionRegistry {
         for (id, entry) in sessions {
             guard await !entry.transport.hasOpenStreams, now - (await entry.transport.lastActivity) > idleTimeout else { continue }
             metrics.sessionExpired(transport: entry.kind)
-            logger.info("session expired", metadata: ["session_id": .string(id), "transport": .string(entry.kind)])
+            logger.info("session expired", metadata: ["mcp.session.id": .string(id), "qlik_mcp.session.kind": .string(entry.kind)])
             await remove(id)
         }
     }

@@ -12,14 +12,14 @@ import JSONCore
 /// - sends other server-to-client messages (`tools/list_changed`) on the GET stream;
 /// - keeps a bounded `EventStore` for `Last-Event-ID` resumption;
 /// - times requests out (the handler is cancelled, the client gets a JSON-RPC error).
-public actor StreamableHTTPSession: Transport, HTTPContextProviding {
+public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
     public nonisolated let logger: Logger
     public nonisolated let sessionID: String
     private let requestTimeout: Duration
     private let retryMilliseconds: Int
 
-    private let incoming: AsyncThrowingStream<Data, any Error>
-    private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private let incoming: AsyncThrowingStream<JSONRPCEnvelope, any Error>
+    private let incomingContinuation: AsyncThrowingStream<JSONRPCEnvelope, any Error>.Continuation
     private var jsonWaiters: [String: CheckedContinuation<Data?, Never>] = [:]
     /// Request id key → (event stream name, id of its open SSE response in `open`, if any).
     private var requestStreams: [String: (stream: String, open: Int?)] = [:]
@@ -47,7 +47,7 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         self.retryMilliseconds = retryMilliseconds
         self.logger = logger
         self.store = EventStore(maxEvents: maxStoredEvents, maxBytes: maxStoredBytes)
-        (incoming, incomingContinuation) = AsyncThrowingStream<Data, any Error>.makeStream(bufferingPolicy: .unbounded)
+        (incoming, incomingContinuation) = AsyncThrowingStream<JSONRPCEnvelope, any Error>.makeStream(bufferingPolicy: .unbounded)
     }
 
     // MARK: Transport
@@ -56,7 +56,12 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
 
     public func disconnect() async { terminate() }
 
-    public func receive() -> AsyncThrowingStream<Data, any Error> { incoming }
+    /// The messages as bytes (`Transport`); `InstrumentedTransport` reads `receiveEnvelopes()` instead.
+    public func receive() -> AsyncThrowingStream<Data, any Error> {
+        JSONRPCEnvelope.bytes(of: incoming)
+    }
+
+    func receiveEnvelopes() -> AsyncThrowingStream<JSONRPCEnvelope, any Error> { incoming }
 
     public func send(_ data: Data) async throws {
         guard !terminated else { throw MCPError.connectionClosed }
@@ -86,13 +91,14 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
     /// True when a GET stream or a request stream is open (the session is in use, not idle).
     var hasOpenStreams: Bool { !open.isEmpty }
 
-    /// A POSTed JSON-RPC message (already validated by the HTTP layer).
-    func post(_ body: Data, message: JSONValue, request: HTTPRequest) async -> HTTPResponse {
+    /// A POSTed JSON-RPC message (already parsed and validated by the HTTP layer).
+    func post(_ envelope: JSONRPCEnvelope, request: HTTPRequest) async -> HTTPResponse {
+        let message = envelope.message
         guard !terminated else { return .error(statusCode: 404, .invalidRequest("Not Found: the session has ended; initialize a new one")) }
         lastActivity = .now
         guard let id = message["id"], id != .null, let method = message["method"]?.stringValue else {
             // A notification or a response to a server request: accepted, nothing to return.
-            incomingContinuation.yield(body)
+            incomingContinuation.yield(envelope)
             return .accepted(headers: headers())
         }
         let key = InstrumentedTransport.key(id)
@@ -101,11 +107,11 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         }
         httpContexts[key] = request
         if method == "tools/call", let token = message["params"]?["_meta"]?["progressToken"], token != .null {
-            return openRequestStream(body, key: key, id: id, progressToken: InstrumentedTransport.key(token))
+            return openRequestStream(envelope, key: key, id: id, progressToken: InstrumentedTransport.key(token))
         }
         let data: Data? = await withCheckedContinuation { continuation in
             jsonWaiters[key] = continuation
-            incomingContinuation.yield(body)
+            incomingContinuation.yield(envelope)
             scheduleTimeout(key: key, id: id)
         }
         httpContexts[key] = nil
@@ -210,14 +216,14 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         streamEnded(number)
     }
 
-    private func openRequestStream(_ body: Data, key: String, id: JSONValue, progressToken: String) -> HTTPResponse {
+    private func openRequestStream(_ envelope: JSONRPCEnvelope, key: String, id: JSONValue, progressToken: String) -> HTTPResponse {
         streamCounter += 1
         let stream = "r\(streamCounter)"
         let (sse, number) = openStream(primingFor: stream)
         requestStreams[key] = (stream, number)
         progressRoutes[progressToken] = key
         streamOfRequest[key] = progressToken
-        incomingContinuation.yield(body)
+        incomingContinuation.yield(envelope)
         scheduleTimeout(key: key, id: id)
         return .stream(sse, headers: sseHeaders())
     }
@@ -237,7 +243,7 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
     /// Stores a message for resumption and writes it to the open SSE response, if any.
     private func emit(_ data: Data, stream: String, to number: Int?) {
         let (id, evicted) = store.append(stream: stream, data: data)
-        if evicted > 0 { Counter(label: "mcp_sse_events_dropped_total").increment(by: evicted) }
+        if evicted > 0 { Counter(label: "qlik_mcp_sse_events_dropped_total").increment(by: evicted) }
         if let number { open[number]?.yield(Self.sse(id: id, data: data, retry: nil)) }
     }
 
@@ -254,7 +260,7 @@ public actor StreamableHTTPSession: Transport, HTTPContextProviding {
         // Cancel the handler (the SDK stops it and sends nothing), then answer the client ourselves.
         let cancel: JSONValue = ["jsonrpc": "2.0", "method": "notifications/cancelled",
                                  "params": ["requestId": id, "reason": .string("timed out after \(requestTimeout)")]]
-        incomingContinuation.yield(Data(JSONCoding.serialize(cancel).utf8))
+        incomingContinuation.yield(.make(cancel))
         let error: JSONValue = ["jsonrpc": "2.0", "id": id, "error": ["code": -32001, "message": .string("Request timed out after \(requestTimeout); the server cancelled it. Narrow the request or raise --request-timeout.")]]
         deliverResponse(Data(JSONCoding.serialize(error).utf8), key: key)
     }

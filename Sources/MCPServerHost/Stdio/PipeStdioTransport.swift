@@ -56,7 +56,7 @@ actor PipeStdioTransport: Transport {
                     try? await channel.channel.closeFuture.get()
                 }
             } catch {
-                logger.error("stdin ended with an error", metadata: ["error": "\(error)"])
+                logger.error("stdin ended with an error", metadata: .error(error))
                 lines.fail(error)
             }
             writer.finish()

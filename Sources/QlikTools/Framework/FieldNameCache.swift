@@ -15,15 +15,15 @@ public final class FieldNameCache: Sendable {
     public let ttl: Duration
     public let capacity: Int
     private let entries = Mutex<[String: Entry]>([:])
-    /// `cache_requests_total{cache="field_names",result}`.
+    /// `qlik_mcp_cache_requests_total{cache="field_names",result}`.
     private let hits: Counter
     private let misses: Counter
 
     public init(ttl: Duration = .seconds(30), capacity: Int = 256) {
         self.ttl = ttl
         self.capacity = capacity
-        hits = Counter(label: "cache_requests_total", dimensions: [("cache", "field_names"), ("result", "hit")])
-        misses = Counter(label: "cache_requests_total", dimensions: [("cache", "field_names"), ("result", "miss")])
+        hits = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("result", "hit")])
+        misses = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("result", "miss")])
     }
 
     /// Cached names (sorted) of `appID`, or nil when absent or expired.

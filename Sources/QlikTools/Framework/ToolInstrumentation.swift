@@ -5,10 +5,11 @@ import Metrics
 import JSONCore
 import Synchronization
 import Telemetry
+import ServiceContextModule
 import Tracing
 
 /// Per-call instrumentation of tools: a `tools/call <name>` span (QIX spans nest under it), one
-/// log line, `mcp_tool_calls_total{tool,toolset,outcome}` and
+/// log line, `qlik_mcp_tool_calls_total{tool,toolset,outcome}` and
 /// `mcp_tool_call_duration_seconds{tool}`; handles cached per tool.
 final class ToolInstrumentation: Sendable {
     static let shared = ToolInstrumentation()
@@ -25,19 +26,19 @@ final class ToolInstrumentation: Sendable {
     }
 
     private let logger = Logger(label: "qlik-mcp.tools")
-    private let handles = Mutex<[String: (ok: Counter, error: Counter, timer: Metrics.Timer)]>([:])
+    private let handles = Mutex<[String: (ok: Counter, error: Counter)]>([:])
     private let appCounters = Mutex<[String: Counter]>([:])
     /// Distinct app ids given their own `qlik_app_access_total` series; later ones count as `other`.
     static let maxTrackedApps = 50
 
     private let errorCounters = Mutex<[String: Counter]>([:])
 
-    /// `mcp_tool_errors_total{tool,category}`: failures by taxonomy category (8 categories per tool).
+    /// `qlik_mcp_tool_errors_total{tool,category}`: failures by taxonomy category (8 categories per tool).
     private func errorCounter(tool: String, category: ToolError.Category) -> Counter {
         errorCounters.withLock { cache in
             let key = tool + "/" + category.rawValue
             if let cached = cache[key] { return cached }
-            let created = makeCounter("mcp_tool_errors_total", [("tool", tool), ("category", category.rawValue)])
+            let created = makeCounter("qlik_mcp_tool_errors_total", [("tool", tool), ("category", category.rawValue)])
             cache[key] = created
             return created
         }
@@ -56,14 +57,11 @@ final class ToolInstrumentation: Sendable {
         counter.increment()
     }
 
-    private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter, timer: Metrics.Timer) {
+    private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter) {
         handles.withLock { cache in
             if let cached = cache[tool.name] { return cached }
-            let timerDimensions = [("tool", tool.name)]
-            let entry = (makeCounter("mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
-                         makeCounter("mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]),
-                         factory.map { Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: timerDimensions, factory: $0) }
-                             ?? Metrics.Timer(label: "mcp_tool_call_duration_seconds", dimensions: timerDimensions))
+            let entry = (makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
+                         makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]))
             cache[tool.name] = entry
             return entry
         }
@@ -72,48 +70,70 @@ final class ToolInstrumentation: Sendable {
     /// Runs `body`; an `ArgumentError` it throws (an argument only the handler can judge, such as
     /// a cursor) is rethrown as a protocol error, every other error becomes an `isError` result.
     func run(tool: QlikTool, context: ToolContext, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
-        let sessionID = context.sessionID
         let handles = metrics(tool)
         let start = ContinuousClock.now
+        if let span = ServiceContext.current?.mcpServerSpan {
+            return try await run(tool: tool, context: context, span: span, handles: handles, start: start, body)
+        }
         return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { (span: any Span) async throws -> CallTool.Result in
             span.attributes["gen_ai.tool.name"] = tool.name
             span.attributes["mcp.method.name"] = "tools/call"
-            span.attributes["mcp.session.id"] = sessionID
+            span.attributes["mcp.session.id"] = context.sessionID
             for (key, value) in context.callAttributes { span.attributes[key] = value }
-            let traceID = span.context.spanContext?.traceID.description
-            let result: CallTool.Result
-            let outcome: String
-            do {
-                let output = try await body()
-                outcome = "ok"
-                let structured: Value? = ValueBridge.value(output.structured)
-                result = CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
-                                         structuredContent: structured, isError: false,
-                                         _meta: Self.meta(start: start, traceID: traceID))
-            } catch {
-                if let argument = error as? ArgumentError {
-                    handles.error.increment()
-                    throw argument
-                }
-                let failure = ToolError.from(error)
-                outcome = "error"
-                errorCounter(tool: tool.name, category: failure.category).increment()
-                span.attributes["error.type"] = failure.code
-                span.setStatus(.init(code: .error, message: failure.message))
-                let structured: Value? = ValueBridge.value(failure.json)
-                result = CallTool.Result(content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
-                                         structuredContent: structured, isError: true,
-                                         _meta: Self.meta(start: start, traceID: traceID))
-            }
-            let elapsed = ContinuousClock.now - start
-            handles.timer.record(duration: elapsed)
-            (outcome == "ok" ? handles.ok : handles.error).increment()
-            logger.info("tool call", metadata: [
-                "tool": .string(tool.name), "toolset": .string(tool.toolset), "outcome": .string(outcome),
-                "duration_ms": .string(String(format: "%.3f", elapsed.seconds * 1000)), "session_id": .string(sessionID),
-            ])
-            return result
+            return try await run(tool: tool, context: context, span: span, handles: handles, start: start, body)
         }
+    }
+
+    private func run(tool: QlikTool, context: ToolContext, span: any Span, handles: (ok: Counter, error: Counter), start: ContinuousClock.Instant,
+                     _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+        let sessionID = context.sessionID
+        span.attributes["qlik_mcp.toolset"] = tool.toolset
+        let traceID = span.context.spanContext?.traceID.description
+        let result: CallTool.Result
+        let outcome: String
+        var failed: ToolError?
+        do {
+            let output = try await body()
+            outcome = "ok"
+            let structured: Value? = ValueBridge.value(output.structured)
+            result = CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
+                                     structuredContent: structured, isError: false,
+                                     _meta: Self.meta(start: start, traceID: traceID))
+        } catch {
+            if let argument = error as? ArgumentError {
+                handles.error.increment()
+                throw argument
+            }
+            let failure = ToolError.from(error)
+            failed = failure
+            outcome = "error"
+            errorCounter(tool: tool.name, category: failure.category).increment()
+            // OTel MCP conventions: a tool result with isError is `error.type=tool_error`; the
+            // taxonomy code and category say which.
+            span.attributes["error.type"] = "tool_error"
+            span.attributes["qlik_mcp.error.code"] = failure.code
+            span.attributes["qlik_mcp.error.category"] = failure.category.rawValue
+            span.setStatus(.init(code: .error, message: failure.message))
+            let structured: Value? = ValueBridge.value(failure.json)
+            result = CallTool.Result(content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
+                                     structuredContent: structured, isError: true,
+                                     _meta: Self.meta(start: start, traceID: traceID))
+        }
+        let elapsed = ContinuousClock.now - start
+        (outcome == "ok" ? handles.ok : handles.error).increment()
+        var metadata: Logger.Metadata = [
+            "gen_ai.tool.name": .string(tool.name), "qlik_mcp.toolset": .string(tool.toolset), "qlik_mcp.outcome": .string(outcome),
+            "qlik_mcp.duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000), "mcp.session.id": .string(sessionID),
+        ]
+        if let failed {
+            // `error.type` as on the span; the taxonomy code says which error, the category how to react.
+            metadata["error.type"] = "tool_error"
+            metadata["qlik_mcp.error.code"] = .string(failed.code)
+            metadata["qlik_mcp.error.category"] = .string(failed.category.rawValue)
+            metadata["qlik_mcp.error.retryable"] = .stringConvertible(failed.retryable)
+        }
+        logger.info("tool call", metadata: metadata)
+        return result
     }
 
     private static func meta(start: ContinuousClock.Instant, traceID: String?) -> Metadata {

@@ -18,6 +18,12 @@ public actor ToolSession {
         self.context = context
     }
 
+    /// The canonical name of a tool (a deprecated alias gives its tool's name), a discovery tool's
+    /// name, or nil when no tool has this name.
+    public nonisolated func canonicalToolName(_ name: String) -> String? {
+        registry.tool(named: name)?.name ?? DiscoveryTools.all.first(where: { $0.name == name })?.name
+    }
+
     /// Toolsets enabled in this session (dynamic mode).
     public var enabledToolsets: Set<String> { enabled }
 

@@ -7,7 +7,7 @@ import Metrics
 /// through libcurl, retrying 429/502/503/504 and connection failures with backoff (honouring
 /// `Retry-After`) until the batch's deadline.
 ///
-/// Failures are counted in `telemetry_export_failures_total{reason}` once per batch and logged at
+/// Failures are counted in `qlik_mcp_telemetry_export_failures_total{reason}` once per batch and logged at
 /// most once per `logInterval`, with the number of failures since the last message.
 public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
     public let configuration: OTLPExporterConfiguration
@@ -33,7 +33,7 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
         self.resource = resource
         self.retry = RetryPolicy(initialBackoff: configuration.initialBackoff, maxBackoff: configuration.maxBackoff)
         self.failureCounters = FailureCounters(factory: metricsFactory)
-        self.retryCounter = Counter(label: "telemetry_export_retries_total", factory: metricsFactory)
+        self.retryCounter = Counter(label: "qlik_mcp_telemetry_export_retries_total", factory: metricsFactory)
         self.logger = logger
         self.logInterval = logInterval
     }
@@ -101,10 +101,10 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
             suppressedFailures += 1
         } else {
             logger.warning("span export failed", metadata: [
-                "reason": .string(reason),
-                "detail": .string(detail),
-                "spans": .stringConvertible(spans),
-                "suppressed_since_last": .stringConvertible(suppressedFailures),
+                "error.type": .string(reason),
+                "error.message": .string(detail),
+                "qlik_mcp.otlp.spans": .stringConvertible(spans),
+                "qlik_mcp.otlp.suppressed_since_last": .stringConvertible(suppressedFailures),
             ])
             lastFailureLog = now
             suppressedFailures = 0
@@ -113,7 +113,7 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
     }
 }
 
-/// `telemetry_export_failures_total{reason}` handles, created once per bounded reason.
+/// `qlik_mcp_telemetry_export_failures_total{reason}` handles, created once per bounded reason.
 private struct FailureCounters {
     static let reasons = ["connection", "timeout", "http_429", "http_4xx", "http_5xx", "encoding"]
     private let counters: [String: Counter]
@@ -121,7 +121,7 @@ private struct FailureCounters {
     init(factory: any MetricsFactory) {
         var counters: [String: Counter] = [:]
         for reason in Self.reasons {
-            counters[reason] = Counter(label: "telemetry_export_failures_total", dimensions: [("reason", reason)], factory: factory)
+            counters[reason] = Counter(label: "qlik_mcp_telemetry_export_failures_total", dimensions: [("reason", reason)], factory: factory)
         }
         self.counters = counters
     }

@@ -27,9 +27,9 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func field(_ name: String, _ value: String?) {
+    mutating func field(_ name: String, _ value: String) {
         key(name)
-        if let value { string(value) } else { raw("null") }
+        string(value)
     }
 
     mutating func raw(_ text: String) {
@@ -67,13 +67,37 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// The JSON text of a number or boolean value; nil for anything else (and for NaN/infinity,
+    /// which JSON cannot express).
+    static func number(_ value: any CustomStringConvertible & Sendable) -> String? {
+        switch value {
+        case let bool as Bool: return bool ? "true" : "false"
+        case let int as Int: return String(int)
+        case let int as Int64: return String(int)
+        case let int as Int32: return String(int)
+        case let int as UInt: return String(int)
+        case let int as UInt64: return String(int)
+        case let int as UInt32: return String(int)
+        case let int as UInt16: return String(int)
+        case let int as UInt8: return String(int)
+        case let double as Double: return double.isFinite ? String(double) : nil
+        case let float as Float: return float.isFinite ? String(float) : nil
+        default: return nil
+        }
+    }
+
     /// Writes a metadata value, scrubbing every string inside it (credential-named keys lose the value).
     mutating func metadataValue(_ value: Logger.MetadataValue, key: String, scrubber: PIIScrubber, depth: Int = 0) {
         switch value {
         case .string(let text):
             string(scrubber.scrub(value: text, forKey: key))
         case .stringConvertible(let convertible):
-            string(scrubber.scrub(value: convertible.description, forKey: key))
+            // Numbers and booleans are written as JSON numbers and booleans (no PII can hide in them).
+            if let number = Self.number(convertible) {
+                raw(number)
+            } else {
+                string(scrubber.scrub(value: convertible.description, forKey: key))
+            }
         case .array(let values):
             guard depth < 8 else { string("[truncated]"); return }
             bytes.append(UInt8(ascii: "["))

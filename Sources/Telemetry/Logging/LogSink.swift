@@ -4,6 +4,16 @@ import Synchronization
 /// Where finished log lines go. Each call receives one complete line including its newline.
 public protocol LogSink: Sendable {
     func write(_ line: [UInt8])
+    /// `urgent` lines (errors and worse) are written before the call returns, so a crash right
+    /// after them cannot lose them.
+    func write(_ line: [UInt8], urgent: Bool)
+    /// Writes everything accepted so far (shutdown).
+    func flush()
+}
+
+extension LogSink {
+    public func write(_ line: [UInt8], urgent: Bool) { write(line) }
+    public func flush() {}
 }
 
 /// Writes lines to standard error with one `write(2)` per line, so concurrent lines never interleave.
@@ -11,16 +21,92 @@ public struct StandardErrorSink: LogSink {
     public init() {}
 
     public func write(_ line: [UInt8]) {
-        line.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 {
-                    if written < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += written
+        line.withUnsafeBytes { FileDescriptorWriter.writeAll(2, $0) }
+    }
+}
+
+/// Writes lines to standard error in batches: callers append to a buffer and return; a writer
+/// thread empties it with one `write(2)` per batch (under load, one per many lines instead of
+/// one per line). Bounded: when `maxBufferedBytes` are waiting, the caller writes the batch
+/// itself (back-pressure, nothing is dropped). Error lines and `flush()` write at once.
+public final class BatchingStandardErrorSink: LogSink {
+    private struct State {
+        var buffer: [UInt8] = []
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+    private let maxBufferedBytes: Int
+    private let fd: Int32
+    /// Serialises the actual writes, so batches never interleave.
+    private let writeLock = Mutex(())
+
+    public init(fd: Int32 = 2, maxBufferedBytes: Int = 1 << 20) {
+        self.fd = fd
+        self.maxBufferedBytes = maxBufferedBytes
+        let thread = Thread { [weak self] in self?.runWriter() }
+        thread.name = "qlik-mcp-log-writer"
+        thread.start()
+    }
+
+    deinit {
+        state.withLock { $0.stopped = true }
+        condition.broadcast()
+    }
+
+    public func write(_ line: [UInt8]) { write(line, urgent: false) }
+
+    public func write(_ line: [UInt8], urgent: Bool) {
+        let wasEmpty = state.withLock { state -> Bool in
+            let empty = state.buffer.isEmpty
+            state.buffer.append(contentsOf: line)
+            return empty
+        }
+        let size = state.withLock { $0.buffer.count }
+        if urgent || size >= maxBufferedBytes {
+            flush()
+        } else if wasEmpty {
+            condition.signal()
+        }
+    }
+
+    public func flush() {
+        writeLock.withLock { _ in
+            let batch = state.withLock { state -> [UInt8] in
+                defer { state.buffer.removeAll(keepingCapacity: true) }
+                return state.buffer
             }
+            guard !batch.isEmpty else { return }
+            batch.withUnsafeBytes { FileDescriptorWriter.writeAll(fd, $0) }
+        }
+    }
+
+    private func runWriter() {
+        while true {
+            condition.lock()
+            // Wake at least every 50 ms, so a missed signal delays a line by no more than that.
+            if state.withLock({ $0.buffer.isEmpty && !$0.stopped }) {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+            }
+            condition.unlock()
+            flush()
+            if state.withLock({ $0.stopped }) { return }
+        }
+    }
+}
+
+/// `write(2)` of a whole buffer, retrying short writes and `EINTR`.
+enum FileDescriptorWriter {
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
+                return
+            }
+            offset += written
         }
     }
 }

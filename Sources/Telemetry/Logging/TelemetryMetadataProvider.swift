@@ -2,7 +2,8 @@ import Logging
 import ServiceContextModule
 
 /// A swift-log metadata provider that adds the ids of the current task's `ServiceContext`:
-/// `trace_id` and `span_id` of the active span, `correlation_id`, `session_id` and `tool`.
+/// `trace_id` and `span_id` of the active span, `mcp.session.id` and `gen_ai.tool.name` (the names
+/// the spans use, so a log line and its span join on the same keys).
 public enum TelemetryMetadataProvider {
     public static func make() -> Logger.MetadataProvider {
         Logger.MetadataProvider {
@@ -12,9 +13,8 @@ public enum TelemetryMetadataProvider {
                 metadata["trace_id"] = .string(span.traceID.description)
                 metadata["span_id"] = .string(span.spanID.description)
             }
-            if let correlation = context.correlationID { metadata["correlation_id"] = .string(correlation) }
-            if let session = context.mcpSessionID { metadata["session_id"] = .string(session) }
-            if let tool = context.toolName { metadata["tool"] = .string(tool) }
+            if let session = context.mcpSessionID { metadata["mcp.session.id"] = .string(session) }
+            if let tool = context.toolName { metadata["gen_ai.tool.name"] = .string(tool) }
             return metadata
         }
     }

@@ -2,7 +2,7 @@ import CoreMetrics
 import Prometheus
 
 /// The metrics half of the telemetry core: one Prometheus registry, the swift-metrics factory that
-/// feeds it, `build_info`, the process collector, and the text exposition renderer.
+/// feeds it, `qlik_mcp_build_info`, the process collector, and the text exposition renderer.
 public final class TelemetryMetrics: Sendable {
     /// `Content-Type` of the exposition (Prometheus text format 0.0.4).
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -22,7 +22,7 @@ public final class TelemetryMetrics: Sendable {
         let swiftVersion = "6"
         #endif
         registry.makeGauge(
-            descriptor: MetricCatalog.descriptor("build_info"),
+            descriptor: MetricCatalog.descriptor("qlik_mcp_build_info"),
             labels: [("version", version), ("swift_version", swiftVersion)]
         ).set(to: 1)
     }

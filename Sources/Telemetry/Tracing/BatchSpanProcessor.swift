@@ -5,7 +5,7 @@ import Metrics
 /// Batches finished spans on a bounded queue and exports them from one dedicated worker thread.
 ///
 /// - `onEnd` never blocks: when the queue is full the span is dropped and
-///   `telemetry_spans_dropped_total` is incremented.
+///   `qlik_mcp_telemetry_spans_dropped_total` is incremented.
 /// - Export is triggered by size (`maxExportBatchSize` queued), by schedule (`scheduledDelay`), by
 ///   `forceFlush()`, and at `shutdown(timeout:)`, which exports what it can before its deadline.
 /// - Each exported batch is scrubbed (PII) and copied into the debug ring buffer first.
@@ -81,9 +81,9 @@ public final class BatchSpanProcessor: SpanProcessor, @unchecked Sendable {
         self.configuration = configuration
         self.scrubber = scrubber
         self.ringBuffer = ringBuffer
-        self.droppedCounter = Counter(label: "telemetry_spans_dropped_total", factory: metricsFactory)
-        self.exportedCounter = Counter(label: "telemetry_spans_exported_total", factory: metricsFactory)
-        self.queueGauge = Gauge(label: "telemetry_span_queue_length", factory: metricsFactory)
+        self.droppedCounter = Counter(label: "qlik_mcp_telemetry_spans_dropped_total", factory: metricsFactory)
+        self.exportedCounter = Counter(label: "qlik_mcp_telemetry_spans_exported_total", factory: metricsFactory)
+        self.queueGauge = Gauge(label: "qlik_mcp_telemetry_span_queue_length", factory: metricsFactory)
         let thread = Thread { [self] in self.run() }
         thread.name = "qlik-mcp-span-export"
         thread.start()

@@ -1,3 +1,4 @@
+import Tracing
 import ServiceContextModule
 
 /// The identity of a span as propagated in W3C trace context: ids, flags and `tracestate`.
@@ -27,14 +28,14 @@ private enum SpanContextKey: ServiceContextKey {
     static var nameOverride: String? { "qlik-mcp.span-context" }
 }
 
-private enum CorrelationIDKey: ServiceContextKey {
-    typealias Value = String
-    static var nameOverride: String? { "qlik-mcp.correlation-id" }
-}
-
 private enum SessionIDKey: ServiceContextKey {
     typealias Value = String
     static var nameOverride: String? { "qlik-mcp.session-id" }
+}
+
+private enum MCPServerSpanKey: ServiceContextKey {
+    typealias Value = any Tracing.Span
+    static var nameOverride: String? { "qlik-mcp.server-span" }
 }
 
 private enum ToolNameKey: ServiceContextKey {
@@ -49,16 +50,17 @@ extension ServiceContext {
         set { self[SpanContextKey.self] = newValue }
     }
 
-    /// The correlation id of the request being served (request id + session id by convention).
-    public var correlationID: String? {
-        get { self[CorrelationIDKey.self] }
-        set { self[CorrelationIDKey.self] = newValue }
-    }
-
     /// The MCP session id of the request being served.
     public var mcpSessionID: String? {
         get { self[SessionIDKey.self] }
         set { self[SessionIDKey.self] = newValue }
+    }
+
+    /// The server span of the MCP request being served (`tools/call get_app`, …), so the code
+    /// that runs the request can add its attributes to that span instead of opening another.
+    public var mcpServerSpan: (any Tracing.Span)? {
+        get { self[MCPServerSpanKey.self] }
+        set { self[MCPServerSpanKey.self] = newValue }
     }
 
     /// The MCP tool being called, if any.

@@ -39,7 +39,7 @@ struct DemoEngineCommand: AsyncParsableCommand {
         system.bootstrapGlobalSystems()
         let logger = Logger(label: "qlik-mcp.demo-engine")
         if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-            logger.warning("the demo engine listens on a non-loopback interface; anyone who can reach it can read the demo apps", metadata: ["host": .string(host)])
+            logger.warning("the demo engine listens on a non-loopback interface; anyone who can reach it can read the demo apps", metadata: ["server.address": .string(host)])
         }
         let server = DemoEngineServer(
             catalog: .standard(orderLines: orderLines),

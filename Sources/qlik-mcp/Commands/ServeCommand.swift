@@ -114,9 +114,9 @@ struct ServeCommand: AsyncParsableCommand {
             setup.identityMapping = mapping
         }
         let hostService = MCPHost(setup: setup, telemetry: system, logger: logger)
-        logger.info("starting", metadata: ["transport": .string(mode), "backend": .string(backend.kind), "tools": .stringConvertible(registry.tools.count),
-                                           "dynamic_toolsets": .stringConvertible(dynamic), "version": .string(QlikMCPVersion.current),
-                                           "auth": .string(mode == "http" ? authSettings.mode.rawValue : "local")])
+        logger.info("starting", metadata: ["qlik_mcp.transport": .string(mode), "qlik_mcp.backend": .string(backend.kind), "qlik_mcp.tools": .stringConvertible(registry.tools.count),
+                                           "qlik_mcp.dynamic_toolsets": .stringConvertible(dynamic),
+                                           "qlik_mcp.auth": .string(mode == "http" ? authSettings.mode.rawValue : "local")])
         do {
             if mode == "http" {
                 try await hostService.runHTTP(http)
@@ -124,7 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try await hostService.runStdio(drainTimeout: http.drainTimeout, maxMessageBytes: http.transport.maxBodyBytes)
             }
         } catch {
-            logger.error("server stopped with an error", metadata: ["error": .string("\(error)")])
+            logger.error("server stopped with an error", metadata: .error(error))
             await backend.pool.closeIdle()
             await stopDemo()
             _ = await system.shutdown(timeout: .seconds(5))
@@ -133,6 +133,6 @@ struct ServeCommand: AsyncParsableCommand {
         await backend.pool.closeIdle()
         await stopDemo()
         let flushed = await system.shutdown(timeout: .seconds(5))
-        logger.info("stopped", metadata: ["telemetry_flush": .string("\(flushed)")])
+        logger.info("stopped", metadata: ["qlik_mcp.telemetry.flushed": .stringConvertible(flushed.succeeded && flushed.completed)])
     }
 }

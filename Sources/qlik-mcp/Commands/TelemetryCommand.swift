@@ -43,7 +43,7 @@ struct TelemetryCommand: AsyncParsableCommand {
             guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
             let system = try TelemetrySystem(configuration: telemetry.makeConfiguration(extraEnvironment: overrides))
             let logger = Logger(label: "qlik-mcp.selftest") { system.makeLogHandler(label: $0) }
-            let counter = Counter(label: "telemetry_selftest_total", factory: system.metrics.factory)
+            let counter = Counter(label: "qlik_mcp_telemetry_selftest_total", factory: system.metrics.factory)
 
             var traceID = ""
             var spanID = ""
@@ -53,11 +53,11 @@ struct TelemetryCommand: AsyncParsableCommand {
                 span.addEvent("selftest.event")
                 traceID = span.spanContext.traceID.description
                 spanID = span.spanContext.spanID.description
-                logger.info("telemetry self-test", metadata: ["outcome": "ok", "contact": "canary@example.com"])
+                logger.info("telemetry self-test", metadata: ["qlik_mcp.outcome": "ok", "contact": "canary@example.com"])
                 counter.increment()
             }
             let result = await system.shutdown(timeout: .milliseconds(Int(timeout * 1000)))
-            let sample = system.metrics.render().split(separator: "\n").first { $0.hasPrefix("telemetry_selftest_total") }
+            let sample = system.metrics.render().split(separator: "\n").first { $0.hasPrefix("qlik_mcp_telemetry_selftest_total") }
 
             print("log line:    written to stderr (JSON, PII scrubbed: the canary e-mail appears as [REDACTED:email])")
             print("metric:      \(sample.map(String.init) ?? "missing")")
