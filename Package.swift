@@ -48,7 +48,7 @@ let package = Package(
         .systemLibrary(
             name: "COTLPCurl",
             pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
+            providers: [.apt(["libcurl4-openssl-dev", "zlib1g-dev"])]
         ),
         // Code generated from the OpenTelemetry proto files in Protos/otlp (scripts/generate-otlp.sh).
         // Exclusivity checking is off in release builds for this module only: the generated message

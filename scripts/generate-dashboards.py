@@ -92,17 +92,20 @@ def service_health():
           thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
     b.add("stat", "Tool error ratio (5m)", "Share of tool calls that failed; the SLO allows 0.5 %.", [(f'qlik_mcp:tool_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
           unit="percentunit", width=4, thresholds=red(0.005))
-    b.add("stat", "Request rate", "MCP requests per second.", [(f'sum(rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "requests/s")], unit="reqps", width=4)
+    b.add("stat", "Request rate", "MCP requests per second (mcp_server_operation_duration_seconds_count).",
+          [(f'sum(rate(mcp_server_operation_duration_seconds_count{{{SEL}}}[$__rate_interval]))', "requests/s")], unit="reqps", width=4)
     b.add("table", "Build", "Version and Swift version of each instance (qlik_mcp_build_info).", [(f'qlik_mcp_build_info{{{SEL}}}', "", "A", "table")], width=8)
     b.row("Traffic and latency")
-    b.add("timeseries", "Requests by method and outcome", "mcp_requests_total rate by JSON-RPC method and outcome.",
-          [(f'sum by (method, outcome) (rate(mcp_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
-    b.add("timeseries", "Request latency p50/p95/p99", "mcp_request_duration_seconds quantiles. Follow the panel link to the traces.",
-          latency_quantiles("mcp_request_duration_seconds"), unit="s", thresholds=red(2), links=TRACE_LINK)
+    b.add("timeseries", "Requests by method and error type", "MCP requests per second by method; error_type is a JSON-RPC code, or tool_error for a tool result with isError (empty: success).",
+          [(f'sum by (mcp_method_name, error_type) (rate(mcp_server_operation_duration_seconds_count{{{SEL}}}[$__rate_interval]))', "{{mcp_method_name}} {{error_type}}")], unit="reqps")
+    b.add("timeseries", "Request latency p50/p95/p99", "mcp_server_operation_duration_seconds quantiles. Follow the panel link to the traces.",
+          latency_quantiles("mcp_server_operation_duration_seconds"), unit="s", thresholds=red(2), links=TRACE_LINK)
     b.add("timeseries", "Sessions by transport", "Open MCP sessions (qlik_mcp_sessions_active) and the limit (qlik_mcp_sessions_limit).",
           [(f'sum by (transport) (qlik_mcp_sessions_active{{{SEL}}})', "{{transport}}"), (f'max(qlik_mcp_sessions_limit{{{SEL}}})', "limit")])
-    b.add("timeseries", "HTTP responses by status", "http_server_requests_total by route and status code.",
-          [(f'sum by (route, status) (rate(http_server_requests_total{{{SEL}}}[$__rate_interval]))', "{{route}} {{status}}")], unit="reqps")
+    b.add("timeseries", "HTTP responses by status", "HTTP requests per second by route and status code (http_server_request_duration_seconds_count).",
+          [(f'sum by (http_route, http_response_status_code) (rate(http_server_request_duration_seconds_count{{{SEL}}}[$__rate_interval]))', "{{http_route}} {{http_response_status_code}}")], unit="reqps")
+    b.add("timeseries", "Session duration p50/p95", "How long MCP sessions last (mcp_server_session_duration_seconds), by transport.",
+          latency_quantiles("mcp_server_session_duration_seconds", by="network_transport")[:2], unit="s", width=24)
     b.row("Process")
     b.add("timeseries", "Memory", "Resident memory against the limit (cgroup or physical).",
           [(f'process_resident_memory_bytes{{{SEL}}}', "rss {{instance}}"), (f'process_memory_limit_bytes{{{SEL}}}', "limit {{instance}}")], unit="bytes")
@@ -120,7 +123,7 @@ def tool_usage():
           [(f'sum by (tool) (increase(qlik_mcp_tool_calls_total{{{SEL}, outcome="error"}}[$__range])) / sum by (tool) (increase(qlik_mcp_tool_calls_total{{{SEL}}}[$__range]))', "{{tool}}", "A", "table")],
           unit="percentunit", thresholds=red(0.05))
     b.add("bargauge", "Slowest tools (p95)", "95th percentile per tool; follow the link to the traces.",
-          [(f'topk(10, histogram_quantile(0.95, sum by (le, tool) (rate(mcp_tool_call_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))))', "{{tool}}")],
+          [(f'topk(10, histogram_quantile(0.95, sum by (le, gen_ai_tool_name) (rate(mcp_server_operation_duration_seconds_bucket{{{SEL}, mcp_method_name="tools/call"}}[$__rate_interval]))))', "{{gen_ai_tool_name}}")],
           unit="s", thresholds=red(2), links=TRACE_LINK)
     b.add("timeseries", "Accesses per app", "qlik_app_access_total by app (the 50 most used apps; the rest as 'other').",
           [(f'sum by (app) (rate(qlik_app_access_total{{{SEL}}}[$__rate_interval]))', "{{app}}")], unit="reqps", width=24)
@@ -129,17 +132,18 @@ def tool_usage():
 
 def performance():
     b = Board("qlik-mcp-performance", "qlik-mcp / Performance", "Latency distributions of requests, tools and QIX, and connection pool pressure.")
-    b.add("heatmap", "Request latency heatmap", "mcp_request_duration_seconds buckets over time.",
-          [(f'sum by (le) (rate(mcp_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
-    b.add("heatmap", "Tool call latency heatmap", "mcp_tool_call_duration_seconds buckets over time.",
-          [(f'sum by (le) (rate(mcp_tool_call_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
+    b.add("heatmap", "Request latency heatmap", "mcp_server_operation_duration_seconds buckets over time.",
+          [(f'sum by (le) (rate(mcp_server_operation_duration_seconds_bucket{{{SEL}}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
+    b.add("heatmap", "Tool call latency heatmap", "mcp_server_operation_duration_seconds buckets of tools/call over time.",
+          [(f'sum by (le) (rate(mcp_server_operation_duration_seconds_bucket{{{SEL}, mcp_method_name="tools/call"}}[$__rate_interval]))', "{{le}}", "A", "heatmap")], unit="s", links=TRACE_LINK)
     b.add("timeseries", "QIX latency p95 by method", "qix_request_duration_seconds p95 per engine method.",
           [(f'histogram_quantile(0.95, sum by (le, method) (rate(qix_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{method}}")], unit="s")
     b.add("timeseries", "Connection pool", "Open QIX connections, idle pooled sessions and callers waiting for one.",
           [(f'sum(qix_connections_active{{{SEL}}})', "open"), (f'sum(qix_pool_idle_connections{{{SEL}}})', "idle"), (f'sum(qix_pool_waiters{{{SEL}}})', "waiting")])
     b.add("timeseries", "HTTP latency p95 by route", "http_server_request_duration_seconds p95 (until the response head).",
-          [(f'histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{route}}")], unit="s")
-    b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests.", [(f'sum(http_server_active_requests{{{SEL}}})', "in flight")])
+          [(f'histogram_quantile(0.95, sum by (le, http_route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{http_route}}")], unit="s")
+    b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests by method.",
+          [(f'sum by (http_request_method) (http_server_active_requests{{{SEL}}})', "{{http_request_method}}")])
     b.add("timeseries", "Cache hit ratio", "qlik_mcp_cache_requests_total: share of lookups answered from a cache, by cache (field names per app today).",
           [(f'sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}, result="hit"}}[$__rate_interval])) / sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}}}[$__rate_interval]))', "{{cache}}")],
           unit="percentunit", width=24)
@@ -152,8 +156,8 @@ def errors():
           [(f'sum by (category) (rate(qlik_mcp_tool_errors_total{{{SEL}}}[$__rate_interval]))', "{{category}}")], unit="reqps")
     b.add("table", "Tool errors by tool and category", "Failures over the range.",
           [(f'sum by (tool, category) (increase(qlik_mcp_tool_errors_total{{{SEL}}}[$__range])) > 0', "", "A", "table")])
-    b.add("timeseries", "JSON-RPC errors by method", "mcp_requests_total with outcome=error (protocol errors such as invalid params).",
-          [(f'sum by (method) (rate(mcp_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
+    b.add("timeseries", "JSON-RPC errors by method", "Requests answered with a JSON-RPC error (error_type is the code, e.g. -32602 invalid params).",
+          [(f'sum by (mcp_method_name, error_type) (rate(mcp_server_operation_duration_seconds_count{{{SEL}, error_type!="", error_type!="tool_error"}}[$__rate_interval]))', "{{mcp_method_name}} {{error_type}}")], unit="reqps")
     b.add("timeseries", "QIX errors by method", "qix_requests_total with outcome=error.",
           [(f'sum by (method) (rate(qix_requests_total{{{SEL}, outcome="error"}}[$__rate_interval]))', "{{method}}")], unit="reqps")
     b.add("timeseries", "Sessions refused and expired", "qlik_mcp_sessions_rejected_total by reason, qlik_mcp_sessions_expired_total.",

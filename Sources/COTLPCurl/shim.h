@@ -3,6 +3,12 @@
 #ifndef QLIK_MCP_COTLPCURL_SHIM_H
 #define QLIK_MCP_COTLPCURL_SHIM_H
 #include <curl/curl.h>
+#include <zlib.h>
+
+// zlib's deflateInit2 is a macro, which Swift cannot call either.
+static inline int qm_deflate_init_gzip(z_stream *stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
 
 static inline CURLcode qm_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);

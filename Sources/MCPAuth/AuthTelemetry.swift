@@ -62,22 +62,23 @@ public final class AuthTelemetry: Sendable {
             return state.suppressed
         }
         guard let suppressed else { return }
-        var metadata: Logger.Metadata = ["event": "auth.denied", "reason": .string(failure.reason), "auth_method": .string(method), "route": .string(route)]
+        var metadata: Logger.Metadata = ["event.name": "auth.denied", "qlik_mcp.auth.reason": .string(failure.reason), "qlik_mcp.auth.method": .string(method),
+                                         "http.route": .string(route)]
         if let principal {
-            metadata["subject"] = .string(principal.pseudonym)
-            if let client = principal.clientID { metadata["client_id"] = .string(String(client.prefix(80))) }
+            metadata["enduser.pseudo.id"] = .string(principal.pseudonym)
+            if let client = principal.clientID { metadata["qlik_mcp.oauth.client_id"] = .string(String(client.prefix(80))) }
         }
-        if suppressed > 0 { metadata["suppressed_before"] = .stringConvertible(suppressed) }
+        if suppressed > 0 { metadata["qlik_mcp.audit.suppressed_before"] = .stringConvertible(suppressed) }
         audit.notice("request refused", metadata: metadata)
     }
 
     /// An audit line for a grant (consent, code, token, refresh) or its refusal.
     public func grant(_ event: String, outcome: String, clientID: String?, subject: String?, scopes: [String] = [], reason: String? = nil) {
-        var metadata: Logger.Metadata = ["event": .string(event), "outcome": .string(outcome)]
-        if let clientID { metadata["client_id"] = .string(String(clientID.prefix(80))) }
-        if let subject { metadata["subject"] = .string(subject) }
-        if !scopes.isEmpty { metadata["scopes"] = .string(scopes.joined(separator: " ")) }
-        if let reason { metadata["reason"] = .string(reason) }
+        var metadata: Logger.Metadata = ["event.name": .string(event), "qlik_mcp.outcome": .string(outcome)]
+        if let clientID { metadata["qlik_mcp.oauth.client_id"] = .string(String(clientID.prefix(80))) }
+        if let subject { metadata["enduser.pseudo.id"] = .string(subject) }
+        if !scopes.isEmpty { metadata["qlik_mcp.oauth.scopes"] = .string(scopes.joined(separator: " ")) }
+        if let reason { metadata["qlik_mcp.auth.reason"] = .string(reason) }
         audit.notice("oauth \(event)", metadata: metadata)
     }
 }

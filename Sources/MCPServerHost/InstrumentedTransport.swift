@@ -96,7 +96,9 @@ public actor InstrumentedTransport: Transport {
 
     public func receive() -> AsyncThrowingStream<Data, any Error> {
         AsyncThrowingStream { continuation in
-            let task = Task {
+            // A session's loop outlives the request that opened it: it must not inherit that
+            // request's service context (its trace would be stamped on every later log line).
+            let task = Task { await ServiceContext.withValue(nil) {
                 do {
                     if let source = inner as? any EnvelopeTransport {
                         for try await envelope in await source.receiveEnvelopes() {
@@ -114,7 +116,7 @@ public actor InstrumentedTransport: Transport {
                 } catch {
                     continuation.finish(throwing: error)
                 }
-            }
+            } }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
@@ -200,10 +202,13 @@ public actor InstrumentedTransport: Transport {
         }
         request.span.end()
         metrics.record(method: request.method, tool: request.tool, errorType: errorType, transport: networkTransport, protocolVersion: version, duration: duration)
-        logger.debug("mcp request", metadata: [
-            "mcp.method.name": .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"), "mcp.session.id": .string(sessionID),
-            "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000), "network.transport": .string(networkTransport),
-        ])
+        guard logger.logLevel <= .debug else { return }
+        ServiceContext.withValue(request.span.context) {
+            logger.debug("mcp request", metadata: [
+                "mcp.method.name": .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"), "mcp.session.id": .string(sessionID),
+                "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000), "network.transport": .string(networkTransport),
+            ])
+        }
     }
 
     static func key(_ id: JSONValue) -> String {

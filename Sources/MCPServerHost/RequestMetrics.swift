@@ -57,14 +57,18 @@ public final class MCPRequestMetrics: Sendable {
 
     /// A session ended after `duration`: `mcp_server_session_duration_seconds`.
     public func recordSession(transport: String, protocolVersion: String, duration: Duration) {
+        sessionDuration(transport: transport, protocolVersion: protocolVersion).record(duration: duration)
+    }
+
+    private func sessionDuration(transport: String, protocolVersion: String) -> Metrics.Timer {
         let key = "\(transport)|\(protocolVersion)"
-        sessionDurations.withLock { cache in
+        return sessionDurations.withLock { cache in
             if let timer = cache[key] { return timer }
             let timer = Metrics.Timer(label: "mcp_server_session_duration_seconds",
                                       dimensions: [("network_transport", transport), ("mcp_protocol_version", protocolVersion)])
             cache[key] = timer
             return timer
-        }.record(duration: duration)
+        }
     }
 
     private func sessions(_ transport: String) -> (active: Meter, total: Counter) {
@@ -97,6 +101,7 @@ public final class MCPRequestMetrics: Sendable {
         for method in ["initialize", "tools/list", "tools/call"] {
             _ = operation(method: method, tool: nil, errorType: nil, transport: "tcp", protocolVersion: protocolVersion)
         }
+        _ = sessionDuration(transport: "tcp", protocolVersion: protocolVersion)
         for transport in transports {
             _ = sessions(transport)
             for reason in ["limit", "draining"] {

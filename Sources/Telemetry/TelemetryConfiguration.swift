@@ -3,7 +3,7 @@ import Logging
 
 /// Everything the telemetry core can be told, read from flags and the environment:
 /// `QLIK_MCP_LOG_LEVEL`, `QLIK_MCP_LOG_FORMAT`, `QLIK_MCP_SCRUB_DISABLE`, `QLIK_MCP_SCRUB_EXTRA_RULES`,
-/// `QLIK_MCP_TRACE_BUFFER`, the `OTEL_*` variables for sampling, batching and export.
+/// `QLIK_MCP_TRACE_BUFFER`, the `OTEL_*` variables for sampling, batching and export of spans and log records.
 public struct TelemetryConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .json
@@ -13,6 +13,10 @@ public struct TelemetryConfiguration: Sendable {
     public var sampler: Sampler = .parentBased(root: .alwaysOn)
     public var batch = BatchSpanProcessor.Configuration()
     public var exporter: OTLPExporterConfiguration?
+    /// OTLP export of log records (`OTEL_LOGS_EXPORTER=otlp`); nil: stderr only.
+    public var logExporter: OTLPExporterConfiguration?
+    /// Batching of exported log records (`OTEL_BLRP_*`).
+    public var logBatch = BatchExportConfiguration(scheduledDelay: .seconds(1))
     public var resource: TelemetryResource
     /// Spans kept for `/debug/traces`.
     public var traceBufferCapacity = 1024
@@ -52,7 +56,13 @@ public struct TelemetryConfiguration: Sendable {
             config.extraScrubRules = object
         }
         config.sampler = try Sampler.fromEnvironment(env)
-        config.exporter = try OTLPExporterConfiguration.fromEnvironment(env)
+        config.exporter = try OTLPExporterConfiguration.fromEnvironment(env, signal: .traces)
+        config.logExporter = try OTLPExporterConfiguration.fromEnvironment(env, signal: .logs)
+        config.logBatch = BatchExportConfiguration(
+            maxQueueSize: try positive(env, "OTEL_BLRP_MAX_QUEUE_SIZE") ?? 2048,
+            maxExportBatchSize: try positive(env, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") ?? 512,
+            scheduledDelay: .milliseconds(try positive(env, "OTEL_BLRP_SCHEDULE_DELAY") ?? 1000),
+            exportTimeout: .milliseconds(try positive(env, "OTEL_BLRP_EXPORT_TIMEOUT") ?? 30000))
         config.tracingDisabled = env["OTEL_SDK_DISABLED"]?.lowercased() == "true"
         config.batch = BatchSpanProcessor.Configuration(
             maxQueueSize: try positive(env, "OTEL_BSP_MAX_QUEUE_SIZE") ?? 2048,

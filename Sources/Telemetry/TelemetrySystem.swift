@@ -16,6 +16,8 @@ public final class TelemetrySystem: Sendable {
     public let tracer: QlikTracer
     public let processor: BatchSpanProcessor?
     public let exporter: OTLPHTTPExporter?
+    /// Log records on their way to the OTLP collector (`OTEL_LOGS_EXPORTER=otlp`).
+    public let logExport: BatchExportQueue<LogRecordData>?
     public let ringBuffer: SpanRingBuffer
     private let sink: any LogSink
 
@@ -34,6 +36,13 @@ public final class TelemetrySystem: Sendable {
         self.exporter = configuration.exporter.map {
             OTLPHTTPExporter(configuration: $0, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
         }
+        // The log exporter reports its own failures through `telemetryLogger`, which writes to the
+        // sink only: a failing export never produces records for itself.
+        self.logExport = configuration.logExporter.map { logs in
+            let exporter = OTLPLogExporter(configuration: logs, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
+            return BatchExportQueue(name: "qlik-mcp-log-export", configuration: configuration.logBatch, metrics: .logs,
+                                    metricsFactory: metrics.factory) { batch, control in exporter.export(batch, control: control) }
+        }
         if configuration.tracingDisabled {
             self.processor = nil
         } else {
@@ -42,15 +51,12 @@ public final class TelemetrySystem: Sendable {
                 ringBuffer: ringBuffer, metricsFactory: metrics.factory)
         }
         self.tracer = QlikTracer(sampler: configuration.sampler, processor: processor)
-        for warning in configuration.exporter?.warnings ?? [] {
-            telemetryLogger.warning("\(warning)")
-        }
     }
 
     /// A log handler for `label` with this system's level, format, resource, scrubber, sink and metrics.
     public func makeLogHandler(label: String) -> StructuredLogHandler {
         StructuredLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
-                             sink: sink, scrubber: scrubber, metricsFactory: metrics.factory)
+                             sink: sink, scrubber: scrubber, metricsFactory: metrics.factory, export: logExport)
     }
 
     /// Installs this system as the process-wide swift-log, swift-metrics and tracing backend.
@@ -64,10 +70,14 @@ public final class TelemetrySystem: Sendable {
 
     /// Exports queued spans within `timeout` and stops the export worker.
     @discardableResult
+    /// Exports queued spans and log records within `timeout` (each), stops the export workers and
+    /// writes the log lines still buffered.
     public func shutdown(timeout: Duration = .seconds(5)) async -> BatchSpanProcessor.FlushResult {
         defer { sink.flush() }
-        guard let processor else { return .init(succeeded: true, completed: true) }
-        return await processor.shutdown(timeout: timeout)
+        let logs = await logExport?.shutdown(timeout: timeout) ?? BatchFlushResult(succeeded: true, completed: true)
+        guard let processor else { return logs }
+        let spans = await processor.shutdown(timeout: timeout)
+        return BatchFlushResult(succeeded: spans.succeeded && logs.succeeded, completed: spans.completed && logs.completed)
     }
 
     /// Writes log lines still waiting in the sink's buffer.

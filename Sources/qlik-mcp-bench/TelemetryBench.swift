@@ -95,7 +95,7 @@ struct TelemetryBench: AsyncParsableCommand {
         let exportSpans = self.exportSpans
         return try await sink.run { port in
             let exporter = OTLPHTTPExporter(
-                configuration: OTLPExporterConfiguration(tracesURL: "http://127.0.0.1:\(port)/v1/traces", maxAttempts: 1),
+                configuration: OTLPExporterConfiguration(url: "http://127.0.0.1:\(port)/v1/traces", maxAttempts: 1),
                 resource: TelemetryResource(attributes: ["service.name": "qlik-mcp"]),
                 metricsFactory: TelemetryMetrics().factory)
             let batch = Self.sampleBatch(512)
@@ -118,7 +118,7 @@ struct TelemetryBench: AsyncParsableCommand {
     private func benchDeadCollector() async -> (growthMiB: Double, dropped: Int) {
         let metrics = TelemetryMetrics()
         let exporter = OTLPHTTPExporter(
-            configuration: OTLPExporterConfiguration(tracesURL: "http://127.0.0.1:9/v1/traces", timeout: .milliseconds(200), maxAttempts: 1),
+            configuration: OTLPExporterConfiguration(url: "http://127.0.0.1:9/v1/traces", timeout: .milliseconds(200), maxAttempts: 1),
             resource: TelemetryResource(attributes: ["service.name": "qlik-mcp"]),
             metricsFactory: metrics.factory,
             logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })

@@ -22,7 +22,7 @@ struct OTLPExportTests {
         ]).attributes
         resourceAttributes["service.instance.id"] = "instance-1"
         let exporter = OTLPHTTPExporter(
-            configuration: OTLPExporterConfiguration(tracesURL: url, headers: headers, timeout: timeout, maxAttempts: maxAttempts,
+            configuration: OTLPExporterConfiguration(url: url, headers: headers, timeout: timeout, maxAttempts: maxAttempts,
                                                      initialBackoff: .milliseconds(50)),
             resource: TelemetryResource(attributes: resourceAttributes),
             metricsFactory: metrics.factory,
@@ -289,14 +289,14 @@ struct OTLPExportTests {
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "X-A=2",
             "OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
         ]))
-        #expect(base.tracesURL == "http://collector:4318/v1/traces")
+        #expect(base.url == "http://collector:4318/v1/traces")
         #expect(base.headers.map { "\($0)=\($1)" } == ["api-key=abc def", "X-A=2"])
         #expect(base.timeout == .milliseconds(2500))
         let specific = try #require(try OTLPExporterConfiguration.fromEnvironment([
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector/custom/path",
         ]))
-        #expect(specific.tracesURL == "https://collector/custom/path")
+        #expect(specific.url == "https://collector/custom/path")
         #expect(try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_TRACES_EXPORTER": "none"]) == nil)
         for bad in [
             ["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"],

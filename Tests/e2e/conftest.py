@@ -8,6 +8,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def log_schema_of_every_server():
+    """After the whole run: every log line of every server the tests started follows the schema."""
+    import log_schema
+    yield
+    bad = [(source, line, found) for source, line in log_schema.COLLECTED if (found := log_schema.problems(line))]
+    assert log_schema.COLLECTED, "no server log lines were collected"
+    assert not bad, "log lines off the schema:\n" + "\n".join(f"{source}: {found}: {line[:300]}" for source, line, found in bad[:20])
+
+
 @pytest.fixture(scope="module")
 def provider():
     """The Authlib OpenID provider on loopback (oidc_provider.py), one per test module."""

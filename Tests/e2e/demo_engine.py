@@ -4,6 +4,8 @@ import re
 import subprocess
 import threading
 
+import log_schema
+
 
 class DemoEngineProcess:
     def __init__(self, binary, extra_args=(), startup_timeout=120):
@@ -18,8 +20,9 @@ class DemoEngineProcess:
         def read_stderr():
             for line in self.process.stderr:
                 self.log.append(line)
+                log_schema.collect("demo-engine", line)
                 if self.port is None and '"demo engine listening"' in line:
-                    url = json.loads(line)["url"]
+                    url = json.loads(line)["url.full"]
                     self.port = int(re.search(r":(\d+)/", url).group(1))
                     ready.set()
             ready.set()

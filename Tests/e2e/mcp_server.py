@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.request
 
+import log_schema
+
 
 class Server:
     def __init__(self, binary, *args, env=None):
@@ -22,6 +24,7 @@ class Server:
         def read_stderr():
             for line in self.process.stderr:
                 self.log.append(line)
+                log_schema.collect("serve " + " ".join(args), line)
                 if self.port is None and '"mcp server listening"' in line:
                     self.port = int(json.loads(line)["server.port"])
                     ready.set()

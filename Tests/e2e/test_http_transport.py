@@ -150,7 +150,7 @@ def test_sigterm_with_100_calls_in_flight(qlik_mcp_bin):
             for thread in threads:
                 thread.start()
             deadline = time.monotonic() + 60
-            while server.metrics().get("http_server_active_requests", 0) < 101:
+            while sum(v for k, v in server.metrics().items() if k.startswith("http_server_active_requests")) < 101:
                 assert time.monotonic() < deadline, "calls never all in flight"
                 time.sleep(0.05)  # polling the gauge
             server.process.send_signal(15)
@@ -206,7 +206,9 @@ def test_traceparent_from_header_and_meta_parents_the_tool_span(qlik_mcp_bin):
         spans = exported_spans(receiver)
         by_trace = {span.trace_id.hex(): span for span in spans if span.name.startswith("tools/call ")}
         first, second = by_trace[header_trace], by_trace[meta_trace]
-        assert first.name == "tools/call list_apps" and first.parent_span_id.hex() == "00f067aa0ba902b7"
+        # The header's context parents Hummingbird's HTTP server span, which parents the MCP span.
+        http_span = next(s for s in spans if s.span_id == first.parent_span_id)
+        assert first.name == "tools/call list_apps" and http_span.name == "/mcp" and http_span.parent_span_id.hex() == "00f067aa0ba902b7"
         assert second.name == "tools/call get_app" and second.parent_span_id.hex() == "b7ad6b7169203331"
         attributes = {a.key: a.value.string_value for a in second.attributes}
         assert attributes["gen_ai.tool.name"] == "get_app" and attributes["mcp.method.name"] == "tools/call"
@@ -214,6 +216,50 @@ def test_traceparent_from_header_and_meta_parents_the_tool_span(qlik_mcp_bin):
         assert attributes["mcp.protocol.version"] == "2025-06-18" and attributes["network.transport"] == "tcp"
         qix_children = [s for s in spans if s.trace_id.hex() == meta_trace and s.parent_span_id == second.span_id]
         assert qix_children and all(s.name.startswith("qix ") for s in qix_children)
+
+
+def test_every_mcp_method_gets_one_server_span_under_its_http_span(qlik_mcp_bin):
+    """OTel MCP conventions: one SERVER span per request, named `{mcp.method.name} {target}`, whose
+    parent is the HTTP server span of the POST that carried it."""
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+    requests = [
+        ("tools/list", {}, "tools/list"),
+        ("tools/call", {"name": "get_engine_info", "arguments": {}}, "tools/call get_engine_info"),
+        ("tools/call", {"name": "no_such_tool", "arguments": {}}, "tools/call"),
+        ("resources/list", {}, "resources/list"),
+        ("resources/templates/list", {}, "resources/templates/list"),
+        ("resources/read", {"uri": "qlik://apps"}, "resources/read"),
+        ("prompts/list", {}, "prompts/list"),
+        ("prompts/get", {"name": "explore_app", "arguments": {"app_id": "sales-analytics"}}, "prompts/get"),
+        ("ping", {}, "ping"),
+    ]
+    with Receiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}"}
+        with Server(qlik_mcp_bin, env=env) as server:
+            session = initialize(server)
+            sid = {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
+            for index, (method, params, _) in enumerate(requests):
+                status, _, body = request(server, "POST", body={"jsonrpc": "2.0", "id": 100 + index, "method": method, "params": params}, headers=sid)
+                assert status == 200, (method, body)
+            assert server.stop() == 0
+    spans = exported_spans(receiver)
+    by_id = {span.span_id: span for span in spans}
+    mcp_spans = [s for s in spans if any(a.key == "mcp.method.name" for a in s.attributes) and s.kind == Span.SPAN_KIND_SERVER]
+    for index, (method, _, name) in enumerate(requests + [("initialize", {}, "initialize")]):
+        request_id = str(100 + index) if method != "initialize" else "1"
+        matching = [s for s in mcp_spans if {a.key: a.value.string_value for a in s.attributes}.get("jsonrpc.request.id") == request_id
+                    and {a.key: a.value.string_value for a in s.attributes}["mcp.method.name"] == method]
+        assert len(matching) == 1, (method, [s.name for s in matching])
+        span = matching[0]
+        assert span.name == name
+        parent = by_id.get(span.parent_span_id)
+        assert parent is not None and parent.kind == Span.SPAN_KIND_SERVER and parent.name == "/mcp", (method, parent and parent.name)
+        assert {a.key: a.value.string_value for a in parent.attributes}["http.request.method"] == "POST"
+        attributes = {a.key: a.value.string_value for a in span.attributes}
+        assert attributes["mcp.session.id"] == session or method == "initialize"
+        assert attributes["network.transport"] == "tcp"
+    unknown = next(s for s in mcp_spans if s.name == "tools/call")
+    assert {a.key: a.value.string_value for a in unknown.attributes}["error.type"] == "-32602"  # unknown tool: invalid params
 
 
 def test_config_file_settings_apply_and_bad_files_fail_clearly(qlik_mcp_bin, tmp_path):

@@ -1,6 +1,7 @@
 """End to end with the official Python MCP SDK (PyPI `mcp`) against the real binary over stdio,
 Streamable HTTP and legacy SSE. Expected values come from the demo apps' definitions (120,000
 order lines, the sales app's five tables and three sheets, HR's seeded reload), not from our tools."""
+import re
 import anyio
 import pytest
 from mcp import ClientSession, StdioServerParameters
@@ -87,8 +88,17 @@ def test_streamable_http_and_metrics(qlik_mcp_bin):
             ok = metrics.get(f'qlik_mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="ok"}}', 0)
             error = metrics.get(f'qlik_mcp_tool_calls_total{{tool="{tool}",toolset="{toolset(tool)}",outcome="error"}}', 0)
             assert ok + error == n, (tool, ok, error)
-        assert metrics['mcp_requests_total{method="initialize",outcome="ok"}'] == 1
-        assert metrics['mcp_requests_total{method="tools/call",outcome="ok"}'] == sum(calls.values()) - calls["get_script"]
+        # OTel MCP conventions: one histogram per method/tool/error type; a tool result with isError is error_type="tool_error".
+        operations = {name: value for name, value in metrics.items() if name.startswith("mcp_server_operation_duration_seconds_count{")}
+        initialize = [value for name, value in operations.items() if 'mcp_method_name="initialize"' in name and "error_type" not in name]
+        assert sum(initialize) == 1, operations
+        tool_calls = {name: value for name, value in operations.items() if 'mcp_method_name="tools/call"' in name}
+        # get_script ran for resources/read, not as a tools/call.
+        assert sum(tool_calls.values()) == sum(calls.values()) - calls["get_script"], sorted((re.findall(r'gen_ai_tool_name="(\w+)"', k) + re.findall(r'error_type="([^"]+)"', k), v) for k, v in tool_calls.items())
+        assert all('network_transport="tcp"' in name and 'mcp_protocol_version="' in name for name in tool_calls)
+        for tool, n in calls.items():
+            expected = 0 if tool == "get_script" else n
+            assert sum(value for name, value in tool_calls.items() if f'gen_ai_tool_name="{tool}"' in name) == expected, tool
         assert metrics['qlik_mcp_sessions_total{transport="http"}'] == 1
         assert server.stop() == 0
 

@@ -114,7 +114,7 @@ def test_python_sdk_oauth_flow_with_step_up(proxy, provider):
     assert metrics['qlik_mcp_auth_attempts_total{method="oauth",outcome="insufficient_scope"}'] >= 1
     assert_not_logged(proxy.log, [storage.tokens.access_token, storage.tokens.refresh_token, UPSTREAM_SECRET, ALICE["email"], answer["code"]])
     audit = [line for line in proxy.log if '"qlik-mcp.audit"' in line]
-    assert any('"event":"authorization_code"' in line for line in audit) and any('"event":"consent"' in line for line in audit)
+    assert any('"event.name":"authorization_code"' in line for line in audit) and any('"event.name":"consent"' in line for line in audit)
 
 
 def test_authorization_server_metadata(proxy):

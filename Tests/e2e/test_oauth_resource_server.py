@@ -184,7 +184,7 @@ def test_audit_lines_name_no_one(rs, provider):
     session = open_session(rs.base, token)
     call(rs.base, token, session, "query_data", {"app_id": "sales-analytics", "measures": ["Sum(Sales)"]})
     audit = [line for line in rs.log if '"qlik-mcp.audit"' in line]
-    assert any('"reason":"insufficient_scope"' in line for line in audit), audit[-3:]
+    assert any('"qlik_mcp.auth.reason":"insufficient_scope"' in line for line in audit), audit[-3:]
     assert_not_logged(rs.log, ["carol-secret-subject", "carol@example.test", token])
 
 

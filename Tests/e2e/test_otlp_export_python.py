@@ -1,11 +1,14 @@
 """End to end: the real `qlik-mcp` binary exports a span to a Python OTLP receiver, and the body is
 decoded with the official OpenTelemetry protobuf classes (a decoder nobody on this project wrote)."""
+import gzip
 import json
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import SEVERITY_NUMBER_INFO
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 
@@ -86,11 +89,43 @@ def test_selftest_span_decodes_with_official_otlp_classes(qlik_mcp_bin):
     assert f"trace_id={span.trace_id.hex()}" in result.stdout
     assert f"span_id={span.span_id.hex()}" in result.stdout
     log_lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
-    selftest_lines = [line for line in log_lines if line["logger"] == "qlik-mcp.selftest"]
+    selftest_lines = [line for line in log_lines if line["otel.scope.name"] == "qlik-mcp.selftest"]
     assert len(selftest_lines) == 1
     assert selftest_lines[0]["trace_id"] == span.trace_id.hex()
     assert selftest_lines[0]["span_id"] == span.span_id.hex()
     assert selftest_lines[0]["contact"] == "[REDACTED:email]"
+
+
+def test_logs_and_gzip_decode_with_official_otlp_classes(qlik_mcp_bin):
+    """OTEL_LOGS_EXPORTER=otlp sends the log line to /v1/logs; with OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+    both signals arrive gzip-compressed (Content-Encoding: gzip) and decode after gunzip."""
+    with Receiver() as receiver:
+        result = run_selftest(qlik_mcp_bin, receiver.port, {"OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"})
+    assert result.returncode == 0, result.stderr
+    by_path = {path: (headers, body) for path, headers, body in receiver.requests}
+    assert set(by_path) == {"/v1/traces", "/v1/logs"}, list(by_path)
+    for path, (headers, body) in by_path.items():
+        assert headers["Content-Encoding"] == "gzip", path
+        assert body[:2] == b"\x1f\x8b", path
+    traces = ExportTraceServiceRequest()
+    traces.ParseFromString(gzip.decompress(by_path["/v1/traces"][1]))
+    span = traces.resource_spans[0].scope_spans[0].spans[0]
+    logs = ExportLogsServiceRequest()
+    logs.ParseFromString(gzip.decompress(by_path["/v1/logs"][1]))
+    resource = {kv.key: kv.value.string_value for kv in logs.resource_logs[0].resource.attributes}
+    assert resource["service.name"] == "qlik-mcp-e2e"
+    scopes = {scope.scope.name: scope for scope in logs.resource_logs[0].scope_logs}
+    records = list(scopes["qlik-mcp.selftest"].log_records)
+    assert len(records) == 1
+    record = records[0]
+    assert record.body.string_value == "telemetry self-test"
+    assert record.severity_number == SEVERITY_NUMBER_INFO and record.severity_text == "INFO"
+    assert record.trace_id == span.trace_id and record.span_id == span.span_id
+    assert record.time_unix_nano > 0
+    attributes = {kv.key: kv.value for kv in record.attributes}
+    assert attributes["contact"].string_value == "[REDACTED:email]"
+    assert attributes["qlik_mcp.outcome"].string_value == "ok"
+    assert b"canary@example.com" not in gzip.decompress(by_path["/v1/logs"][1])
 
 
 def test_selftest_reports_a_dead_collector(qlik_mcp_bin):
@@ -102,7 +137,7 @@ def test_selftest_reports_a_dead_collector(qlik_mcp_bin):
     assert "FAILED" in result.stdout
     warnings = [json.loads(line) for line in result.stderr.splitlines() if '"span export failed"' in line]
     assert len(warnings) == 1
-    assert warnings[0]["reason"] == "connection"
+    assert warnings[0]["error.type"] == "connection"
 
 
 def test_bad_configuration_is_a_clear_error(qlik_mcp_bin):

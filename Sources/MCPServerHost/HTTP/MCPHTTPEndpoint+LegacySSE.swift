@@ -26,8 +26,9 @@ extension MCPHTTPEndpoint {
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                                                                    spanAttributes: hosted.spanAttributes, logger: logger))
+            // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
+            try await ServiceContext.withValue(nil) { try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                                                                    spanAttributes: hosted.spanAttributes, logger: logger)) }
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }

@@ -140,8 +140,9 @@ struct MCPHTTPEndpoint: Sendable {
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
         let server = hosted.server
         do {
-            try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                                                                    spanAttributes: hosted.spanAttributes, logger: logger))
+            // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
+            try await ServiceContext.withValue(nil) { try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                                                                    spanAttributes: hosted.spanAttributes, logger: logger)) }
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import ServiceContextModule
 import Synchronization
 
 /// A swift-log `LogHandler` that writes one line per event in the configured `LogFormat`.
@@ -32,8 +33,12 @@ public struct StructuredLogHandler: LogHandler {
         let lineCounters: LineCounters?
         /// `service.*` fields, encoded once.
         let service: [(String, String)]
+        /// Where log records go for OTLP export (`OTEL_LOGS_EXPORTER=otlp`), besides the sink.
+        let export: BatchExportQueue<LogRecordData>?
 
-        init(label: String, format: LogFormat, service: [(String, String)], sink: any LogSink, scrubber: PIIScrubber, lineCounters: LineCounters?) {
+        init(label: String, format: LogFormat, service: [(String, String)], sink: any LogSink, scrubber: PIIScrubber, lineCounters: LineCounters?,
+             export: BatchExportQueue<LogRecordData>?) {
+            self.export = export
             self.label = label
             self.format = format
             self.fields = .for(format)
@@ -53,7 +58,8 @@ public struct StructuredLogHandler: LogHandler {
         sink: any LogSink = StandardErrorSink(),
         scrubber: PIIScrubber = .standard,
         metadataProvider: Logger.MetadataProvider? = TelemetryMetadataProvider.make(),
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil,
+        export: BatchExportQueue<LogRecordData>? = nil
     ) {
         self.logLevel = level
         self.metadataProvider = metadataProvider
@@ -62,7 +68,7 @@ public struct StructuredLogHandler: LogHandler {
         var service = [("service.name", resource.serviceName), ("service.version", resource.serviceVersion)]
         if let instance = resource.attributes["service.instance.id"] { service.append((fields.instanceID, instance)) }
         self.core = Core(label: label, format: format, service: service, sink: sink, scrubber: scrubber,
-                         lineCounters: metricsFactory.map(LineCounters.init))
+                         lineCounters: metricsFactory.map(LineCounters.init), export: export)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -94,6 +100,16 @@ public struct StructuredLogHandler: LogHandler {
         line.append(UInt8(ascii: "\n"))
         core.sink.write(line, urgent: event.level >= .error)
         core.lineCounters?.increment(event.level)
+        if let export = core.export {
+            let span = ServiceContext.current?.spanContext
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            export.enqueue(LogRecordData(
+                timeUnixNano: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec),
+                severityNumber: LogRecordFields.severityNumber(event.level), severityText: LogRecordFields.severityText(event.level),
+                body: body, scope: core.label, attributes: LogRecordData.attributes(attributes, scrubber: core.scrubber),
+                traceID: span?.traceID, spanID: span?.spanID))
+        }
     }
 
     private func json(_ event: LogEvent, body: String, traceID: Logger.MetadataValue?, spanID: Logger.MetadataValue?,

@@ -63,7 +63,8 @@ struct TelemetryCommand: AsyncParsableCommand {
             print("metric:      \(sample.map(String.init) ?? "missing")")
             print("span:        trace_id=\(traceID) span_id=\(spanID)")
             if let exporter = system.configuration.exporter {
-                print("export:      POST \(exporter.tracesURL) → \(result.succeeded ? "accepted" : "FAILED (see the warning on stderr)")")
+                print("export:      POST \(exporter.url)\(exporter.gzip ? " (gzip)" : "") → \(result.succeeded ? "accepted" : "FAILED (see the warning on stderr)")")
+                if let logs = system.configuration.logExporter { print("logs:        POST \(logs.url)\(logs.gzip ? " (gzip)" : "")") }
                 if !result.succeeded { throw ExitCode(1) }
             } else {
                 print("export:      skipped (no OTLP endpoint; set OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint)")
