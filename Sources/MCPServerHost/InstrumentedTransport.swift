@@ -160,7 +160,7 @@ public actor InstrumentedTransport: Transport {
     private func startSpan(_ envelope: JSONRPCEnvelope, method: String, id: JSONValue, tool: String?) -> any Span {
         var parent = envelope.context ?? .topLevel
         if let meta = envelope.params?["_meta"], let traceparent = meta["traceparent"]?.stringValue,
-           let remote = W3CTraceContext.parse(traceparent: traceparent, tracestate: meta["tracestate"]?.stringValue) {
+           let remote = W3CPropagation.parse(traceparent: traceparent, tracestate: meta["tracestate"]?.stringValue) {
             parent.spanContext = remote
         }
         let method = MCPRequestMetrics.methodLabel(method)

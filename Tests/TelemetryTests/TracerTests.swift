@@ -34,12 +34,22 @@ struct TracerTests {
         ("garbage", false),
     ])
     func parseTraceparent(header: String, valid: Bool) {
-        let parsed = W3CTraceContext.parse(traceparent: header)
+        let parsed = W3CPropagation.parse(traceparent: header)
         #expect((parsed != nil) == valid)
         if let parsed {
             #expect(parsed.traceID.description == "4bf92f3577b34da6a3ce929d0e0e4736")
             #expect(parsed.spanID.description == "00f067aa0ba902b7")
             #expect(parsed.isRemote)
+        }
+    }
+
+    @Test("tracestate within bounds passes; a malformed or oversized one is dropped without losing the traceparent")
+    func traceState() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        #expect(W3CPropagation.parse(traceparent: parent, tracestate: "vendor=abc,other=1")?.traceState == "vendor=abc,other=1")
+        for bad in ["no-equals-sign", String(repeating: "a=b,", count: 40), "k=" + String(repeating: "v", count: 600)] {
+            let parsed = W3CPropagation.parse(traceparent: parent, tracestate: bad)
+            #expect(parsed != nil && parsed?.traceState == nil, "\(bad.prefix(30))")
         }
     }
 

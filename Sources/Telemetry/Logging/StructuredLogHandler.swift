@@ -130,8 +130,9 @@ public struct StructuredLogHandler: LogHandler {
         json.field(fields.logger, core.label)
         for (key, value) in core.service { json.field(key, value) }
         if core.format == .ecs { json.field("ecs.version", "8.11.0") }
-        if let traceID { json.key(fields.traceID); json.metadataValue(traceID, key: "trace_id", scrubber: core.scrubber) }
-        if let spanID { json.key(fields.spanID); json.metadataValue(spanID, key: "span_id", scrubber: core.scrubber) }
+        // Generated hex ids, never scrubbed: a run of digits in one can look like a card number.
+        if case .string(let traceID)? = traceID { json.field(fields.traceID, traceID) }
+        if case .string(let spanID)? = spanID { json.field(fields.spanID, spanID) }
         for (key, value) in attributes {
             json.key(key)
             json.metadataValue(value, key: key, scrubber: core.scrubber)
@@ -153,7 +154,7 @@ public struct StructuredLogHandler: LogHandler {
         for (key, value) in attributes.sorted(by: { $0.0 < $1.0 }) {
             out += " " + key + "=" + Self.textValue(value, key: key, scrubber: core.scrubber)
         }
-        if let traceID { out += " trace_id=" + Self.textValue(traceID, key: "trace_id", scrubber: core.scrubber) }
+        if case .string(let traceID)? = traceID { out += " trace_id=" + traceID }
         if event.level >= .error { out += " (\(event.file):\(event.line))" }
         return Array(out.utf8)
     }

@@ -68,10 +68,10 @@ public final class QlikTracer: Tracer {
     public func extract<Carrier, Extract>(
         _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
     ) where Extract: Extractor, Extract.Carrier == Carrier {
-        guard let traceparent = extractor.extract(key: W3CTraceContext.traceparentHeader, from: carrier),
-              let remote = W3CTraceContext.parse(
+        guard let traceparent = extractor.extract(key: W3CPropagation.traceparentHeader, from: carrier),
+              let remote = W3CPropagation.parse(
                 traceparent: traceparent,
-                tracestate: extractor.extract(key: W3CTraceContext.tracestateHeader, from: carrier))
+                tracestate: extractor.extract(key: W3CPropagation.tracestateHeader, from: carrier))
         else { return }
         context.spanContext = remote
     }
@@ -80,9 +80,9 @@ public final class QlikTracer: Tracer {
         _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject: Injector, Inject.Carrier == Carrier {
         guard let spanContext = context.spanContext else { return }
-        injector.inject(W3CTraceContext.traceparent(for: spanContext), forKey: W3CTraceContext.traceparentHeader, into: &carrier)
+        injector.inject(W3CPropagation.traceparent(for: spanContext), forKey: W3CPropagation.traceparentHeader, into: &carrier)
         if let state = spanContext.traceState {
-            injector.inject(state, forKey: W3CTraceContext.tracestateHeader, into: &carrier)
+            injector.inject(state, forKey: W3CPropagation.tracestateHeader, into: &carrier)
         }
     }
 }
