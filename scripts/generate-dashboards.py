@@ -1,82 +1,83 @@
 #!/usr/bin/env python3
-"""Writes the Grafana dashboards in dashboards/ (one generator so every dashboard shares the same
-datasource/job/instance variables, links, units and trace links). Rerun after editing:
-    python3 scripts/generate-dashboards.py
+"""Writes the Grafana dashboards in dashboards/ with Grafana's own typed builders (PyPI
+`grafana-foundation-sdk`), so panels, queries and variables keep up with Grafana's schema. One
+generator, so every dashboard shares the same datasource/job/instance variables, links, units and
+trace links. Rerun after editing (needs the test virtualenv, scripts/bootstrap):
+    .venv/bin/python3 scripts/generate-dashboards.py
 """
 import json
+import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "dashboards"
-DS = {"type": "prometheus", "uid": "${datasource}"}
+from grafana_foundation_sdk.builders import bargauge, dashboard, heatmap, piechart, prometheus, stat, table, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import (DashboardLinkType, DataSourceRef, Threshold, ThresholdsMode, VariableHide,
+                                                     VariableRefresh)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "dashboards"
+DS = DataSourceRef(type_val="prometheus", uid="${datasource}")
 SEL = 'job=~"$job", instance=~"$instance"'
-TRACE_LINK = [{"title": "Traces of qlik-mcp in the tracing backend", "url": "${tracing_url}/search?service=qlik-mcp", "targetBlank": True}]
+TRACE_LINK = [("Traces of qlik-mcp in the tracing backend", "${tracing_url}/search?service=qlik-mcp")]
+KINDS = {"timeseries": timeseries.Panel, "stat": stat.Panel, "table": table.Panel, "piechart": piechart.Panel,
+         "bargauge": bargauge.Panel, "heatmap": heatmap.Panel}
+FORMATS = {"table": PromQueryFormat.TABLE, "heatmap": PromQueryFormat.HEATMAP}
 
 
-def target(expr, legend="", ref="A", fmt=None):
-    t = {"datasource": DS, "expr": expr, "legendFormat": legend, "refId": ref}
+def query(expr, legend="", ref="A", fmt=None):
+    q = prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(ref).datasource(DS)
     if fmt:
-        t["format"] = fmt
-    return t
+        q = q.format(FORMATS[fmt])
+    return q
+
+
+def thresholds(steps):
+    return dashboard.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps([Threshold(color=c, value=v) for c, v in steps])
 
 
 class Board:
+    """Panels laid out left to right on Grafana's 24-column grid, rows between sections."""
+
     def __init__(self, uid, title, description):
         self.uid, self.title, self.description = uid, title, description
-        self.panels, self.next_id, self.y = [], 1, 0
-        self.x = 0
+        self.items, self.next_id = [], 1
 
-    def add(self, kind, title, description, targets, unit="short", width=12, height=8, thresholds=None, links=None, extra=None):
-        if self.x + width > 24:
-            self.x, self.y = 0, self.y + height
-        panel = {
-            "id": self.next_id, "type": kind, "title": title, "description": description, "datasource": DS,
-            "gridPos": {"x": self.x, "y": self.y, "w": width, "h": height},
-            "targets": [target(*t) if isinstance(t, tuple) else target(t) for t in targets],
-            "fieldConfig": {"defaults": {"unit": unit, "thresholds": {"mode": "absolute", "steps": thresholds or [
-                {"color": "green", "value": None}]}}, "overrides": []},
-            "options": {},
-        }
-        for index, t in enumerate(panel["targets"]):
-            t["refId"] = chr(ord("A") + index)
+    def add(self, kind, title, description, targets, unit="short", width=12, height=8, thresholds=None, links=None):
+        panel = (KINDS[kind]().id(self.next_id).title(title).description(description).datasource(DS)
+                 .unit(unit).span(width).height(height)
+                 .thresholds(globals()["thresholds"](thresholds or [("green", None)])))
+        for index, t in enumerate(targets):
+            t = t if isinstance(t, tuple) else (t,)
+            panel = panel.with_target(query(*t[:1], *(t[1:2] or ("",)), chr(ord("A") + index), *t[3:4]))
         if links:
-            panel["links"] = links
-        if extra:
-            panel.update(extra)
-        self.panels.append(panel)
+            panel = panel.links([dashboard.DashboardLink(name).url(url).target_blank(True) for name, url in links])
+        self.items.append(("panel", panel))
         self.next_id += 1
-        self.x += width
-        return panel
 
     def row(self, title):
-        self.x, self.y = 0, self.y + 8
-        self.panels.append({"id": self.next_id, "type": "row", "title": title, "collapsed": False,
-                            "gridPos": {"x": 0, "y": self.y, "w": 24, "h": 1}, "panels": []})
+        self.items.append(("row", dashboard.Row(title).id(self.next_id)))
         self.next_id += 1
-        self.y += 1
 
-    def json(self):
-        return {
-            "uid": self.uid, "title": self.title, "description": self.description, "tags": ["qlik-mcp"],
-            "timezone": "browser", "schemaVersion": 39, "version": 1, "editable": True, "refresh": "30s",
-            "time": {"from": "now-6h", "to": "now"},
-            "links": [{"type": "dashboards", "tags": ["qlik-mcp"], "asDropdown": True, "title": "qlik-mcp dashboards", "includeVars": True, "keepTime": True}],
-            "templating": {"list": [
-                {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus", "current": {}, "hide": 0},
-                {"name": "job", "label": "Job", "type": "query", "datasource": DS, "query": {"query": "label_values(qlik_mcp_build_info, job)", "refId": "job"},
-                 "definition": "label_values(qlik_mcp_build_info, job)", "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
-                {"name": "instance", "label": "Instance", "type": "query", "datasource": DS,
-                 "query": {"query": 'label_values(qlik_mcp_build_info{job=~"$job"}, instance)', "refId": "instance"},
-                 "definition": 'label_values(qlik_mcp_build_info{job=~"$job"}, instance)', "refresh": 2, "includeAll": True, "multi": True, "current": {}, "hide": 0},
-                {"name": "tracing_url", "label": "Tracing UI", "type": "textbox", "query": "http://localhost:16686",
-                 "current": {"text": "http://localhost:16686", "value": "http://localhost:16686"}, "hide": 0},
-            ]},
-            "annotations": {"list": []},
-            "panels": self.panels,
-        }
+    def build(self):
+        board = (dashboard.Dashboard(self.title).uid(self.uid).description(self.description).tags(["qlik-mcp"])
+                 .timezone("browser").editable().refresh("30s").time("now-6h", "now")
+                 .link(dashboard.DashboardLink("qlik-mcp dashboards").type(DashboardLinkType.DASHBOARDS).tags(["qlik-mcp"])
+                       .as_dropdown(True).include_vars(True).keep_time(True))
+                 .with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus"))
+                 .with_variable(dashboard.QueryVariable("job").label("Job").datasource(DS)
+                                .query({"query": "label_values(qlik_mcp_build_info, job)", "refId": "job"})
+                                .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).include_all(True).multi(True))
+                 .with_variable(dashboard.QueryVariable("instance").label("Instance").datasource(DS)
+                                .query({"query": 'label_values(qlik_mcp_build_info{job=~"$job"}, instance)', "refId": "instance"})
+                                .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).include_all(True).multi(True))
+                 .with_variable(dashboard.TextBoxVariable("tracing_url").label("Tracing UI").default_value("http://localhost:16686")))
+        for kind, item in self.items:
+            board = board.with_row(item) if kind == "row" else board.with_panel(item)
+        return board.build()
 
 
 def red(threshold):
-    return [{"color": "green", "value": None}, {"color": "red", "value": threshold}]
+    return [("green", None), ("red", threshold)]
 
 
 def latency_quantiles(metric, by=""):
@@ -87,9 +88,9 @@ def latency_quantiles(metric, by=""):
 
 def service_health():
     b = Board("qlik-mcp-health", "qlik-mcp / Service health", "Is qlik-mcp up, ready, fast and error-free? Start here.")
-    b.add("stat", "Up", "1 when Prometheus scrapes the instance.", [(f'up{{{SEL}}}', "{{instance}}")], width=4, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+    b.add("stat", "Up", "1 when Prometheus scrapes the instance.", [(f'up{{{SEL}}}', "{{instance}}")], width=4, thresholds=[("red", None), ("green", 1)])
     b.add("stat", "Ready", "/readyz state from the background engine check (qlik_mcp_health_ready).", [(f'qlik_mcp_health_ready{{{SEL}}}', "{{instance}}")], width=4,
-          thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+          thresholds=[("red", None), ("green", 1)])
     b.add("stat", "Tool error ratio (5m)", "Share of tool calls that failed; the SLO allows 0.5 %.", [(f'qlik_mcp:tool_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
           unit="percentunit", width=4, thresholds=red(0.005))
     b.add("stat", "Request rate", "MCP requests per second (mcp_server_operation_duration_seconds_count).",
@@ -175,7 +176,7 @@ def errors():
 def engine():
     b = Board("qlik-mcp-engine", "qlik-mcp / Qlik engine", "The Qlik engine as qlik-mcp sees it: reachability, connections and QIX traffic.")
     b.add("stat", "Engine reachable", "qlik_mcp_health_dependency_up for the engine (background check).",
-          [(f'qlik_mcp_health_dependency_up{{{SEL}, dependency="qlik_engine"}}', "{{instance}}")], width=6, thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}])
+          [(f'qlik_mcp_health_dependency_up{{{SEL}, dependency="qlik_engine"}}', "{{instance}}")], width=6, thresholds=[("red", None), ("green", 1)])
     b.add("stat", "QIX error ratio (5m)", "Share of failed QIX requests.", [(f'qlik_mcp:qix_errors:ratio_rate5m{{{SEL}}}', "{{instance}}")],
           unit="percentunit", width=6, thresholds=red(0.05))
     b.add("timeseries", "Connections", "Open QIX WebSocket connections and connection errors by reason.",
@@ -190,8 +191,12 @@ def main():
     OUT.mkdir(exist_ok=True)
     for board in (service_health(), tool_usage(), performance(), errors(), engine()):
         path = OUT / f"{board.uid}.json"
-        path.write_text(json.dumps(board.json(), indent=2) + "\n")
-        print(f"wrote {path.relative_to(OUT.parent)} ({len(board.panels)} panels)")
+        document = json.loads(JSONEncoder(sort_keys=True).encode(board.build()))
+        for panel in document["panels"]:
+            if panel.get("options") is None and panel["type"] != "row":
+                panel["options"] = {}  # the builders leave unset options as null; Grafana expects an object
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {path} ({len(board.items)} panels and rows)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -63,7 +64,8 @@ def expressions():
                 found.append((f"{path.name}#{panel['id']}", t["expr"]))
         for variable in board["templating"]["list"]:
             if variable["type"] == "query":  # label_values(<selector>, <label>): the selector names the metric
-                selector = re.fullmatch(r"label_values\((.*),\s*\w+\)", variable["definition"]).group(1)
+                text = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+                selector = re.fullmatch(r"label_values\((.*),\s*\w+\)", text).group(1)
                 found.append((f"{path.name}${variable['name']}", selector))
     for group in yaml.safe_load(RULES.read_text())["groups"]:
         for rule in group["rules"]:
@@ -79,6 +81,16 @@ def metric_names(expr):
     text = re.sub(r"\$\w+", "", text)                                  # Grafana variables
     names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", text)) - PROMQL_WORDS
     return {n for n in names if not re.fullmatch(r"e\d*", n)}
+
+
+def test_dashboards_are_what_the_generator_writes(tmp_path):
+    """dashboards/*.json come from scripts/generate-dashboards.py (Grafana's typed builders): no hand edits."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "generate-dashboards.py"), str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    generated = sorted(tmp_path.glob("*.json"))
+    assert [p.name for p in generated] == [p.name for p in DASHBOARDS]
+    for path in generated:
+        assert path.read_text() == (ROOT / "dashboards" / path.name).read_text(), f"{path.name}: rerun scripts/generate-dashboards.py"
 
 
 def test_dashboards_are_importable_as_is():
