@@ -44,6 +44,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        // Attribute names only: no default traits (the `Tracing` trait adds typed span-attribute
+        // accessors we do not use and most of the package's compile time).
+        .package(url: "https://github.com/swift-otel/swift-otel-semantic-conventions.git", from: "1.44.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +84,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "OTelSemanticConventions", package: "swift-otel-semantic-conventions"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -167,17 +167,17 @@ public actor InstrumentedTransport: Transport {
         let name = tool.flatMap { $0 == "other" ? nil : "\(method) \($0)" } ?? method
         let span = InstrumentationSystem.tracer.startSpan(name, context: parent, ofKind: .server)
         span.updateAttributes { attributes in
-            attributes["mcp.method.name"] = method
-            attributes["mcp.session.id"] = sessionID
-            attributes["jsonrpc.request.id"] = id.stringValue ?? JSONCoding.serialize(id)
-            attributes["mcp.protocol.version"] = protocolVersion ?? Version.latest
-            attributes["network.transport"] = networkTransport
+            attributes[SemanticAttributes.mcpMethodName] = method
+            attributes[SemanticAttributes.mcpSessionID] = sessionID
+            attributes[SemanticAttributes.jsonrpcRequestID] = id.stringValue ?? JSONCoding.serialize(id)
+            attributes[SemanticAttributes.mcpProtocolVersion] = protocolVersion ?? Version.latest
+            attributes[SemanticAttributes.networkTransport] = networkTransport
             if let tool {
-                attributes["gen_ai.tool.name"] = tool
-                attributes["gen_ai.operation.name"] = "execute_tool"
+                attributes[SemanticAttributes.genAIToolName] = tool
+                attributes[SemanticAttributes.genAIOperationName] = "execute_tool"
             }
-            if method == "prompts/get", let prompt = envelope.params?["name"]?.stringValue { attributes["gen_ai.prompt.name"] = String(prompt.prefix(128)) }
-            if method == "resources/read", let uri = envelope.params?["uri"]?.stringValue { attributes["mcp.resource.uri"] = String(uri.prefix(512)) }
+            if method == "prompts/get", let prompt = envelope.params?["name"]?.stringValue { attributes[SemanticAttributes.genAIPromptName] = String(prompt.prefix(128)) }
+            if method == "resources/read", let uri = envelope.params?["uri"]?.stringValue { attributes[SemanticAttributes.mcpResourceURI] = String(uri.prefix(512)) }
             for (key, value) in spanAttributes { attributes[key] = value }
         }
         return span
@@ -197,7 +197,7 @@ public actor InstrumentedTransport: Transport {
         let duration = ContinuousClock.now - request.start
         let version = protocolVersion ?? Version.latest
         if let errorType {
-            request.span.attributes["error.type"] = errorType
+            request.span.attributes[SemanticAttributes.errorType] = errorType
             request.span.setStatus(.init(code: .error))
         }
         request.span.end()
@@ -205,8 +205,9 @@ public actor InstrumentedTransport: Transport {
         guard logger.logLevel <= .debug else { return }
         ServiceContext.withValue(request.span.context) {
             logger.debug("mcp request", metadata: [
-                "mcp.method.name": .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"), "mcp.session.id": .string(sessionID),
-                "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000), "network.transport": .string(networkTransport),
+                SemanticAttributes.mcpMethodName: .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"),
+                SemanticAttributes.mcpSessionID: .string(sessionID), "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000),
+                SemanticAttributes.networkTransport: .string(networkTransport),
             ])
         }
     }

@@ -66,8 +66,8 @@ public struct MCPHost: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.info("mcp server listening", metadata: ["server.address": .string(configuration.host), "server.port": .stringConvertible(port),
-                                                               "url.full": .string("http://\(configuration.host):\(port)/mcp")])
+                logger.info("mcp server listening", metadata: [SemanticAttributes.serverAddress: .string(configuration.host), SemanticAttributes.serverPort: .stringConvertible(port),
+                                                               SemanticAttributes.urlFull: .string("http://\(configuration.host):\(port)/mcp")])
                 await onListening(port)
             },
             logger: Logger(label: "qlik-mcp.http") { _ in SwiftLogNoOpLogHandler() })

@@ -5,7 +5,7 @@ import Foundation
 import MCPServerHost
 import QlikTools
 
-/// `qlik-mcp bench auth`: what checking credentials costs per request, in process — a full ES256
+/// `qlik-mcp-bench auth`: what checking credentials costs per request, in process — a full ES256
 /// access-token validation, a validated-token cache hit, an API key check — next to the HTTP
 /// numbers of `bench load --auth-compare`.
 struct AuthBench: AsyncParsableCommand {

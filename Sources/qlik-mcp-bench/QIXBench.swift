@@ -7,7 +7,7 @@ import JSONCore
 import QlikEngine
 import Telemetry
 
-/// `qlik-mcp bench qix`: the QIX client and the demo engine, on loopback.
+/// `qlik-mcp-bench qix`: the QIX client and the demo engine, on loopback.
 struct QIXBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qix",

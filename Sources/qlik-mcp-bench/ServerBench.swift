@@ -8,14 +8,14 @@ import NIOCore
 import JSONCore
 import QlikTools
 
-/// `qlik-mcp bench server`: the real server binary over Streamable HTTP on loopback — cold start,
+/// `qlik-mcp-bench server`: the real server binary over Streamable HTTP on loopback — cold start,
 /// idle RSS, tool-call throughput and latency at 1/16/256 concurrent clients, the overhead over an
 /// in-process tool call, and memory per idle session. Bounded in time and count.
 struct ServerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Benchmark `serve --transport http` end to end (loopback only).",
-        discussion: "Example: swift run -c release qlik-mcp bench server --seconds 5 --idle-sessions 10000"
+        discussion: "Example: swift run -c release qlik-mcp-bench server --seconds 5 --idle-sessions 10000"
     )
 
     @Option(help: "Seconds per concurrency level.") var seconds = 5

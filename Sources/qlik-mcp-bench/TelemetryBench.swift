@@ -4,7 +4,7 @@ import Logging
 import Telemetry
 import Tracing
 
-/// `qlik-mcp bench telemetry`: the instrumentation core's costs.
+/// `qlik-mcp-bench telemetry`: the instrumentation core's costs.
 struct TelemetryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "telemetry",

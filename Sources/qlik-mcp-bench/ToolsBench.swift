@@ -8,7 +8,7 @@ import JSONCore
 import QlikEngine
 import QlikTools
 
-/// `qlik-mcp bench tools`: per-tool latency through the tool layer against the in-process demo
+/// `qlik-mcp-bench tools`: per-tool latency through the tool layer against the in-process demo
 /// engine, next to the direct QIX calls the tool makes, to show the server's own overhead.
 struct ToolsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -81,6 +81,22 @@ struct PIICanaryTests {
         #expect(record.events.first?.attributes.get("canary") == .string(expected))
     }
 
+    @Test("values the server produces skip the scrubber; values a client can write do not")
+    func serverProducedKeys() throws {
+        let collector = InMemorySpanProcessor()
+        let tracer = QlikTracer(sampler: .alwaysOn, processor: collector)
+        let session = "4111-1111-1111-1111"  // would be a card number anywhere else
+        tracer.withSpan("tools/call") { span in
+            span.attributes["mcp.session.id"] = session
+            span.attributes["jsonrpc.request.id"] = "jane@example.com"
+            span.attributes["url.query"] = "sessionId=4111 1111 1111 1111"
+        }
+        let record = try #require(collector.spans.first).scrubbed(with: .standard)
+        #expect(record.attributes.get("mcp.session.id") == .string(session))
+        #expect(record.attributes.get("jsonrpc.request.id") == .string("[REDACTED:email]"))
+        #expect(record.attributes.get("url.query") != .string("sessionId=4111 1111 1111 1111"))
+    }
+
     @Test("credential-named keys lose the whole value", arguments: [
         ("password", "password"), ("db_password", "password"), ("client_secret", "secret"),
         ("Authorization", "authorization"), ("X-Api-Key", "api_key"), ("api_key", "api_key"),

@@ -76,9 +76,9 @@ final class ToolInstrumentation: Sendable {
             return try await run(tool: tool, context: context, span: span, handles: handles, start: start, body)
         }
         return try await InstrumentationSystem.tracer.withSpan("tools/call \(tool.name)", ofKind: .server) { (span: any Span) async throws -> CallTool.Result in
-            span.attributes["gen_ai.tool.name"] = tool.name
-            span.attributes["mcp.method.name"] = "tools/call"
-            span.attributes["mcp.session.id"] = context.sessionID
+            span.attributes[SemanticAttributes.genAIToolName] = tool.name
+            span.attributes[SemanticAttributes.mcpMethodName] = "tools/call"
+            span.attributes[SemanticAttributes.mcpSessionID] = context.sessionID
             for (key, value) in context.callAttributes { span.attributes[key] = value }
             return try await run(tool: tool, context: context, span: span, handles: handles, start: start, body)
         }
@@ -110,7 +110,7 @@ final class ToolInstrumentation: Sendable {
             errorCounter(tool: tool.name, category: failure.category).increment()
             // OTel MCP conventions: a tool result with isError is `error.type=tool_error`; the
             // taxonomy code and category say which.
-            span.attributes["error.type"] = "tool_error"
+            span.attributes[SemanticAttributes.errorType] = "tool_error"
             span.attributes["qlik_mcp.error.code"] = failure.code
             span.attributes["qlik_mcp.error.category"] = failure.category.rawValue
             span.setStatus(.init(code: .error, message: failure.message))
@@ -122,12 +122,12 @@ final class ToolInstrumentation: Sendable {
         let elapsed = ContinuousClock.now - start
         (outcome == "ok" ? handles.ok : handles.error).increment()
         var metadata: Logger.Metadata = [
-            "gen_ai.tool.name": .string(tool.name), "qlik_mcp.toolset": .string(tool.toolset), "qlik_mcp.outcome": .string(outcome),
-            "qlik_mcp.duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000), "mcp.session.id": .string(sessionID),
+            SemanticAttributes.genAIToolName: .string(tool.name), "qlik_mcp.toolset": .string(tool.toolset), "qlik_mcp.outcome": .string(outcome),
+            "qlik_mcp.duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000), SemanticAttributes.mcpSessionID: .string(sessionID),
         ]
         if let failed {
             // `error.type` as on the span; the taxonomy code says which error, the category how to react.
-            metadata["error.type"] = "tool_error"
+            metadata[SemanticAttributes.errorType] = "tool_error"
             metadata["qlik_mcp.error.code"] = .string(failed.code)
             metadata["qlik_mcp.error.category"] = .string(failed.category.rawValue)
             metadata["qlik_mcp.error.retryable"] = .stringConvertible(failed.retryable)

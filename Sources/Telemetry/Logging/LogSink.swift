@@ -26,18 +26,20 @@ public struct StandardErrorSink: LogSink {
 }
 
 /// Writes lines to standard error in batches: callers append to a buffer and return; a writer
-/// thread empties it with one `write(2)` per batch (under load, one per many lines instead of
+/// thread empties it every 20 ms with one `write(2)` (under load, one per many lines instead of
 /// one per line). Bounded: when `maxBufferedBytes` are waiting, the caller writes the batch
-/// itself (back-pressure, nothing is dropped). Error lines and `flush()` write at once.
+/// itself (back-pressure, nothing is dropped). Error lines and `flush()` write at once, and so
+/// does a normal exit. A sink lives as long as the process (one per `TelemetrySystem`).
 public final class BatchingStandardErrorSink: LogSink {
     private struct State {
         var buffer: [UInt8] = []
-        var stopped = false
     }
 
     private let state = Mutex(State())
     private let condition = NSCondition()
     private let maxBufferedBytes: Int
+    /// How often the writer thread writes what has accumulated.
+    static let interval: TimeInterval = 0.02
     private let fd: Int32
     /// Serialises the actual writes, so batches never interleave.
     private let writeLock = Mutex(())
@@ -48,27 +50,33 @@ public final class BatchingStandardErrorSink: LogSink {
         let thread = Thread { [weak self] in self?.runWriter() }
         thread.name = "qlik-mcp-log-writer"
         thread.start()
+        Self.flushAtExit(self)
     }
 
-    deinit {
-        state.withLock { $0.stopped = true }
-        condition.broadcast()
+    /// Sinks whose buffers are written when the process exits normally (a command that returns
+    /// without shutting telemetry down still gets its last lines out).
+    private static let live = Mutex<[ObjectIdentifier: BatchingStandardErrorSink]>([:])
+    private static let exitHook: Void = { _ = atexit { BatchingStandardErrorSink.flushAll() } }()
+
+    private static func flushAtExit(_ sink: BatchingStandardErrorSink) {
+        _ = exitHook
+        live.withLock { $0[ObjectIdentifier(sink)] = sink }
+    }
+
+    private static func flushAll() {
+        for sink in live.withLock({ Array($0.values) }) { sink.flush() }
     }
 
     public func write(_ line: [UInt8]) { write(line, urgent: false) }
 
     public func write(_ line: [UInt8], urgent: Bool) {
-        let wasEmpty = state.withLock { state -> Bool in
-            let empty = state.buffer.isEmpty
+        let size = state.withLock { state -> Int in
             state.buffer.append(contentsOf: line)
-            return empty
+            return state.buffer.count
         }
-        let size = state.withLock { $0.buffer.count }
-        if urgent || size >= maxBufferedBytes {
-            flush()
-        } else if wasEmpty {
-            condition.signal()
-        }
+        // No wake-up per line: the writer runs every `interval` (a signal per line would cost a
+        // context switch per line under load, which is what batching is for).
+        if urgent || size >= maxBufferedBytes { flush() }
     }
 
     public func flush() {
@@ -85,13 +93,10 @@ public final class BatchingStandardErrorSink: LogSink {
     private func runWriter() {
         while true {
             condition.lock()
-            // Wake at least every 50 ms, so a missed signal delays a line by no more than that.
-            if state.withLock({ $0.buffer.isEmpty && !$0.stopped }) {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
-            }
+            // Lines wait at most `interval` before they are written.
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
             condition.unlock()
             flush()
-            if state.withLock({ $0.stopped }) { return }
         }
     }
 }

@@ -13,8 +13,8 @@ public enum TelemetryMetadataProvider {
                 metadata["trace_id"] = .string(span.traceID.description)
                 metadata["span_id"] = .string(span.spanID.description)
             }
-            if let session = context.mcpSessionID { metadata["mcp.session.id"] = .string(session) }
-            if let tool = context.toolName { metadata["gen_ai.tool.name"] = .string(tool) }
+            if let session = context.mcpSessionID { metadata[SemanticAttributes.mcpSessionID] = .string(session) }
+            if let tool = context.toolName { metadata[SemanticAttributes.genAIToolName] = .string(tool) }
             return metadata
         }
     }

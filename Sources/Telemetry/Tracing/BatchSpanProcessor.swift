@@ -26,6 +26,7 @@ public final class BatchSpanProcessor: SpanProcessor, Sendable {
         ringBuffer: SpanRingBuffer? = nil,
         metricsFactory: any MetricsFactory
     ) {
+        let scrubber = scrubber.memoized()
         queue = BatchExportQueue(name: "qlik-mcp-span-export", configuration: configuration, metrics: .spans, metricsFactory: metricsFactory) { batch, control in
             let clean = batch.map { $0.scrubbed(with: scrubber) }
             ringBuffer?.append(contentsOf: clean)

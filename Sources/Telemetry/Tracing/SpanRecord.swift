@@ -48,7 +48,7 @@ public struct SpanRecord: Sendable {
     static func scrub(_ attributes: SpanAttributes, _ scrubber: PIIScrubber) -> SpanAttributes {
         var result = SpanAttributes()
         attributes.forEach { key, value in
-            result[key] = scrub(value, key: key, scrubber)
+            result[key] = PIIScrubber.serverProducedKeys.contains(key) ? value : scrub(value, key: key, scrubber)
         }
         return result
     }

@@ -4,7 +4,7 @@ import DemoEngine
 import Foundation
 import Logging
 
-/// `qlik-mcp bench load`: the load generator. Starts the demo engine in this process, then for
+/// `qlik-mcp-bench load`: the load generator. Starts the demo engine in this process, then for
 /// each target (qlik-mcp over HTTP and stdio, plus the peers of a targets file) and scenario
 /// starts the server, drives it over loopback and prints one row per run; the first target is the
 /// baseline of the ratio column. Bounded in time (`--duration`) and count (`--max-requests`).
@@ -14,10 +14,10 @@ struct LoadBench: AsyncParsableCommand {
         abstract: "Drive MCP servers with a load generator (Streamable HTTP or stdio) and compare them.",
         discussion: """
             Examples:
-              qlik-mcp bench load --scenario metadata --concurrency 1,16,256
-              qlik-mcp bench load --scenario metadata --mode open --rate 500 --sessions 1000
-              qlik-mcp bench load --targets Benchmarks/compare/targets.json --venvs .build-bench/venvs
-              qlik-mcp bench load --smoke        # seconds; checks the harness, numbers meaningless
+              qlik-mcp-bench load --scenario metadata --concurrency 1,16,256
+              qlik-mcp-bench load --scenario metadata --mode open --rate 500 --sessions 1000
+              qlik-mcp-bench load --targets Benchmarks/compare/targets.json --venvs .build-bench/venvs
+              qlik-mcp-bench load --smoke        # seconds; checks the harness, numbers meaningless
             """
     )
 

@@ -8,7 +8,7 @@ struct LoadTable {
 
     func print() {
         let machine = MachineFacts.current
-        Swift.print("# qlik-mcp bench load — \(machine.summary)")
+        Swift.print("# qlik-mcp-bench load — \(machine.summary)")
         Swift.print("ratio = first target's throughput ÷ this target's throughput in the same scenario and mode (×10 means the baseline does 10 times as many)\n")
         for scenario in LoadScenario.allCases {
             let group = rows.filter { $0.scenario == scenario.rawValue }
