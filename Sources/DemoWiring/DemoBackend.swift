@@ -17,8 +17,9 @@ public struct DemoBackend: Sendable {
     /// The backend for the tools; waits until the engine listens (run `server` first).
     public func backend(pool: QIXConnectionPool = QIXConnectionPool()) async -> QlikBackend {
         let port = await server.listeningPort()
-        return QlikBackend(kind: "demo", endpoint: .desktop(host: "127.0.0.1", port: port), pool: pool,
-                           reloads: DemoReloadSource(catalog: catalog))
+        return QlikBackend(
+            kind: "demo", endpoint: .desktop(host: "127.0.0.1", port: port), pool: pool,
+            reloads: DemoReloadSource(catalog: catalog))
     }
 }
 
@@ -29,16 +30,18 @@ struct DemoReloadSource: ReloadSource {
     func reloadTasks(appID: String?) async throws -> [ReloadTaskSummary] {
         catalog.reloadLog.tasks.filter { appID == nil || catalog.app(id: appID!)?.id == $0.appID }.map { task in
             let last = catalog.reloadLog.history(appID: task.appID).first
-            return ReloadTaskSummary(id: task.id, name: task.name, appID: task.appID, enabled: task.enabled, schedule: task.schedule,
-                                     lastStatus: last?.status, lastStart: last?.startTime, lastEnd: last?.endTime)
+            return ReloadTaskSummary(
+                id: task.id, name: task.name, appID: task.appID, enabled: task.enabled, schedule: task.schedule,
+                lastStatus: last?.status, lastStart: last?.startTime, lastEnd: last?.endTime)
         }
     }
 
     func reloadHistory(appID: String, limit: Int) async throws -> [ReloadRecord] {
         guard let app = catalog.app(id: appID) else { return [] }
         return catalog.reloadLog.history(appID: app.id).prefix(limit).map { reload in
-            ReloadRecord(id: reload.id, appID: app.id, status: reload.status, startTime: reload.startTime, endTime: reload.endTime,
-                         durationSeconds: reload.durationSeconds, log: reload.log)
+            ReloadRecord(
+                id: reload.id, appID: app.id, status: reload.status, startTime: reload.startTime, endTime: reload.endTime,
+                durationSeconds: reload.durationSeconds, log: reload.log)
         }
     }
 }

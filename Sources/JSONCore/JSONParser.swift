@@ -54,7 +54,8 @@ struct JSONParser {
     private mutating func literal(_ word: StaticString) throws {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count,
-              memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else {
+            memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0
+        else {
             throw error("invalid literal, expected \(word)")
         }
         index += count

@@ -37,9 +37,9 @@ public final class APIKeyFileVerifier: Sendable {
         var info = stat()
         guard stat(url.path, &info) == 0 else { return [-1] }
         #if canImport(Darwin)
-        let modified = info.st_mtimespec
+            let modified = info.st_mtimespec
         #else
-        let modified = info.st_mtim
+            let modified = info.st_mtim
         #endif
         return [Int(info.st_ino), Int(info.st_size), Int(modified.tv_sec), Int(modified.tv_nsec)]
     }

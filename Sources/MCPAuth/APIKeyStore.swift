@@ -63,8 +63,9 @@ public struct APIKeyStore: Sendable {
         }
         let id = Hex.encode(Self.randomBytes(6))
         let secret = Base64URL.encode(Self.randomBytes(32))
-        let record = APIKeyRecord(id: id, name: name, scopes: scopes.sorted(), secretSHA256: Self.digest(secret), created: now,
-                                  expires: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }, revoked: nil)
+        let record = APIKeyRecord(
+            id: id, name: name, scopes: scopes.sorted(), secretSHA256: Self.digest(secret), created: now,
+            expires: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }, revoked: nil)
         records.append(record)
         try save(records)
         return ("qmcp_\(id)_\(secret)", record)
@@ -134,16 +135,19 @@ public struct APIKeyVerifier: Sendable {
     public func verify(_ token: String, now: Date = Date()) -> Result<APIKeyIdentity, APIKeyError> {
         let parts = token.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "qmcp", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit),
-              (40...64).contains(parts[2].count) else { return .failure(.malformed) }
+            (40...64).contains(parts[2].count)
+        else { return .failure(.malformed) }
         guard let record = records[String(parts[1])],
-              Self.constantTimeEqual(APIKeyStore.digest(String(parts[2])), record.secretSHA256) else { return .failure(.unknown) }
+            Self.constantTimeEqual(APIKeyStore.digest(String(parts[2])), record.secretSHA256)
+        else { return .failure(.unknown) }
         if record.revoked != nil { return .failure(.revoked) }
         if let expires = record.expires, expires <= now { return .failure(.expired) }
         return .success(APIKeyIdentity(id: record.id, name: record.name, scopes: Set(record.scopes)))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
+        let left = Array(a.utf8)
+        let right = Array(b.utf8)
         guard left.count == right.count else { return false }
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }

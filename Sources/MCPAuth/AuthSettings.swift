@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JSONCore
+import Logging
 import QlikTools
 
 /// Which credentials the HTTP transports accept (`--auth`).
@@ -79,8 +79,10 @@ public struct HTTPAuth: Sendable {
         }
         let publicURL = (settings.publicURL ?? listenURL).trimmingSlash
         guard let components = URLComponents(string: publicURL), let scheme = components.scheme, ["http", "https"].contains(scheme),
-              components.host != nil, components.query == nil, components.fragment == nil, components.path.isEmpty else {
-            throw AuthSetupError("--public-url must be the origin clients reach, without path, query or fragment, e.g. https://mcp.example.com (got \(publicURL)); serve qlik-mcp at the root of its host")
+            components.host != nil, components.query == nil, components.fragment == nil, components.path.isEmpty
+        else {
+            throw AuthSetupError(
+                "--public-url must be the origin clients reach, without path, query or fragment, e.g. https://mcp.example.com (got \(publicURL)); serve qlik-mcp at the root of its host")
         }
         if scheme == "http", !LoopbackHost.matches(components.host ?? "") {
             throw AuthSetupError("--public-url must be https:// when the server is not on loopback: tokens must not travel in clear")
@@ -99,13 +101,16 @@ public struct HTTPAuth: Sendable {
         if settings.mode.acceptsOAuth {
             switch (settings.issuer, settings.upstream) {
             case (nil, nil):
-                throw AuthSetupError("--auth \(settings.mode.rawValue) needs --oauth-issuer <URL> (tokens from an external authorization server) or --oauth-provider github|entra|google|qlik-cloud|oidc (qlik-mcp signs users in)")
+                throw AuthSetupError(
+                    "--auth \(settings.mode.rawValue) needs --oauth-issuer <URL> (tokens from an external authorization server) or --oauth-provider github|entra|google|qlik-cloud|oidc (qlik-mcp signs users in)"
+                )
             case (.some, .some):
                 throw AuthSetupError("give either --oauth-issuer or --oauth-provider, not both")
             case (let issuer?, nil):
                 guard OAuthHTTPClient.isAllowed(issuer) else { throw AuthSetupError("--oauth-issuer must be an https URL (http only on loopback)") }
-                jwt = JWTAccessTokenValidator(issuer: issuer, audience: audience, keys: JWKSKeySource(issuer: issuer, logger: logger), allowedAlgorithms: settings.allowedAlgorithms,
-                                             cacheValidated: true)
+                jwt = JWTAccessTokenValidator(
+                    issuer: issuer, audience: audience, keys: JWKSKeySource(issuer: issuer, logger: logger), allowedAlgorithms: settings.allowedAlgorithms,
+                    cacheValidated: true)
                 if let introspection = settings.introspection {
                     introspector = TokenIntrospector(configuration: introspection, audience: audience, issuer: issuer)
                 }
@@ -115,8 +120,9 @@ public struct HTTPAuth: Sendable {
                 let configuration = OAuthProxy.Configuration(publicURL: publicURL, resource: resource, audience: audience, upstream: upstream)
                 let issuer: SessionTokenIssuer
                 do {
-                    issuer = try await SessionTokenIssuer.load(pemFiles: settings.signingKeyFiles, issuer: configuration.issuer, audience: audience,
-                                                               lifetime: settings.accessTokenLifetime)
+                    issuer = try await SessionTokenIssuer.load(
+                        pemFiles: settings.signingKeyFiles, issuer: configuration.issuer, audience: audience,
+                        lifetime: settings.accessTokenLifetime)
                 } catch {
                     throw AuthSetupError(error.description)
                 }
@@ -127,14 +133,16 @@ public struct HTTPAuth: Sendable {
                 proxyConfiguration.refreshTokenLifetime = settings.refreshTokenLifetime
                 proxyConfiguration.defaultScopes = settings.defaultScopes
                 let built = OAuthProxy(configuration: proxyConfiguration, tokens: issuer, logger: logger)
-                jwt = JWTAccessTokenValidator(issuer: configuration.issuer, audience: audience, keys: issuer.verificationKeys, allowedAlgorithms: ["ES256"],
-                                              isRevokedFamily: { await built.isRevoked(family: $0) }, cacheValidated: true)
+                jwt = JWTAccessTokenValidator(
+                    issuer: configuration.issuer, audience: audience, keys: issuer.verificationKeys, allowedAlgorithms: ["ES256"],
+                    isRevokedFamily: { await built.isRevoked(family: $0) }, cacheValidated: true)
                 proxy = built
                 servers = [configuration.issuer]
             }
         }
-        return HTTPAuth(mode: settings.mode, publicURL: publicURL, resource: resource, audience: audience,
-                        authenticator: BearerAuthenticator(jwt: jwt, introspector: introspector, apiKeys: apiKeys),
-                        proxy: proxy, authorizationServers: servers, defaultScopes: settings.defaultScopes)
+        return HTTPAuth(
+            mode: settings.mode, publicURL: publicURL, resource: resource, audience: audience,
+            authenticator: BearerAuthenticator(jwt: jwt, introspector: introspector, apiKeys: apiKeys),
+            proxy: proxy, authorizationServers: servers, defaultScopes: settings.defaultScopes)
     }
 }

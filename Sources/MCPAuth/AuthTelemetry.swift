@@ -62,8 +62,10 @@ public final class AuthTelemetry: Sendable {
             return state.suppressed
         }
         guard let suppressed else { return }
-        var metadata: Logger.Metadata = ["event.name": "auth.denied", "qlik_mcp.auth.reason": .string(failure.reason), "qlik_mcp.auth.method": .string(method),
-                                         "http.route": .string(route)]
+        var metadata: Logger.Metadata = [
+            "event.name": "auth.denied", "qlik_mcp.auth.reason": .string(failure.reason), "qlik_mcp.auth.method": .string(method),
+            "http.route": .string(route),
+        ]
         if let principal {
             metadata["enduser.pseudo.id"] = .string(principal.pseudonym)
             if let client = principal.clientID { metadata["qlik_mcp.oauth.client_id"] = .string(String(client.prefix(80))) }

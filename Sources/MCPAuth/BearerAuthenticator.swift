@@ -40,8 +40,12 @@ public struct BearerAuthenticator: Sendable {
             // A hash and a compare: a span would cost more than the check, so only refusals get one.
             switch apiKeys.verify(token, now: now) {
             case .success(let identity):
-                return record("apikey", .success(Principal(method: .apikey, subject: "apikey:\(identity.id)", issuer: nil, scopes: identity.scopes,
-                                                           clientID: identity.name)))
+                return record(
+                    "apikey",
+                    .success(
+                        Principal(
+                            method: .apikey, subject: "apikey:\(identity.id)", issuer: nil, scopes: identity.scopes,
+                            clientID: identity.name)))
             case .failure(let error):
                 let reason = error == .unknown ? "unknown_api_key" : error.reason
                 return await traced("apikey") { .failure(.invalidToken(reason: reason, description: error.description)) }

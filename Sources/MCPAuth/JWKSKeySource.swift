@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JSONCore
+import Logging
 
 /// The signing keys of an external authorization server, found through its metadata (RFC 8414
 /// `/.well-known/oauth-authorization-server`, then OpenID Connect discovery) and cached.
@@ -23,8 +23,10 @@ public actor JWKSKeySource: VerificationKeySource {
     private var inFlight: Task<Void, Never>?
     private var lastError: String?
 
-    public init(issuer: String, http: OAuthHTTPClient = OAuthHTTPClient(), ttl: Duration = .seconds(3_600),
-                minimumRefreshInterval: Duration = .seconds(30), maxKeys: Int = 50, logger: Logger) {
+    public init(
+        issuer: String, http: OAuthHTTPClient = OAuthHTTPClient(), ttl: Duration = .seconds(3_600),
+        minimumRefreshInterval: Duration = .seconds(30), maxKeys: Int = 50, logger: Logger
+    ) {
         self.issuer = issuer
         self.http = http
         self.ttl = ttl
@@ -63,7 +65,9 @@ public actor JWKSKeySource: VerificationKeySource {
     private func fetch() async {
         do throws(OAuthHTTPClient.Failure) {
             let uri: String
-            if let jwksURI { uri = jwksURI } else {
+            if let jwksURI {
+                uri = jwksURI
+            } else {
                 let metadata = try await AuthorizationServerDiscovery.metadata(issuer: issuer, http: http)
                 guard let found = metadata["jwks_uri"]?.stringValue, OAuthHTTPClient.isAllowed(found) else {
                     throw OAuthHTTPClient.Failure(description: "the metadata of \(issuer) has no usable jwks_uri")

@@ -24,9 +24,11 @@ public struct JWTAccessTokenValidator: Sendable {
     public static let defaultAlgorithms: Set<String> = ["RS256", "ES256", "EdDSA"]
     static let maxTokenBytes = 16 * 1024
 
-    public init(issuer: String, audience: String, keys: any VerificationKeySource, allowedAlgorithms: Set<String> = defaultAlgorithms,
-                leeway: TimeInterval = 60, alsoAcceptedIssuers: Set<String> = [], isRevokedFamily: (@Sendable (String) async -> Bool)? = nil,
-                cacheValidated: Bool = false) {
+    public init(
+        issuer: String, audience: String, keys: any VerificationKeySource, allowedAlgorithms: Set<String> = defaultAlgorithms,
+        leeway: TimeInterval = 60, alsoAcceptedIssuers: Set<String> = [], isRevokedFamily: (@Sendable (String) async -> Bool)? = nil,
+        cacheValidated: Bool = false
+    ) {
         self.cache = cacheValidated ? TokenCache() : nil
         self.issuer = issuer
         self.alsoAcceptedIssuers = alsoAcceptedIssuers
@@ -87,7 +89,9 @@ public struct JWTAccessTokenValidator: Sendable {
         guard key.accepts(algorithm: alg) else { return refuse("alg_not_allowed", "the algorithm \(alg) does not fit the key '\(key.kid.prefix(64))'") }
         guard await key.verifySignature(token) else { return refuse("bad_signature", "the token's signature does not verify") }
 
-        guard let stated = claims["iss"]?.stringValue, stated == issuer || alsoAcceptedIssuers.contains(stated) else { return refuse("wrong_issuer", "the token was issued by another authorization server") }
+        guard let stated = claims["iss"]?.stringValue, stated == issuer || alsoAcceptedIssuers.contains(stated) else {
+            return refuse("wrong_issuer", "the token was issued by another authorization server")
+        }
         let time = now.timeIntervalSince1970
         guard let exp = claims["exp"]?.doubleValue else { return refuse("malformed", "the token has no exp claim") }
         guard time <= exp + leeway else { return refuse("expired", "the token has expired; get a new one (refresh it)") }
@@ -103,8 +107,9 @@ public struct JWTAccessTokenValidator: Sendable {
         if let family, let isRevokedFamily, await isRevokedFamily(family) {
             return refuse("revoked", "the grant this token came from has been revoked")
         }
-        let principal = Principal(method: .oauth, subject: subject, issuer: issuer, scopes: Self.scopes(claims),
-                                  clientID: claims["client_id"]?.stringValue ?? claims["azp"]?.stringValue, claims: Self.identityClaims(claims))
+        let principal = Principal(
+            method: .oauth, subject: subject, issuer: issuer, scopes: Self.scopes(claims),
+            clientID: claims["client_id"]?.stringValue ?? claims["azp"]?.stringValue, claims: Self.identityClaims(claims))
         return .success((principal, family, Date(timeIntervalSince1970: exp + leeway)))
     }
 
@@ -129,7 +134,8 @@ public struct JWTAccessTokenValidator: Sendable {
         var out: [String: String] = [:]
         for (name, value) in claims where out.count < 32 {
             guard let text = value.stringValue, text.count <= 256, name.count <= 64,
-                  !["iss", "aud", "exp", "nbf", "iat", "jti", "scope", "scp", "fam"].contains(name) else { continue }
+                !["iss", "aud", "exp", "nbf", "iat", "jti", "scope", "scp", "fam"].contains(name)
+            else { continue }
             out[name] = text
         }
         return out

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import JSONCore
+import NIOCore
 import QlikTools
 
 /// Authentication and authorization of the MCP endpoints (`/mcp`, `/sse`, `/messages`):
@@ -48,8 +48,9 @@ public struct MCPAuthGuard: Sendable {
         }
         guard !principal.allows(needed) else { return nil }
         telemetry.attempt(method: principal.method.rawValue, outcome: "insufficient_scope")
-        let failure = AuthFailure.insufficientScope(needed: principal.scopes.union([needed]),
-                                                    description: "\(name) needs the scope \(needed.rawValue)")
+        let failure = AuthFailure.insufficientScope(
+            needed: principal.scopes.union([needed]),
+            description: "\(name) needs the scope \(needed.rawValue)")
         return refuse(failure, method: principal.method.rawValue, route: route, principal: principal)
     }
 
@@ -60,13 +61,14 @@ public struct MCPAuthGuard: Sendable {
         fields[.contentType] = "application/json"
         fields[.cacheControl] = "no-store"
         if case .unavailable = failure { fields[.retryAfter] = "5" }
-        let code = switch failure {
-        case .missing: "unauthorized"
-        case .invalidRequest: "invalid_request"
-        case .invalidToken: "invalid_token"
-        case .insufficientScope: "insufficient_scope"
-        case .unavailable: "temporarily_unavailable"
-        }
+        let code =
+            switch failure {
+            case .missing: "unauthorized"
+            case .invalidRequest: "invalid_request"
+            case .invalidToken: "invalid_token"
+            case .insufficientScope: "insufficient_scope"
+            case .unavailable: "temporarily_unavailable"
+            }
         let body: JSONValue = ["error": .string(code), "error_description": .string(failure.description)]
         return Response(status: .init(code: failure.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: JSONCoding.serialize(body))))
     }

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import JSONCore
 import NIOCore
 import NIOHTTP1
-import JSONCore
 import Telemetry
 
 /// The outbound HTTP calls of the auth layer (discovery, JWKS, introspection, upstream token and
@@ -38,13 +38,16 @@ public struct OAuthHTTPClient: Sendable {
     /// `POST url` with a form body; returns the status and the parsed JSON answer (any status).
     public func postForm(_ url: String, form: [(String, String)], headers: [(String, String)] = []) async throws(Failure) -> (status: Int, json: JSONValue) {
         let body = FormEncoding.encode(form)
-        let answer = try await send(url, method: .POST, headers: headers + [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-                                    body: body, acceptAnyStatus: true)
+        let answer = try await send(
+            url, method: .POST, headers: headers + [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: body, acceptAnyStatus: true)
         return (answer.status, answer.json)
     }
 
-    private func send(_ url: String, method: HTTPMethod, headers: [(String, String)], body: String?,
-                      acceptAnyStatus: Bool = false) async throws(Failure) -> (status: Int, json: JSONValue) {
+    private func send(
+        _ url: String, method: HTTPMethod, headers: [(String, String)], body: String?,
+        acceptAnyStatus: Bool = false
+    ) async throws(Failure) -> (status: Int, json: JSONValue) {
         guard Self.isAllowed(url) else {
             throw Failure(description: "refusing to fetch \(url.prefix(200)): only https:// URLs (or http:// on loopback) are used")
         }

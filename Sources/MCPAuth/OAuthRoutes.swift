@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import JSONCore
+import NIOCore
 
 /// The OAuth routes of the HTTP host: Protected Resource Metadata (RFC 9728) always when auth is
 /// on, and in proxy mode the authorization server's metadata, JWKS, registration, authorization,
@@ -93,7 +93,8 @@ public struct OAuthRoutes: Sendable {
     /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: each part form-encoded).
     static func basicCredentials(_ request: Request) -> (id: String, secret: String)? {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)) else { return nil }
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+        else { return nil }
         let text = String(decoding: data, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":") else { return nil }
         return (FormEncoding.unescape(String(text[..<colon])), FormEncoding.unescape(String(text[text.index(after: colon)...])))

@@ -26,7 +26,8 @@ public final class QlikIdentityMapping: Sendable {
         let value = claim == "sub" ? principal.subject : principal.claims[claim]
         guard let value, !value.isEmpty else { return nil }
         if let slash = value.firstIndex(of: "\\") {
-            let directory = String(value[..<slash]), user = String(value[value.index(after: slash)...])
+            let directory = String(value[..<slash])
+            let user = String(value[value.index(after: slash)...])
             return directory.isEmpty || user.isEmpty ? nil : (directory, user)
         }
         return (defaultDirectory, value)

@@ -26,8 +26,10 @@ public actor TokenIntrospector {
     let cacheTTL: TimeInterval
     private let cache: TokenCache<Result<Principal, AuthFailure>>
 
-    public init(configuration: IntrospectionConfiguration, audience: String, issuer: String?, http: OAuthHTTPClient = OAuthHTTPClient(),
-                cacheTTL: TimeInterval = 60, maxEntries: Int = 10_000) {
+    public init(
+        configuration: IntrospectionConfiguration, audience: String, issuer: String?, http: OAuthHTTPClient = OAuthHTTPClient(),
+        cacheTTL: TimeInterval = 60, maxEntries: Int = 10_000
+    ) {
         self.configuration = configuration
         self.audience = audience
         self.issuer = issuer
@@ -42,8 +44,9 @@ public actor TokenIntrospector {
         let credentials = Data("\(FormEncoding.escape(configuration.clientID)):\(FormEncoding.escape(configuration.clientSecret))".utf8).base64EncodedString()
         let answer: (status: Int, json: JSONValue)
         do {
-            answer = try await http.postForm(configuration.endpoint, form: [("token", token), ("token_type_hint", "access_token")],
-                                             headers: [("Authorization", "Basic \(credentials)")])
+            answer = try await http.postForm(
+                configuration.endpoint, form: [("token", token), ("token_type_hint", "access_token")],
+                headers: [("Authorization", "Basic \(credentials)")])
         } catch {
             return .failure(.unavailable(description: "the token could not be introspected (\(error.description)); retry shortly"))
         }
@@ -66,8 +69,10 @@ public actor TokenIntrospector {
             return refuse("malformed", "the introspection answer names no subject")
         }
         let claims = json.objectValue ?? [:]
-        return .success(Principal(method: .oauth, subject: subject, issuer: issuer ?? json["iss"]?.stringValue,
-                                  scopes: JWTAccessTokenValidator.scopes(claims), clientID: json["client_id"]?.stringValue,
-                                  claims: JWTAccessTokenValidator.identityClaims(claims)))
+        return .success(
+            Principal(
+                method: .oauth, subject: subject, issuer: issuer ?? json["iss"]?.stringValue,
+                scopes: JWTAccessTokenValidator.scopes(claims), clientID: json["client_id"]?.stringValue,
+                claims: JWTAccessTokenValidator.identityClaims(claims)))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import JWTKit
 import JSONCore
+import JWTKit
 
 /// One public key that may verify access tokens, with the algorithm family its type allows.
 /// Each key sits alone in its own `JWTKeyCollection`: jwt-kit falls back to the collection's

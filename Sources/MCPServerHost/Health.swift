@@ -1,7 +1,7 @@
 import Foundation
+import JSONCore
 import Logging
 import Metrics
-import JSONCore
 import QlikTools
 import ServiceLifecycle
 import Synchronization
@@ -56,8 +56,10 @@ public final class HealthMonitor: Sendable {
         if let checked = engine.checkedAt { dependency["checked_at"] = .string(checked.formatted(.iso8601)) }
         if let latency = engine.latencyMilliseconds { dependency["latency_ms"] = .number((latency * 1000).rounded() / 1000) }
         let ready = started && !draining && engine.up
-        return ["status": .string(ready ? "ready" : draining ? "draining" : started ? "degraded" : "starting"),
-                "started": .bool(started), "draining": .bool(draining), "dependencies": ["qlik_engine": .object(dependency)]]
+        return [
+            "status": .string(ready ? "ready" : draining ? "draining" : started ? "degraded" : "starting"),
+            "started": .bool(started), "draining": .bool(draining), "dependencies": ["qlik_engine": .object(dependency)],
+        ]
     }
 }
 
@@ -81,7 +83,8 @@ struct EngineHealthChecker: Service {
     func check() async {
         let start = ContinuousClock.now
         let backend = self.backend
-        let result = await withDeadline(timeout) { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
+        let result =
+            await withDeadline(timeout) { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
             ?? .failure(CheckTimeout(timeout: timeout))
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

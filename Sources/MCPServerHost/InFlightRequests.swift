@@ -48,6 +48,8 @@ public final class InFlightRequests: Sendable {
 
     /// Waits until drained or `timeout` passes; true when drained.
     public func drained(within timeout: Duration) async -> Bool {
-        await withDeadline(timeout) { await self.drained(); return !Task.isCancelled } ?? false
+        await withDeadline(timeout) {
+            await self.drained(); return !Task.isCancelled
+        } ?? false
     }
 }

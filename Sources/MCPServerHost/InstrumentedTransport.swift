@@ -51,9 +51,11 @@ public actor InstrumentedTransport: Transport {
     /// Attributes set on every request span of the session (the caller's `enduser.pseudo.id`).
     let spanAttributes: [String: String]
 
-    public init(_ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
-                directToolCalls: DirectToolCalls, spanAttributes: [String: String] = [:],
-                metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil, logger: Logger) {
+    public init(
+        _ inner: any Transport, sessionID: String, networkTransport: String = "tcp", inFlight: InFlightRequests,
+        directToolCalls: DirectToolCalls, spanAttributes: [String: String] = [:],
+        metrics: MCPRequestMetrics = .shared, answerAfterEndOfInput: Duration? = nil, logger: Logger
+    ) {
         self.inner = inner
         self.directToolCalls = directToolCalls
         self.spanAttributes = spanAttributes
@@ -98,25 +100,27 @@ public actor InstrumentedTransport: Transport {
         AsyncThrowingStream { continuation in
             // A session's loop outlives the request that opened it: it must not inherit that
             // request's service context (its trace would be stamped on every later log line).
-            let task = Task { await ServiceContext.withValue(nil) {
-                do {
-                    if let source = inner as? any EnvelopeTransport {
-                        for try await envelope in await source.receiveEnvelopes() {
-                            if let forward = self.accept(envelope) { continuation.yield(forward) }
+            let task = Task {
+                await ServiceContext.withValue(nil) {
+                    do {
+                        if let source = inner as? any EnvelopeTransport {
+                            for try await envelope in await source.receiveEnvelopes() {
+                                if let forward = self.accept(envelope) { continuation.yield(forward) }
+                            }
+                        } else {
+                            for try await data in await inner.receive() {
+                                // stdio: this is the edge, so the one parse happens here.
+                                guard let envelope = JSONRPCEnvelope.parse(data) else { continuation.yield(data); continue }
+                                if let forward = self.accept(envelope) { continuation.yield(forward) }
+                            }
                         }
-                    } else {
-                        for try await data in await inner.receive() {
-                            // stdio: this is the edge, so the one parse happens here.
-                            guard let envelope = JSONRPCEnvelope.parse(data) else { continuation.yield(data); continue }
-                            if let forward = self.accept(envelope) { continuation.yield(forward) }
-                        }
+                        if let grace = self.answerAfterEndOfInput { _ = await self.inFlight.drained(within: grace) }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
                     }
-                    if let grace = self.answerAfterEndOfInput { _ = await self.inFlight.drained(within: grace) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
                 }
-            } }
+            }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
@@ -125,13 +129,14 @@ public actor InstrumentedTransport: Transport {
     /// answered on the direct path.
     private func accept(_ envelope: JSONRPCEnvelope) -> Data? {
         let message = envelope.message
-        guard let method = envelope.method else { return envelope.raw } // a response to a server request
+        guard let method = envelope.method else { return envelope.raw }  // a response to a server request
         if method == "initialize", let requested = envelope.params?["protocolVersion"]?.stringValue {
             protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
         }
         guard let id = envelope.id else {
             if method == "notifications/cancelled", let cancelled = envelope.params?["requestId"],
-               let request = pending.removeValue(forKey: Self.key(cancelled)) {
+                let request = pending.removeValue(forKey: Self.key(cancelled))
+            {
                 request.span.addEvent("cancelled")
                 finish(request, errorType: "cancelled")
                 inFlight.finished()
@@ -160,7 +165,8 @@ public actor InstrumentedTransport: Transport {
     private func startSpan(_ envelope: JSONRPCEnvelope, method: String, id: JSONValue, tool: String?) -> any Span {
         var parent = envelope.context ?? .topLevel
         if let meta = envelope.params?["_meta"], let traceparent = meta["traceparent"]?.stringValue,
-           let remote = W3CPropagation.parse(traceparent: traceparent, tracestate: meta["tracestate"]?.stringValue) {
+            let remote = W3CPropagation.parse(traceparent: traceparent, tracestate: meta["tracestate"]?.stringValue)
+        {
             parent.spanContext = remote
         }
         let method = MCPRequestMetrics.methodLabel(method)
@@ -204,11 +210,13 @@ public actor InstrumentedTransport: Transport {
         metrics.record(method: request.method, tool: request.tool, errorType: errorType, transport: networkTransport, protocolVersion: version, duration: duration)
         guard logger.logLevel <= .debug else { return }
         ServiceContext.withValue(request.span.context) {
-            logger.debug("mcp request", metadata: [
-                SemanticAttributes.mcpMethodName: .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"),
-                SemanticAttributes.mcpSessionID: .string(sessionID), "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000),
-                SemanticAttributes.networkTransport: .string(networkTransport),
-            ])
+            logger.debug(
+                "mcp request",
+                metadata: [
+                    SemanticAttributes.mcpMethodName: .string(request.method), "qlik_mcp.outcome": .string(errorType == nil ? "ok" : "error"),
+                    SemanticAttributes.mcpSessionID: .string(sessionID), "qlik_mcp.duration_ms": .stringConvertible(duration.seconds * 1000),
+                    SemanticAttributes.networkTransport: .string(networkTransport),
+                ])
         }
     }
 
@@ -227,7 +235,8 @@ public actor InstrumentedTransport: Transport {
             if let id = try? JSONCoding.parse(token) { return (key(id), true) }
         }
         guard data.count < 1 << 20, let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)),
-              message["method"] == nil, let id = message["id"], id != .null else { return nil }
+            message["method"] == nil, let id = message["id"], id != .null
+        else { return nil }
         return (key(id), message["error"] == nil)
     }
 

@@ -1,10 +1,10 @@
-import MCPAuth
 import Foundation
-import Hummingbird
 import HTTPHardening
+import Hummingbird
 import HummingbirdCore
 import Logging
 import MCP
+import MCPAuth
 import Metrics
 import QlikTools
 import ServiceLifecycle
@@ -40,8 +40,10 @@ public struct MCPHost: Sendable {
 
     /// Serves HTTP until SIGTERM/SIGINT (or cancellation), then drains. `extraServices` run in the
     /// same group (the demo engine), started first and stopped last. `onListening` gets the port.
-    public func runHTTP(_ configuration: HTTPConfiguration, extraServices: [any Service] = [],
-                        onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func runHTTP(
+        _ configuration: HTTPConfiguration, extraServices: [any Service] = [],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         MCPRequestMetrics.shared.preregister(transports: ["http", "sse"], protocolVersion: Version.latest)
         Gauge(label: "qlik_mcp_sessions_limit").record(configuration.transport.maxSessions)
         Gauge(label: "process_memory_limit_bytes").record(MemoryLimit.bytes)
@@ -52,8 +54,10 @@ public struct MCPHost: Sendable {
         router.add(middleware: TracingMiddleware(redactingQueryParameters: ["sessionId", "access_token", "code", "state"]))
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
-        MCPHTTPEndpoint(setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,
-                        auth: configuration.auth.map { MCPAuthGuard(auth: $0) }, logger: logger).register(on: router)
+        MCPHTTPEndpoint(
+            setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,
+            auth: configuration.auth.map { MCPAuthGuard(auth: $0) }, logger: logger
+        ).register(on: router)
         if let auth = configuration.auth {
             AuthTelemetry.shared.preregister()
             OAuthRoutes(auth: auth).register(on: router)
@@ -66,17 +70,22 @@ public struct MCPHost: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qlik-mcp"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.info("mcp server listening", metadata: [SemanticAttributes.serverAddress: .string(configuration.host), SemanticAttributes.serverPort: .stringConvertible(port),
-                                                               SemanticAttributes.urlFull: .string("http://\(configuration.host):\(port)/mcp")])
+                logger.info(
+                    "mcp server listening",
+                    metadata: [
+                        SemanticAttributes.serverAddress: .string(configuration.host), SemanticAttributes.serverPort: .stringConvertible(port),
+                        SemanticAttributes.urlFull: .string("http://\(configuration.host):\(port)/mcp"),
+                    ])
                 await onListening(port)
             },
             logger: Logger(label: "qlik-mcp.http") { _ in SwiftLogNoOpLogHandler() })
         let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: configuration.engineCheckInterval, timeout: .seconds(3))
         let drain = DrainCoordinator(health: health, registry: registry, inFlight: inFlight, timeout: configuration.drainTimeout, logger: logger)
         let sweeper = SessionSweeper(registry: registry, interval: .seconds(min(60, max(1, configuration.transport.sessionIdleTimeout.components.seconds / 4))))
-        let group = ServiceGroup(configuration: .init(
-            services: extraServices.map { .init(service: $0) } + [.init(service: app), .init(service: checker), .init(service: sweeper), .init(service: drain)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: extraServices.map { .init(service: $0) } + [.init(service: app), .init(service: checker), .init(service: sweeper), .init(service: drain)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -85,10 +94,13 @@ public struct MCPHost: Sendable {
     public func runStdio(drainTimeout: Duration = .seconds(25), maxMessageBytes: Int = 1 << 20, extraServices: [any Service] = []) async throws {
         let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: .seconds(30), timeout: .seconds(3))
         let session = StdioSessionService(setup: setup, inFlight: inFlight, drainTimeout: drainTimeout, maxLineBytes: maxMessageBytes, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: extraServices.map { .init(service: $0) } + [.init(service: checker),
-                .init(service: session, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: extraServices.map { .init(service: $0) } + [
+                    .init(service: checker),
+                    .init(service: session, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
@@ -114,8 +126,10 @@ struct StdioSessionService: Service {
             logger.debug("stdio is not a pipe; using the SDK's stdio transport", metadata: .error(error))
             transport = StdioTransport(logger: logger)
         }
-        try await server.start(transport: InstrumentedTransport(transport, sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight,
-                                                                directToolCalls: session.directToolCalls, answerAfterEndOfInput: drainTimeout, logger: logger))
+        try await server.start(
+            transport: InstrumentedTransport(
+                transport, sessionID: "stdio", networkTransport: "pipe", inFlight: inFlight,
+                directToolCalls: session.directToolCalls, answerAfterEndOfInput: drainTimeout, logger: logger))
         await withGracefulShutdownHandler {
             await server.waitUntilCompleted()
         } onGracefulShutdown: {
@@ -170,7 +184,8 @@ enum MemoryLimit {
     static var bytes: Double {
         for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), let value = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-               value > 0, value < Double(ProcessInfo.processInfo.physicalMemory) {
+                value > 0, value < Double(ProcessInfo.processInfo.physicalMemory)
+            {
                 return value
             }
         }

@@ -1,8 +1,8 @@
-import MCPAuth
 import Foundation
+import JSONCore
 import Logging
 import MCP
-import JSONCore
+import MCPAuth
 import QlikTools
 import ServiceContextModule
 import Telemetry
@@ -44,8 +44,9 @@ public struct MCPServerSetup: Sendable {
         let server = Server(
             name: "qlik-mcp", version: QlikMCPVersion.current, title: "Qlik Sense MCP server",
             instructions: Self.instructions,
-            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
-                                tools: .init(listChanged: true)),
+            capabilities: .init(
+                prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
+                tools: .init(listChanged: true)),
             configuration: .default)
         let context = ToolContext(backend: backend ?? self.backend, sessionID: sessionID)
         let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: context)
@@ -71,8 +72,9 @@ public struct MCPServerSetup: Sendable {
         await server.withMethodHandler(GetPrompt.self) { params in
             try await Self.protocolErrors { try PromptCatalog.get(params.name, arguments: params.arguments ?? [:]) }
         }
-        return HostedSession(server: server, directToolCalls: DirectToolCalls(runner: calls), tools: tools,
-                             spanAttributes: principal.map { ["enduser.pseudo.id": $0.pseudonym] } ?? [:])
+        return HostedSession(
+            server: server, directToolCalls: DirectToolCalls(runner: calls), tools: tools,
+            spanAttributes: principal.map { ["enduser.pseudo.id": $0.pseudonym] } ?? [:])
     }
 
     /// Argument errors become JSON-RPC -32602 errors that name the field.

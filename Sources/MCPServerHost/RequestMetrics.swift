@@ -64,8 +64,9 @@ public final class MCPRequestMetrics: Sendable {
         let key = "\(transport)|\(protocolVersion)"
         return sessionDurations.withLock { cache in
             if let timer = cache[key] { return timer }
-            let timer = Metrics.Timer(label: "mcp_server_session_duration_seconds",
-                                      dimensions: [("network_transport", transport), ("mcp_protocol_version", protocolVersion)])
+            let timer = Metrics.Timer(
+                label: "mcp_server_session_duration_seconds",
+                dimensions: [("network_transport", transport), ("mcp_protocol_version", protocolVersion)])
             cache[key] = timer
             return timer
         }
@@ -74,8 +75,10 @@ public final class MCPRequestMetrics: Sendable {
     private func sessions(_ transport: String) -> (active: Meter, total: Counter) {
         sessionGauges.withLock { cache in
             if let cached = cache[transport] { return cached }
-            let created = (Meter(label: "qlik_mcp_sessions_active", dimensions: [("transport", transport)]),
-                           Counter(label: "qlik_mcp_sessions_total", dimensions: [("transport", transport)]))
+            let created = (
+                Meter(label: "qlik_mcp_sessions_active", dimensions: [("transport", transport)]),
+                Counter(label: "qlik_mcp_sessions_total", dimensions: [("transport", transport)])
+            )
             cache[transport] = created
             return created
         }

@@ -1,6 +1,6 @@
 import Foundation
-import MCP
 import JSONCore
+import MCP
 import QlikTools
 import ServiceContextModule
 import Telemetry
@@ -68,11 +68,12 @@ public struct DirectToolCalls: Sendable {
         if let arguments, arguments != .null, arguments.objectValue == nil {
             return (Self.error(id: id, MCPError.invalidParams("params.arguments must be an object")), false)
         }
-        let token: ProgressToken? = switch meta?["progressToken"] {
-        case .string(let text): .string(text)
-        case .number(let number) where number.rounded() == number: .integer(Int(number))
-        default: nil
-        }
+        let token: ProgressToken? =
+            switch meta?["progressToken"] {
+            case .string(let text): .string(text)
+            case .number(let number) where number.rounded() == number: .integer(Int(number))
+            default: nil
+            }
         do {
             let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token)
             var data = Data("{\"id\":".utf8)

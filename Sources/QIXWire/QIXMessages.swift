@@ -1,5 +1,5 @@
 import JSONCore
-import QIXWire
+
 /// The signature of one QIX method: input parameter names in positional order (a trailing `?`
 /// marks an optional one) and output names.
 public struct QIXMethodSignature: Sendable {

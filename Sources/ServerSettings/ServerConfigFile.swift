@@ -148,8 +148,12 @@ public struct ServerConfigFile: Sendable, Equatable {
             config.dynamic = try section["dynamic"].map { try reader.bool($0, "tools.dynamic") }
         }
         if let http = top["http"] {
-            let section = try reader.mapping(http, "http", keys: ["max_sessions", "session_idle_timeout", "max_body_bytes", "request_timeout",
-                                                                 "drain_timeout", "allowed_hosts", "allowed_origins", "debug_endpoints"])
+            let section = try reader.mapping(
+                http, "http",
+                keys: [
+                    "max_sessions", "session_idle_timeout", "max_body_bytes", "request_timeout",
+                    "drain_timeout", "allowed_hosts", "allowed_origins", "debug_endpoints",
+                ])
             config.maxSessions = try section["max_sessions"].map { try reader.int($0, "http.max_sessions", 1...1_000_000) }
             config.sessionIdleTimeout = try section["session_idle_timeout"].map { try reader.int($0, "http.session_idle_timeout", 1...86_400) }
             config.maxBodyBytes = try section["max_body_bytes"].map { try reader.int($0, "http.max_body_bytes", 1_024...(64 << 20)) }
@@ -164,11 +168,13 @@ public struct ServerConfigFile: Sendable, Equatable {
     }
 
     static func parseAuth(_ node: Node, _ reader: Reader) throws -> Auth {
-        let section = try reader.mapping(node, "auth", keys: [
-            "mode", "insecure_no_auth", "public_url", "issuer", "audience", "provider", "tenant", "provider_url", "client_id", "client_id_file",
-            "client_secret_file", "client_secret", "signing_keys", "apikeys_file", "default_scopes", "access_token_ttl", "introspection_url",
-            "identity_claim", "user_directory",
-        ])
+        let section = try reader.mapping(
+            node, "auth",
+            keys: [
+                "mode", "insecure_no_auth", "public_url", "issuer", "audience", "provider", "tenant", "provider_url", "client_id", "client_id_file",
+                "client_secret_file", "client_secret", "signing_keys", "apikeys_file", "default_scopes", "access_token_ttl", "introspection_url",
+                "identity_claim", "user_directory",
+            ])
         if let secret = section["client_secret"] {
             throw reader.error(secret, "do not put the client secret in the file: use client_secret_file or QLIK_MCP_OAUTH_CLIENT_SECRET")
         }

@@ -30,8 +30,9 @@ public final class TelemetrySystem: Sendable {
         self.scrubber = scrubber
         self.ringBuffer = SpanRingBuffer(capacity: configuration.traceBufferCapacity)
         let telemetryLogger = Logger(label: "qlik-mcp.telemetry") { label in
-            StructuredLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
-                                 sink: sink, scrubber: scrubber, metricsFactory: metrics.factory)
+            StructuredLogHandler(
+                label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
+                sink: sink, scrubber: scrubber, metricsFactory: metrics.factory)
         }
         self.exporter = configuration.exporter.map {
             OTLPHTTPExporter(configuration: $0, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
@@ -40,8 +41,10 @@ public final class TelemetrySystem: Sendable {
         // sink only: a failing export never produces records for itself.
         self.logExport = configuration.logExporter.map { logs in
             let exporter = OTLPLogExporter(configuration: logs, resource: configuration.resource, metricsFactory: metrics.factory, logger: telemetryLogger)
-            return BatchExportQueue(name: "qlik-mcp-log-export", configuration: configuration.logBatch, metrics: .logs,
-                                    metricsFactory: metrics.factory) { batch, control in exporter.export(batch, control: control) }
+            return BatchExportQueue(
+                name: "qlik-mcp-log-export", configuration: configuration.logBatch, metrics: .logs,
+                metricsFactory: metrics.factory
+            ) { batch, control in exporter.export(batch, control: control) }
         }
         if configuration.tracingDisabled {
             self.processor = nil
@@ -55,15 +58,17 @@ public final class TelemetrySystem: Sendable {
 
     /// A log handler for `label` with this system's level, format, resource, scrubber, sink and metrics.
     public func makeLogHandler(label: String) -> StructuredLogHandler {
-        StructuredLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
-                             sink: sink, scrubber: scrubber, metricsFactory: metrics.factory, export: logExport)
+        StructuredLogHandler(
+            label: label, level: configuration.logLevel, format: configuration.logFormat, resource: configuration.resource,
+            sink: sink, scrubber: scrubber, metricsFactory: metrics.factory, export: logExport)
     }
 
     /// Installs this system as the process-wide swift-log, swift-metrics and tracing backend.
     /// Call once, from the executable, before anything logs.
     public func bootstrapGlobalSystems() {
-        LoggingSystem.bootstrap({ [self] label, _ in makeLogHandler(label: label) },
-                                metadataProvider: TelemetryMetadataProvider.make())
+        LoggingSystem.bootstrap(
+            { [self] label, _ in makeLogHandler(label: label) },
+            metadataProvider: TelemetryMetadataProvider.make())
         MetricsSystem.bootstrap(metrics.factory)
         InstrumentationSystem.bootstrap(tracer)
     }

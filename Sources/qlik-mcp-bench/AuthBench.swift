@@ -1,7 +1,7 @@
-import MCPAuth
 import ArgumentParser
 import Crypto
 import Foundation
+import MCPAuth
 import MCPServerHost
 import QlikTools
 
@@ -30,8 +30,9 @@ struct AuthBench: AsyncParsableCommand {
         let issuer = try await SessionTokenIssuer.load(pemFiles: [pem.path], issuer: "https://bench/oauth", audience: "https://bench/mcp", lifetime: 3_600)
         let token = try await issuer.mint(subject: "bench|1", scopes: ["qlik:read"], clientID: "bench", family: "f", claims: [:]).token
         let full = JWTAccessTokenValidator(issuer: "https://bench/oauth", audience: "https://bench/mcp", keys: issuer.verificationKeys, allowedAlgorithms: ["ES256"])
-        let cached = JWTAccessTokenValidator(issuer: "https://bench/oauth", audience: "https://bench/mcp", keys: issuer.verificationKeys,
-                                             allowedAlgorithms: ["ES256"], cacheValidated: true)
+        let cached = JWTAccessTokenValidator(
+            issuer: "https://bench/oauth", audience: "https://bench/mcp", keys: issuer.verificationKeys,
+            allowedAlgorithms: ["ES256"], cacheValidated: true)
         let store = APIKeyStore(path: folder.appendingPathComponent("apikeys.json"))
         let (key, _) = try store.create(name: "bench", scopes: [.read], expiresInDays: 1)
         let keys = try APIKeyFileVerifier(store: store)

@@ -14,7 +14,9 @@ final class LoopbackOTLPSink: Sendable {
         let router = Router()
         router.post("/v1/traces") { [self] request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 64 * 1024 * 1024)
-            self.counts.withLock { $0.requests += 1; $0.bytes += buffer.readableBytes }
+            self.counts.withLock {
+                $0.requests += 1; $0.bytes += buffer.readableBytes
+            }
             return Response(status: .ok)
         }
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()

@@ -2,8 +2,8 @@ import ArgumentParser
 import DemoEngine
 import Foundation
 import HummingbirdWSClient
-import Logging
 import JSONCore
+import Logging
 import QlikEngine
 import Telemetry
 
@@ -49,8 +49,9 @@ struct QIXBench: AsyncParsableCommand {
 
         for connections in [1, 8] {
             let rate = try await throughput(endpoint: endpoint, connections: connections, inFlightPerConnection: 8, quiet: quiet)
-            report.add("trivial calls/s, \(connections) connection\(connections == 1 ? "" : "s")", rate, "calls/s",
-                       target: connections == 8 ? "≥ 20000" : nil, meets: connections == 8 ? rate >= 20_000 : nil)
+            report.add(
+                "trivial calls/s, \(connections) connection\(connections == 1 ? "" : "s")", rate, "calls/s",
+                target: connections == 8 ? "≥ 20000" : nil, meets: connections == 8 ? rate >= 20_000 : nil)
         }
 
         let cube: JSONValue = [

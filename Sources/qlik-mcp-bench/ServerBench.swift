@@ -1,11 +1,11 @@
-import DemoWiring
 import ArgumentParser
 import AsyncHTTPClient
+import DemoWiring
 import Foundation
+import JSONCore
 import Logging
 import MCPServerHost
 import NIOCore
-import JSONCore
 import QlikTools
 
 /// `qlik-mcp-bench server`: the real server binary over Streamable HTTP on loopback — cold start,
@@ -32,7 +32,7 @@ struct ServerBench: AsyncParsableCommand {
     var levels: [Int] { concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run() async throws {
-        LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() } // the in-process baseline must not log to the terminal
+        LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }  // the in-process baseline must not log to the terminal
         var report = BenchReport(title: "qlik-mcp server benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, Streamable HTTP on loopback, demo engine in-process)")
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1_100)
@@ -50,8 +50,11 @@ struct ServerBench: AsyncParsableCommand {
         report.add("cold start to ready, --demo (generates 120,000 rows)", withDemo.readyMilliseconds, "ms")
         report.add("idle RSS, --demo", withDemo.rssMiB(), "MiB")
         _ = withDemo.terminate()
-        let server = try await SpawnedServer.start(extraArguments: ["--engine", "ws://127.0.0.1:\(await demo.server.listeningPort())",
-                                                                    "--max-sessions", String(idleSessions + levels.max()! + 100)], client: client)
+        let server = try await SpawnedServer.start(
+            extraArguments: [
+                "--engine", "ws://127.0.0.1:\(await demo.server.listeningPort())",
+                "--max-sessions", String(idleSessions + levels.max()! + 100),
+            ], client: client)
         defer { server.kill() }
         report.add("cold start to listening (external engine)", server.listeningMilliseconds, "ms")
         report.add("cold start to ready (/readyz 200)", server.readyMilliseconds, "ms", target: "≤ 150", meets: server.readyMilliseconds <= 150)

@@ -40,7 +40,8 @@ final class SpawnedServer: Sendable {
                     let line = String(text[..<newline])
                     text.removeSubrange(...newline)
                     if line.contains("\"mcp server listening\""), let value = try? JSONCoding.parse(line)["server.port"],
-                       let port = value.stringValue.flatMap(Int.init) ?? value.intValue {
+                        let port = value.stringValue.flatMap(Int.init) ?? value.intValue
+                    {
                         continuation.yield(port)
                     }
                 }
@@ -67,8 +68,9 @@ final class SpawnedServer: Sendable {
     /// Resident set size of the server process.
     func rssMiB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return .nan }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return .nan }
         return kib / 1024
     }
 
@@ -84,4 +86,3 @@ final class SpawnedServer: Sendable {
         if process.isRunning { process.interrupt() }
     }
 }
-

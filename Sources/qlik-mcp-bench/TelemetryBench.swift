@@ -64,8 +64,9 @@ struct TelemetryBench: AsyncParsableCommand {
     }
 
     private func benchSpan() -> Double {
-        let processor = BatchSpanProcessor(exporter: nil, configuration: .init(maxQueueSize: 2048),
-                                           ringBuffer: nil, metricsFactory: TelemetryMetrics().factory)
+        let processor = BatchSpanProcessor(
+            exporter: nil, configuration: .init(maxQueueSize: 2048),
+            ringBuffer: nil, metricsFactory: TelemetryMetrics().factory)
         let tracer = QlikTracer(sampler: .alwaysOn, processor: processor)
         for _ in 0..<10_000 { tracer.startSpan("warmup", context: .topLevel).end() }
         let start = monotonicNanos()
@@ -122,8 +123,9 @@ struct TelemetryBench: AsyncParsableCommand {
             resource: TelemetryResource(attributes: ["service.name": "qlik-mcp"]),
             metricsFactory: metrics.factory,
             logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
-        let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(maxQueueSize: 2048, scheduledDelay: .milliseconds(100)),
-                                           metricsFactory: metrics.factory)
+        let processor = BatchSpanProcessor(
+            exporter: exporter, configuration: .init(maxQueueSize: 2048, scheduledDelay: .milliseconds(100)),
+            metricsFactory: metrics.factory)
         let tracer = QlikTracer(sampler: .alwaysOn, processor: processor)
         let before = ProcessSample.read()?.residentBytes ?? 0
         for index in 0..<deadCollectorSpans {
@@ -156,4 +158,3 @@ struct TelemetryBench: AsyncParsableCommand {
 private struct NullSink: LogSink {
     func write(_ line: [UInt8]) {}
 }
-

@@ -1,5 +1,5 @@
-import MCPAuth
 import ArgumentParser
+import MCPAuth
 import Telemetry
 
 /// The `qlik-mcp` command.
@@ -24,14 +24,18 @@ struct QlikMCP: AsyncParsableCommand {
 
 /// Options shared by commands that start the telemetry core.
 struct TelemetryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Log level: trace, debug, info, notice, warning, error, critical. Env: QLIK_MCP_LOG_LEVEL.",
-        valueName: "level"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Log level: trace, debug, info, notice, warning, error, critical. Env: QLIK_MCP_LOG_LEVEL.",
+            valueName: "level"))
     var logLevel: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Log line format: json (OpenTelemetry field names, the default), ecs (Elastic Common Schema) or text (for a terminal). Env: QLIK_MCP_LOG_FORMAT.",
-        valueName: "format"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Log line format: json (OpenTelemetry field names, the default), ecs (Elastic Common Schema) or text (for a terminal). Env: QLIK_MCP_LOG_FORMAT.",
+            valueName: "format"))
     var logFormat: String?
 
     func makeConfiguration(extraEnvironment: [String: String] = [:]) throws -> TelemetryConfiguration {

@@ -1,7 +1,8 @@
 import Foundation
-@testable import MCPAuth
 import QlikTools
 import Testing
+
+@testable import MCPAuth
 
 @Suite("Bearer authentication")
 struct BearerAuthenticationTests {
@@ -34,12 +35,14 @@ struct BearerAuthenticationTests {
     @Test("challenges: 401 without error code when nothing was sent, error and scopes otherwise, quoted safely")
     func challenges() {
         let metadata = "https://mcp.example/.well-known/oauth-protected-resource/mcp"
-        #expect(AuthFailure.missing.challenge(resourceMetadata: metadata, defaultScopes: [.read, .data])
+        #expect(
+            AuthFailure.missing.challenge(resourceMetadata: metadata, defaultScopes: [.read, .data])
                 == "Bearer resource_metadata=\"\(metadata)\", scope=\"qlik:read qlik:data\"")
         let step = AuthFailure.insufficientScope(needed: [.read, .write], description: "needs \"qlik:write\"")
         #expect(step.status == 403)
-        #expect(step.challenge(resourceMetadata: metadata, defaultScopes: [.read]) ==
-                "Bearer error=\"insufficient_scope\", error_description=\"needs \\\"qlik:write\\\"\", resource_metadata=\"\(metadata)\", scope=\"qlik:read qlik:write\"")
+        #expect(
+            step.challenge(resourceMetadata: metadata, defaultScopes: [.read])
+                == "Bearer error=\"insufficient_scope\", error_description=\"needs \\\"qlik:write\\\"\", resource_metadata=\"\(metadata)\", scope=\"qlik:read qlik:write\"")
         let hostile = AuthFailure.invalidToken(reason: "unknown_key", description: "kid 'a\r\nSet-Cookie: x=1'")
         #expect(!hostile.challenge(resourceMetadata: metadata, defaultScopes: [.read]).contains("\r"))
         #expect(AuthFailure.invalidRequest(reason: "malformed", description: "x").status == 400)

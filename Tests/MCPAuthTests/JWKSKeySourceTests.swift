@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
 import Hummingbird
-import Logging
-@testable import MCPAuth
 import JSONCore
+import Logging
 import Synchronization
 import Testing
+
+@testable import MCPAuth
 
 /// A loopback authorization server for the key-source tests: RFC 8414 metadata and a JWKS whose
 /// keys the test changes; counts the key-set fetches.
@@ -26,8 +27,9 @@ final class TestKeyServer: Sendable {
             fetches.withLock { $0 += 1 }
             return Self.json(["keys": .array(keys.withLock { $0 })])
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) })
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             var ports = portStream.makeAsyncIterator()

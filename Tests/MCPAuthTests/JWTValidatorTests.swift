@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
-import JWTKit
-@testable import MCPAuth
 import JSONCore
+import JWTKit
 import QlikTools
 import Testing
+
+@testable import MCPAuth
 
 /// Signs test tokens with real keys (jwt-kit), so the validator sees what an authorization server sends.
 struct TokenFactory {
@@ -22,8 +23,10 @@ struct TokenFactory {
 
     func token(_ overrides: [String: JSONValue?] = [:], kid: String? = nil, key: P256.Signing.PrivateKey? = nil) async throws -> String {
         let now = Date().timeIntervalSince1970.rounded(.down)
-        var claims: [String: JSONValue] = ["iss": .string(issuer), "sub": "user-1", "aud": .string(audience), "exp": .number(now + 300),
-                                           "iat": .number(now), "scope": "qlik:read qlik:data"]
+        var claims: [String: JSONValue] = [
+            "iss": .string(issuer), "sub": "user-1", "aud": .string(audience), "exp": .number(now + 300),
+            "iat": .number(now), "scope": "qlik:read qlik:data",
+        ]
         for (name, value) in overrides { claims[name] = value ?? nil }
         claims = claims.filter { $0.value != .null }
         let collection = JWTKeyCollection()
@@ -108,8 +111,9 @@ struct JWTValidatorTests {
     @Test("revoked grant families are refused")
     func revokedFamily() async throws {
         let key = await VerificationKey.make(jwk: factory.jwk, fallbackKid: nil)!
-        let validator = JWTAccessTokenValidator(issuer: factory.issuer, audience: factory.audience, keys: StaticKeySource(keys: [key]),
-                                                isRevokedFamily: { $0 == "fam-revoked" })
+        let validator = JWTAccessTokenValidator(
+            issuer: factory.issuer, audience: factory.audience, keys: StaticKeySource(keys: [key]),
+            isRevokedFamily: { $0 == "fam-revoked" })
         #expect(reason(await validator.validate(try await factory.token(["fam": "fam-revoked"]))) == "revoked")
         #expect(reason(await validator.validate(try await factory.token(["fam": "fam-ok"]))) == nil)
     }
@@ -118,8 +122,9 @@ struct JWTValidatorTests {
     func cache() async throws {
         let key = await VerificationKey.make(jwk: factory.jwk, fallbackKid: nil)!
         let revoked = RevokedSet()
-        let validator = JWTAccessTokenValidator(issuer: factory.issuer, audience: factory.audience, keys: StaticKeySource(keys: [key]),
-                                                isRevokedFamily: { await revoked.contains($0) }, cacheValidated: true)
+        let validator = JWTAccessTokenValidator(
+            issuer: factory.issuer, audience: factory.audience, keys: StaticKeySource(keys: [key]),
+            isRevokedFamily: { await revoked.contains($0) }, cacheValidated: true)
         let now = Date()
         let token = try await factory.token(["fam": "f1", "exp": .number(now.timeIntervalSince1970 + 30)])
         #expect(reason(await validator.validate(token, now: now)) == nil)

@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
-import Logging
-@testable import MCPAuth
 import JSONCore
+import Logging
 import QlikTools
 import Testing
+
+@testable import MCPAuth
 
 /// The authorization-server proxy in process: registration rules, authorization checks, and the
 /// token endpoint's single-use codes and refresh rotation (codes are placed in the store directly,
@@ -14,10 +15,12 @@ struct OAuthProxyTests {
     let store = InMemoryAuthStateStore()
 
     func makeProxy() async throws -> OAuthProxy {
-        let configuration = OAuthProxy.Configuration(publicURL: "https://mcp.example", resource: "https://mcp.example/mcp", audience: "https://mcp.example/mcp",
-                                                     upstream: .init(preset: .github, clientID: "id", clientSecret: "secret"))
-        let tokens = try await SessionTokenIssuer.make(keys: [P256.Signing.PrivateKey()], issuer: configuration.issuer, audience: configuration.audience,
-                                                       lifetime: 600, ephemeral: true)
+        let configuration = OAuthProxy.Configuration(
+            publicURL: "https://mcp.example", resource: "https://mcp.example/mcp", audience: "https://mcp.example/mcp",
+            upstream: .init(preset: .github, clientID: "id", clientSecret: "secret"))
+        let tokens = try await SessionTokenIssuer.make(
+            keys: [P256.Signing.PrivateKey()], issuer: configuration.issuer, audience: configuration.audience,
+            lifetime: 600, ephemeral: true)
         return OAuthProxy(configuration: configuration, tokens: tokens, store: store, logger: Logger(label: "test"))
     }
 
@@ -33,23 +36,27 @@ struct OAuthProxyTests {
     /// A code as `/oauth/callback` would have issued it, for `verifier`.
     func code(_ proxy: OAuthProxy, client: String, redirect: String = "http://127.0.0.1/cb", verifier: String) async throws -> String {
         let code = OAuthSecrets.token()
-        let issued = IssuedCode(clientID: client, redirectURI: redirect, codeChallenge: OAuthSecrets.challenge(forVerifier: verifier), scopes: ["qlik:read"],
-                                identity: UpstreamIdentity(subject: "github|42", claims: ["preferred_username": "octo"]), family: OAuthSecrets.token(bytes: 16))
+        let issued = IssuedCode(
+            clientID: client, redirectURI: redirect, codeChallenge: OAuthSecrets.challenge(forVerifier: verifier), scopes: ["qlik:read"],
+            identity: UpstreamIdentity(subject: "github|42", claims: ["preferred_username": "octo"]), family: OAuthSecrets.token(bytes: 16))
         try await proxy.store.put(issued, ProxyNamespace.code, OAuthSecrets.digest(code), ttl: .seconds(60))
         return code
     }
 
     func exchange(_ proxy: OAuthProxy, client: String, code: String, verifier: String, redirect: String = "http://127.0.0.1/cb") async -> OAuthReply {
-        await proxy.token(form: ["grant_type": "authorization_code", "client_id": client, "code": code, "code_verifier": verifier, "redirect_uri": redirect],
-                          repeated: [], basic: nil)
+        await proxy.token(
+            form: ["grant_type": "authorization_code", "client_id": client, "code": code, "code_verifier": verifier, "redirect_uri": redirect],
+            repeated: [], basic: nil)
     }
 
     @Test("registration: https or loopback redirect URIs only; the metadata answer echoes what was registered")
     func registration() async throws {
         let proxy = try await makeProxy()
-        for (uri, ok) in [("https://app.example/cb", true), ("http://localhost:8080/cb", true), ("http://127.0.0.1/cb", true),
-                          ("http://app.example/cb", false), ("javascript:alert(1)", false), ("https://user:pw@app.example/cb", false),
-                          ("https://app.example/cb#x", false), ("app://cb", false)] {
+        for (uri, ok) in [
+            ("https://app.example/cb", true), ("http://localhost:8080/cb", true), ("http://127.0.0.1/cb", true),
+            ("http://app.example/cb", false), ("javascript:alert(1)", false), ("https://user:pw@app.example/cb", false),
+            ("https://app.example/cb#x", false), ("app://cb", false),
+        ] {
             let reply = await proxy.register(Data(JSONCoding.serialize(["redirect_uris": [.string(uri)]]).utf8))
             #expect((reply.status == 201) == ok, "\(uri)")
         }
@@ -72,8 +79,10 @@ struct OAuthProxyTests {
         let proxy = try await makeProxy()
         let client = try await registered(proxy)
         let challenge = OAuthSecrets.challenge(forVerifier: OAuthSecrets.token())
-        let base = ["response_type": "code", "client_id": client, "redirect_uri": "http://127.0.0.1:7000/cb", "code_challenge": challenge,
-                    "code_challenge_method": "S256", "state": "s"]
+        let base = [
+            "response_type": "code", "client_id": client, "redirect_uri": "http://127.0.0.1:7000/cb", "code_challenge": challenge,
+            "code_challenge_method": "S256", "state": "s",
+        ]
         let ok = await proxy.authorize(base)
         let page = String(decoding: ok.body, as: UTF8.self)
         #expect(ok.status == 200 && page.contains("&lt;b&gt;Evil&lt;/b&gt;") && !page.contains("<b>Evil"))
@@ -99,8 +108,10 @@ struct OAuthProxyTests {
     func consentBinding() async throws {
         let proxy = try await makeProxy()
         let client = try await registered(proxy)
-        let ok = await proxy.authorize(["response_type": "code", "client_id": client, "code_challenge": OAuthSecrets.challenge(forVerifier: OAuthSecrets.token()),
-                                        "code_challenge_method": "S256"])
+        let ok = await proxy.authorize([
+            "response_type": "code", "client_id": client, "code_challenge": OAuthSecrets.challenge(forVerifier: OAuthSecrets.token()),
+            "code_challenge_method": "S256",
+        ])
         let page = String(decoding: ok.body, as: UTF8.self)
         let transaction = try #require(page.range(of: "name=\"transaction\" value=\"").map { String(page[$0.upperBound...].prefix(43)) })
         let refused = await proxy.consent(form: ["transaction": transaction, "decision": "approve"], cookie: "not-the-cookie")
@@ -120,8 +131,9 @@ struct OAuthProxyTests {
         let first = await exchange(proxy, client: client, code: good, verifier: verifier)
         #expect(first.status == 200 && json(first)["token_type"] == "Bearer" && json(first)["expires_in"] == 600)
         let access = try #require(json(first)["access_token"]?.stringValue)
-        let validator = JWTAccessTokenValidator(issuer: proxy.configuration.issuer, audience: proxy.configuration.audience, keys: proxy.tokens.verificationKeys,
-                                                isRevokedFamily: { await proxy.isRevoked(family: $0) })
+        let validator = JWTAccessTokenValidator(
+            issuer: proxy.configuration.issuer, audience: proxy.configuration.audience, keys: proxy.tokens.verificationKeys,
+            isRevokedFamily: { await proxy.isRevoked(family: $0) })
         let principal = try await validator.validate(access).get()
         #expect(principal.subject == "github|42" && principal.scopes == [.read] && principal.claims["preferred_username"] == "octo")
         let replay = await exchange(proxy, client: client, code: good, verifier: verifier)
@@ -155,8 +167,9 @@ struct OAuthProxyTests {
     func clientAuthentication() async throws {
         let proxy = try await makeProxy()
         let client = try await registered(proxy, "https://c.example/cb", method: "client_secret_basic")
-        let noSecret = await proxy.token(form: ["grant_type": "authorization_code", "client_id": client, "code": "x", "code_verifier": "y", "redirect_uri": "z"],
-                                         repeated: [], basic: nil)
+        let noSecret = await proxy.token(
+            form: ["grant_type": "authorization_code", "client_id": client, "code": "x", "code_verifier": "y", "redirect_uri": "z"],
+            repeated: [], basic: nil)
         #expect(noSecret.status == 401 && json(noSecret)["error"] == "invalid_client")
         let wrong = await proxy.token(form: ["grant_type": "authorization_code"], repeated: [], basic: (client, "wrong"))
         #expect(wrong.status == 401 && wrong.headers.contains { $0.0 == "WWW-Authenticate" })

@@ -22,8 +22,9 @@ struct QlikIdentityMappingTests {
 
     @Test("the mapped user is what the engine sees in X-Qlik-User; header injection is refused")
     func headers() throws {
-        let endpoint = try QIXEndpoint.enterprise(host: "qlik.example", certificates: .init(clientCertificate: "c.pem", clientKey: "k.pem"),
-                                                  userDirectory: "SVC", userID: "mcp")
+        let endpoint = try QIXEndpoint.enterprise(
+            host: "qlik.example", certificates: .init(clientCertificate: "c.pem", clientKey: "k.pem"),
+            userDirectory: "SVC", userID: "mcp")
         let base = QlikBackend(kind: "enterprise", endpoint: endpoint)
         let mapping = QlikIdentityMapping(claim: "preferred_username", defaultDirectory: "CORP")
         let backend = try mapping.backend(for: principal(["preferred_username": "bob"]), base: base)

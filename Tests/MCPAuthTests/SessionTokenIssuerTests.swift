@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
-@testable import MCPAuth
 import JSONCore
 import Testing
+
+@testable import MCPAuth
 
 @Suite("Session token signing keys")
 struct SessionTokenIssuerTests {
@@ -14,7 +15,8 @@ struct SessionTokenIssuerTests {
 
     @Test("rotation: the new key signs, tokens of the old key stay valid while it is listed second, and not after")
     func rotation() async throws {
-        let old = P256.Signing.PrivateKey(), new = P256.Signing.PrivateKey()
+        let old = P256.Signing.PrivateKey()
+        let new = P256.Signing.PrivateKey()
         let before = try await SessionTokenIssuer.make(keys: [old], issuer: issuer, audience: audience, lifetime: 600, ephemeral: false)
         let during = try await SessionTokenIssuer.make(keys: [new, old], issuer: issuer, audience: audience, lifetime: 600, ephemeral: false)
         let after = try await SessionTokenIssuer.make(keys: [new], issuer: issuer, audience: audience, lifetime: 600, ephemeral: false)
@@ -35,8 +37,9 @@ struct SessionTokenIssuerTests {
         try key.pemRepresentation.write(to: path, atomically: true, encoding: .utf8)
         let tokens = try await SessionTokenIssuer.load(pemFiles: [path.path], issuer: issuer, audience: audience, lifetime: 300)
         #expect(!tokens.ephemeral)
-        let (token, expiresIn) = try await tokens.mint(subject: "github|1", scopes: ["qlik:read", "qlik:data"], clientID: "mcp_x", family: "fam",
-                                                       claims: ["preferred_username": "octo", "iss": "https://evil.example"])
+        let (token, expiresIn) = try await tokens.mint(
+            subject: "github|1", scopes: ["qlik:read", "qlik:data"], clientID: "mcp_x", family: "fam",
+            claims: ["preferred_username": "octo", "iss": "https://evil.example"])
         #expect(expiresIn == 300)
         let header = try #require(JWTAccessTokenValidator.decodeSegment(String(token.split(separator: ".")[0])))
         #expect(header["typ"] == "at+jwt" && header["alg"] == "ES256")

@@ -1,6 +1,7 @@
 import Logging
-@testable import MCPAuth
 import Testing
+
+@testable import MCPAuth
 
 @Suite("Upstream provider presets")
 struct UpstreamPresetTests {
@@ -45,11 +46,12 @@ struct UpstreamPresetTests {
 
     @Test("discovery URLs: RFC 8414 path insertion, then OpenID Connect in both forms")
     func discovery() {
-        #expect(AuthorizationServerDiscovery.candidates(issuer: "https://id.example.com/realms/qlik") == [
-            "https://id.example.com/.well-known/oauth-authorization-server/realms/qlik",
-            "https://id.example.com/.well-known/openid-configuration/realms/qlik",
-            "https://id.example.com/realms/qlik/.well-known/openid-configuration",
-        ])
+        #expect(
+            AuthorizationServerDiscovery.candidates(issuer: "https://id.example.com/realms/qlik") == [
+                "https://id.example.com/.well-known/oauth-authorization-server/realms/qlik",
+                "https://id.example.com/.well-known/openid-configuration/realms/qlik",
+                "https://id.example.com/realms/qlik/.well-known/openid-configuration",
+            ])
         #expect(AuthorizationServerDiscovery.candidates(issuer: "https://accounts.google.com").count == 2)
         #expect(OAuthHTTPClient.isAllowed("http://127.0.0.1:9/x") && !OAuthHTTPClient.isAllowed("http://10.0.0.1/x") && !OAuthHTTPClient.isAllowed("file:///etc/passwd"))
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import MCPServerHost
 import Testing
+
+@testable import MCPServerHost
 
 @Suite("drain and session admission")
 struct DrainTests {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import MCPServerHost
 import Testing
+
+@testable import MCPServerHost
 
 @Suite("event store and host checks")
 struct EventStoreTests {

@@ -2,15 +2,17 @@ import Foundation
 import JSONCore
 import Logging
 import MCP
-@testable import MCPServerHost
 import QlikEngine
 import QlikTools
 import Testing
 
+@testable import MCPServerHost
+
 /// A session of a setup whose engine is never reached (these tests call no tool that needs it).
 private func hostedSession() async throws -> HostedSession {
-    let setup = try MCPServerSetup(backend: QlikBackend(kind: "test", endpoint: .desktop(host: "127.0.0.1", port: 9)),
-                                   registry: try ToolRegistry(), dynamicToolsets: true)
+    let setup = try MCPServerSetup(
+        backend: QlikBackend(kind: "test", endpoint: .desktop(host: "127.0.0.1", port: 9)),
+        registry: try ToolRegistry(), dynamicToolsets: true)
     return await setup.makeSession(sessionID: "t")
 }
 
@@ -57,8 +59,10 @@ struct InstrumentedServerTests {
         let (client, serverSide) = await InMemoryTransport.createConnectedPair()
         let inFlight = InFlightRequests()
         let server = Server(name: "t", version: "1")
-        try await server.start(transport: InstrumentedTransport(serverSide, sessionID: "t", inFlight: inFlight,
-                                                                directToolCalls: try await hostedSession().directToolCalls, logger: Logger(label: "t")))
+        try await server.start(
+            transport: InstrumentedTransport(
+                serverSide, sessionID: "t", inFlight: inFlight,
+                directToolCalls: try await hostedSession().directToolCalls, logger: Logger(label: "t")))
         try await client.connect()
         let replies = await client.receive()
         var iterator = replies.makeAsyncIterator()
@@ -75,8 +79,10 @@ struct InstrumentedServerTests {
     func onePath() async throws {
         let hosted = try await hostedSession()
         let (client, serverSide) = await InMemoryTransport.createConnectedPair()
-        try await hosted.server.start(transport: InstrumentedTransport(serverSide, sessionID: "t", inFlight: InFlightRequests(),
-                                                                       directToolCalls: hosted.directToolCalls, logger: Logger(label: "t")))
+        try await hosted.server.start(
+            transport: InstrumentedTransport(
+                serverSide, sessionID: "t", inFlight: InFlightRequests(),
+                directToolCalls: hosted.directToolCalls, logger: Logger(label: "t")))
         try await client.connect()
         var replies = await client.receive().makeAsyncIterator()
         try await client.send(Data(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#.utf8))

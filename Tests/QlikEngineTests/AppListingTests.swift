@@ -16,10 +16,11 @@ struct AppListingTests {
     func withHTTPS<T: Sendable>(clientCertificate: Bool, router: Router<BasicRequestContext>, _ body: @Sendable (Int) async throws -> T) async throws -> T {
         let tls = try pki.serverTLS(requireClientCertificate: clientCertificate)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, server: try .tls(tlsConfiguration: tls),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
-                              logger: Logger(label: "test.https") { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(
+            router: router, server: try .tls(tlsConfiguration: tls),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
+            logger: Logger(label: "test.https") { _ in SwiftLogNoOpLogHandler() })
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             var iterator = ports.makeAsyncIterator()
@@ -41,7 +42,8 @@ struct AppListingTests {
                 $0["user"] = request.headers[.init("X-Qlik-User")!] ?? ""
                 $0["filter"] = request.uri.queryParameters.get("filter") ?? ""
             }
-            let body = #"[{"id":"1f0c","name":"Sales 2026","description":"d","published":true,"stream":{"name":"Finance"},"lastReloadTime":"2026-06-30T22:05:12.000Z","owner":{"userDirectory":"CORP","userId":"owner1"}},{"id":"2a11","name":"Sales Europe","description":"","published":false}]"#
+            let body =
+                #"[{"id":"1f0c","name":"Sales 2026","description":"d","published":true,"stream":{"name":"Finance"},"lastReloadTime":"2026-06-30T22:05:12.000Z","owner":{"userDirectory":"CORP","userId":"owner1"}},{"id":"2a11","name":"Sales Europe","description":"","published":false}]"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         try await withHTTPS(clientCertificate: true, router: router) { port in
@@ -71,7 +73,8 @@ struct AppListingTests {
             let host = request.head.authority ?? ""
             let body: String
             if page == "1" {
-                body = #"{"data":[{"name":"Cloud A","resourceId":"a-1","spaceId":"s1","resourceAttributes":{"lastReloadTime":"2026-01-01T00:00:00Z"}}],"links":{"next":{"href":"https://\#(host)/api/v1/items?resourceType=app&page=2"}}}"#
+                body =
+                    #"{"data":[{"name":"Cloud A","resourceId":"a-1","spaceId":"s1","resourceAttributes":{"lastReloadTime":"2026-01-01T00:00:00Z"}}],"links":{"next":{"href":"https://\#(host)/api/v1/items?resourceType=app&page=2"}}}"#
             } else {
                 body = #"{"data":[{"name":"Cloud B","resourceId":"b-2"}],"links":{"next":{"href":"https://evil.example/api/v1/items?page=3"}}}"#
             }
@@ -99,12 +102,14 @@ struct AppListingTests {
         let router = Router()
         router.get("/qrs/reloadtask/full") { request, _ -> Response in
             filters.withLock { $0.append(request.uri.queryParameters.get("filter") ?? "") }
-            let body = #"[{"id":"t1","name":"Nightly Sales","enabled":true,"app":{"id":"1f0c","name":"Sales"},"operational":{"nextExecution":"2026-12-01T22:00:00.000Z","lastExecutionResult":{"status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z"}}}]"#
+            let body =
+                #"[{"id":"t1","name":"Nightly Sales","enabled":true,"app":{"id":"1f0c","name":"Sales"},"operational":{"nextExecution":"2026-12-01T22:00:00.000Z","lastExecutionResult":{"status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z"}}}]"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/qrs/executionresult/full") { request, _ -> Response in
             filters.withLock { $0.append(request.uri.queryParameters.get("filter") ?? "") }
-            let body = #"[{"id":"e1","appID":"1f0c","status":7,"startTime":"2026-11-23T22:00:00.000Z","stopTime":"2026-11-23T22:00:30.000Z","duration":30000,"details":[{"message":"Reload finished"}]},{"id":"e2","appID":"1f0c","status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z","duration":9000,"details":[{"message":"Connection failed"}]}]"#
+            let body =
+                #"[{"id":"e1","appID":"1f0c","status":7,"startTime":"2026-11-23T22:00:00.000Z","stopTime":"2026-11-23T22:00:30.000Z","duration":30000,"details":[{"message":"Reload finished"}]},{"id":"e2","appID":"1f0c","status":8,"startTime":"2026-11-24T22:00:00.000Z","stopTime":"2026-11-24T22:00:09.000Z","duration":9000,"details":[{"message":"Connection failed"}]}]"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         try await withHTTPS(clientCertificate: true, router: router) { port in
@@ -115,8 +120,12 @@ struct AppListingTests {
             var source = try #require(QlikReloadSource(endpoint: endpoint))
             source.qrsPort = port
             let tasks = try await source.reloadTasks(appID: "1f0c")
-            #expect(tasks == [ReloadTaskSummary(id: "t1", name: "Nightly Sales", appID: "1f0c", enabled: true, schedule: "next run 2026-12-01T22:00:00.000Z",
-                                                lastStatus: "FAILED", lastStart: "2026-11-24T22:00:00.000Z", lastEnd: "2026-11-24T22:00:09.000Z")])
+            #expect(
+                tasks == [
+                    ReloadTaskSummary(
+                        id: "t1", name: "Nightly Sales", appID: "1f0c", enabled: true, schedule: "next run 2026-12-01T22:00:00.000Z",
+                        lastStatus: "FAILED", lastStart: "2026-11-24T22:00:00.000Z", lastEnd: "2026-11-24T22:00:09.000Z")
+                ])
             let history = try await source.reloadHistory(appID: "1f0c", limit: 10)
             #expect(history.map(\.id) == ["e2", "e1"])
             #expect(history.map(\.status) == ["FAILED", "SUCCEEDED"] && history[0].durationSeconds == 9 && history[0].log == "Connection failed")
@@ -132,7 +141,8 @@ struct AppListingTests {
         router.get("/api/v1/reloads") { request, _ -> Response in
             guard request.headers[.authorization] == "Bearer key-1" else { return Response(status: .unauthorized) }
             #expect(request.uri.queryParameters.get("appId") == "a-1")
-            let body = #"{"data":[{"id":"rl-2","appId":"a-1","status":"RELOADING","startTime":"2026-11-25T10:00:00Z"},{"id":"rl-1","appId":"a-1","status":"SUCCEEDED","startTime":"2026-11-24T10:00:00Z","endTime":"2026-11-24T10:01:00Z","duration":60000,"log":"ok"}]}"#
+            let body =
+                #"{"data":[{"id":"rl-2","appId":"a-1","status":"RELOADING","startTime":"2026-11-25T10:00:00Z"},{"id":"rl-1","appId":"a-1","status":"SUCCEEDED","startTime":"2026-11-24T10:00:00Z","endTime":"2026-11-24T10:01:00Z","duration":60000,"log":"ok"}]}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/api/v1/reload-tasks") { request, _ -> Response in

@@ -15,12 +15,15 @@ struct AuthenticationTests {
     let pki = TestCertificates.shared
 
     /// Runs a TLS demo engine; `authorize` sees the upgrade headers.
-    func withTLSEngine<T: Sendable>(requireClientCertificate: Bool, authorize: @escaping @Sendable (HTTPFields) -> Bool,
-                                    _ body: @Sendable (Int) async throws -> T) async throws -> T {
+    func withTLSEngine<T: Sendable>(
+        requireClientCertificate: Bool, authorize: @escaping @Sendable (HTTPFields) -> Bool,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let tls = try pki.serverTLS(requireClientCertificate: requireClientCertificate)
-        let server = DemoEngineServer(catalog: DemoEngineFixture.catalog,
-                                      configuration: .init(host: "127.0.0.1", port: 0, tls: tls, authorize: authorize),
-                                      logger: Logger(label: "test.tls") { _ in SwiftLogNoOpLogHandler() })
+        let server = DemoEngineServer(
+            catalog: DemoEngineFixture.catalog,
+            configuration: .init(host: "127.0.0.1", port: 0, tls: tls, authorize: authorize),
+            logger: Logger(label: "test.tls") { _ in SwiftLogNoOpLogHandler() })
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let port = await server.listeningPort()
@@ -32,10 +35,13 @@ struct AuthenticationTests {
     @Test("Enterprise: client certificate, root CA and X-Qlik-User arrive; a foreign certificate is refused")
     func enterprise() async throws {
         let seen = Mutex<[String]>([])
-        try await withTLSEngine(requireClientCertificate: true, authorize: { headers in
-            seen.withLock { $0.append(headers[HTTPField.Name("X-Qlik-User")!] ?? "") }
-            return true
-        }) { port in
+        try await withTLSEngine(
+            requireClientCertificate: true,
+            authorize: { headers in
+                seen.withLock { $0.append(headers[HTTPField.Name("X-Qlik-User")!] ?? "") }
+                return true
+            }
+        ) { port in
             let endpoint = try QIXEndpoint.enterprise(
                 host: "localhost", port: port,
                 certificates: .init(clientCertificate: pki.clientCertificate, clientKey: pki.clientKey, rootCA: pki.caCertificate),
@@ -78,11 +84,14 @@ struct AuthenticationTests {
     @Test("Cloud: the API key arrives as a bearer token; a wrong key is refused")
     func cloud() async throws {
         let seen = Mutex<[String]>([])
-        try await withTLSEngine(requireClientCertificate: false, authorize: { headers in
-            let value = headers[.authorization] ?? ""
-            seen.withLock { $0.append(value) }
-            return value == "Bearer good-key-123"
-        }) { port in
+        try await withTLSEngine(
+            requireClientCertificate: false,
+            authorize: { headers in
+                let value = headers[.authorization] ?? ""
+                seen.withLock { $0.append(value) }
+                return value == "Bearer good-key-123"
+            }
+        ) { port in
             let endpoint = try QIXEndpoint.cloud(tenant: "localhost", apiKey: "good-key-123", port: port, rootCA: pki.caCertificate)
             let connection = try await QIXConnection.connect(to: endpoint, appID: "hr-insights")
             #expect(try await Global(connection: connection).openDoc("hr-insights").genericID == "hr-insights")
@@ -107,8 +116,9 @@ struct AuthenticationTests {
             try QIXEndpoint.enterprise(host: "h", certificates: .init(clientCertificate: "c", clientKey: "k"), userDirectory: "D", userID: "u; UserId=admin")
         }
         #expect(throws: QIXClientError.self) { try QIXEndpoint.cloud(tenant: "10.0.0.5", apiKey: "k").tlsConfiguration() }
-        let missing = try? QIXEndpoint.enterprise(host: "h", certificates: .init(clientCertificate: "/nonexistent.pem", clientKey: "/nonexistent_key.pem"),
-                                                  userDirectory: "D", userID: "u")
+        let missing = try? QIXEndpoint.enterprise(
+            host: "h", certificates: .init(clientCertificate: "/nonexistent.pem", clientKey: "/nonexistent_key.pem"),
+            userDirectory: "D", userID: "u")
         #expect(throws: QIXClientError.self) { try missing?.tlsConfiguration() }
     }
 }

@@ -156,8 +156,10 @@ struct HostileExpressionTests {
         await #expect { try await doc.evaluate(selfReference) } throws: { $0 is QIXError }
         let cube = try await doc.createSessionObject([
             "qInfo": ["qType": "huge"],
-            "qHyperCubeDef": ["qDimensions": .array(["OrderLineID", "Sales", "Cost", "CustomerID", "ProductID"].map { ["qDef": ["qFieldDefs": [.string($0)]]] }),
-                              "qMeasures": [["qDef": ["qDef": "Sum(Quantity)"]]]],
+            "qHyperCubeDef": [
+                "qDimensions": .array(["OrderLineID", "Sales", "Cost", "CustomerID", "ProductID"].map { ["qDef": ["qFieldDefs": [.string($0)]]] }),
+                "qMeasures": [["qDef": ["qDef": "Sum(Quantity)"]]],
+            ],
         ])
         await #expect { try await cube.layout() } throws: { ($0 as? QIXError)?.message.contains("cardinality") ?? false }
         #expect(try await doc.evaluate("Count(DISTINCT Region)") == "4")

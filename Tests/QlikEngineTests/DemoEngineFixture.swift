@@ -36,8 +36,9 @@ final class FaultyEngine: Sendable {
     let server: DemoEngineServer
 
     init() {
-        server = DemoEngineServer(catalog: DemoEngineFixture.catalog, configuration: .init(host: "127.0.0.1", port: 0), faults: faults,
-                                  logger: Logger(label: "test.faulty") { _ in SwiftLogNoOpLogHandler() })
+        server = DemoEngineServer(
+            catalog: DemoEngineFixture.catalog, configuration: .init(host: "127.0.0.1", port: 0), faults: faults,
+            logger: Logger(label: "test.faulty") { _ in SwiftLogNoOpLogHandler() })
     }
 
     func run<T: Sendable>(_ body: @Sendable (QIXEndpoint) async throws -> T) async throws -> T {

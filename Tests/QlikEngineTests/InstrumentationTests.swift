@@ -2,9 +2,9 @@ import DemoEngine
 import Foundation
 import JSONCore
 import QlikEngine
+import ServiceContextModule
 import Telemetry
 import Testing
-import ServiceContextModule
 import Tracing
 
 @Suite("QIX instrumentation and change tracking")
@@ -37,8 +37,9 @@ struct InstrumentationTests {
     func spans() async throws {
         let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: .alwaysOn, processor: collector)
-        let connection = try await QIXConnection.connect(to: await DemoEngineFixture.endpoint(), appID: nil,
-                                                         instrumentation: QIXInstrumentation(tracer: tracer))
+        let connection = try await QIXConnection.connect(
+            to: await DemoEngineFixture.endpoint(), appID: nil,
+            instrumentation: QIXInstrumentation(tracer: tracer))
         defer { connection.close() }
         let parent = tracer.startSpan("tool call")
         try await ServiceContext.withValue(parent.context) {
@@ -63,4 +64,3 @@ struct InstrumentationTests {
         #expect(connection.takeChangedHandles().isEmpty)
     }
 }
-

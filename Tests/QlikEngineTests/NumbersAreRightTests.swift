@@ -52,13 +52,15 @@ struct NumbersAreRightTests {
         close(try await doc.evaluateEx("Min(UnitPrice)").number, ref.lines.map(\.unitPrice).min()!, "Min(UnitPrice)")
         close(try await doc.evaluateEx("Max(UnitPrice)").number, ref.lines.map(\.unitPrice).max()!, "Max(UnitPrice)")
         close(try await doc.evaluateEx("Sum(Quantity * UnitPrice)").number, ref.sum(ref.lines) { $0.quantity * $0.unitPrice }, "Sum(Quantity * UnitPrice)")
-        close(try await doc.evaluateEx("Sum(Sales) / Count(DISTINCT OrderID)").number,
-              ref.sum(ref.lines) { $0.sales } / Double(Set(ref.lines.map(\.orderID)).count), "AOV")
+        close(
+            try await doc.evaluateEx("Sum(Sales) / Count(DISTINCT OrderID)").number,
+            ref.sum(ref.lines) { $0.sales } / Double(Set(ref.lines.map(\.orderID)).count), "AOV")
         close(try await doc.evaluateEx("Sum(Sales) * $(vTargetFactor)").number, ref.sum(ref.lines) { $0.sales } * 1.1, "$(vTargetFactor)")
         close(try await doc.evaluateEx("$(vTargetSales)").number, ref.sum(ref.lines) { $0.sales } * 1.1, "nested variables")
         close(try await doc.evaluateEx("Sum({<Year={2025}>} Sales)").number, ref.sum(ref.lines.filter { $0.year == 2025 }) { $0.sales }, "set Year=2025")
-        close(try await doc.evaluateEx("Sum({<Region={'Europe','Americas'}>} Quantity)").number,
-              ref.sum(ref.lines.filter { $0.region == "Europe" || $0.region == "Americas" }) { $0.quantity }, "set two regions")
+        close(
+            try await doc.evaluateEx("Sum({<Region={'Europe','Americas'}>} Quantity)").number,
+            ref.sum(ref.lines.filter { $0.region == "Europe" || $0.region == "Americas" }) { $0.quantity }, "set two regions")
         // Customer grain: every customer's credit limit once, including customers without orders.
         close(try await doc.evaluateEx("Sum(CreditLimit)").number, ref.customers.values.reduce(0) { $0 + $1.credit }, "Sum(CreditLimit)")
         close(try await doc.evaluateEx("Avg(ListPrice)").number, ref.products.values.reduce(0) { $0 + $1.price } / Double(ref.products.count), "Avg(ListPrice)")
@@ -110,8 +112,9 @@ struct NumbersAreRightTests {
         #expect(try await region.select("Europe"))
         let europe = ref.lines.filter { $0.region == "Europe" }
         close(try await doc.evaluateEx("Sum(Sales)").number, ref.sum(europe) { $0.sales }, "Sum(Sales) | Europe")
-        close(try await doc.evaluateEx("Count(DISTINCT CustomerID)").number,
-              Double(ref.customers.filter { $0.value.region == "Europe" }.count), "customers | Europe (all European customers are possible)")
+        close(
+            try await doc.evaluateEx("Count(DISTINCT CustomerID)").number,
+            Double(ref.customers.filter { $0.value.region == "Europe" }.count), "customers | Europe (all European customers are possible)")
         close(try await doc.evaluateEx("Sum({1} Sales)").number, ref.sum(ref.lines) { $0.sales }, "{1} ignores selections")
         close(try await doc.evaluateEx("Sum({<Region=>} Sales)").number, ref.sum(ref.lines) { $0.sales }, "Region= clears")
         let category = try await doc.field("Category")
@@ -122,14 +125,17 @@ struct NumbersAreRightTests {
         let refCountry = ref.grouped(both, by: \.country)
         #expect(Set(byCountry.keys) == Set(refCountry.keys))
         for (country, lines) in refCountry { close(byCountry[country]?[0] ?? nil, ref.sum(lines) { $0.quantity }, "Quantity \(country)") }
-        close(try await doc.evaluateEx("Sum({<Region={'Asia Pacific'}>} Sales)").number,
-              ref.sum(ref.lines.filter { $0.region == "Asia Pacific" && ($0.category == "Bikes" || $0.category == "Clothing") }) { $0.sales },
-              "set modifier replaces one field, keeps the others")
+        close(
+            try await doc.evaluateEx("Sum({<Region={'Asia Pacific'}>} Sales)").number,
+            ref.sum(ref.lines.filter { $0.region == "Asia Pacific" && ($0.category == "Bikes" || $0.category == "Clothing") }) { $0.sales },
+            "set modifier replaces one field, keeps the others")
         // List object states after the selections.
         let list = try await doc.createSessionObject([
             "qInfo": ["qType": "test-list"],
-            "qListObjectDef": ["qDef": ["qFieldDefs": ["Region"]], "qFrequencyMode": "V",
-                               "qInitialDataFetch": [["qTop": 0, "qLeft": 0, "qWidth": 1, "qHeight": 10]]],
+            "qListObjectDef": [
+                "qDef": ["qFieldDefs": ["Region"]], "qFrequencyMode": "V",
+                "qInitialDataFetch": [["qTop": 0, "qLeft": 0, "qWidth": 1, "qHeight": 10]],
+            ],
         ])
         let cells = try #require(try await list.layout()["qListObject"]?["qDataPages"]?[0]?["qMatrix"]?.arrayValue).compactMap { $0[0] }
         let states = Dictionary(uniqueKeysWithValues: cells.map { ($0["qText"]!.stringValue!, $0["qState"]!.stringValue!) })
@@ -155,7 +161,9 @@ struct NumbersAreRightTests {
     func hr() async throws {
         let app = DemoEngineFixture.catalog.app(id: "hr-insights")!
         let tables = Dictionary(uniqueKeysWithValues: app.model.tables.map { ($0.name, $0) })
-        let employees = tables["Employees"]!, departments = tables["Departments"]!, absences = tables["Absences"]!
+        let employees = tables["Employees"]!
+        let departments = tables["Departments"]!
+        let absences = tables["Absences"]!
         func column(_ table: DataTable, _ name: String) -> [FieldValue] {
             let c = table.columnIndex(of: name)!
             return (0..<table.rowCount).map { table.value(row: $0, column: c) }

@@ -41,10 +41,11 @@ struct SalesReference {
             let customer = row["CustomerID"]!.text
             let product = row["ProductID"]!.text
             let code = customerCountry[customer]!
-            return Line(orderID: row["OrderID"]!.text, customer: customer, product: product, date: row["OrderDate"]!.text,
-                        quantity: row["Quantity"]!.number!, unitPrice: row["UnitPrice"]!.number!, sales: row["Sales"]!.number!,
-                        cost: row["Cost"]!.number!, region: regionOf[code]!.0, country: regionOf[code]!.1,
-                        category: products[product]!.0, segment: customers[customer]!.1, year: yearOf[row["OrderDate"]!.text]!)
+            return Line(
+                orderID: row["OrderID"]!.text, customer: customer, product: product, date: row["OrderDate"]!.text,
+                quantity: row["Quantity"]!.number!, unitPrice: row["UnitPrice"]!.number!, sales: row["Sales"]!.number!,
+                cost: row["Cost"]!.number!, region: regionOf[code]!.0, country: regionOf[code]!.1,
+                category: products[product]!.0, segment: customers[customer]!.1, year: yearOf[row["OrderDate"]!.text]!)
         }
     }
 

@@ -47,7 +47,9 @@ struct ResilienceTests {
         try await engine.run { endpoint in
             let connection = try await QIXConnection.connect(to: endpoint, appID: nil)
             defer { connection.close() }
-            engine.faults.update { $0.errorRate = 1; $0.errorMethods = ["GetDocList"] }
+            engine.faults.update {
+                $0.errorRate = 1; $0.errorMethods = ["GetDocList"]
+            }
             await #expect { try await Global(connection: connection).docList() } throws: { ($0 as? QIXError)?.name == "LOCERR_GENERIC_INTERNAL_ERROR" }
             #expect(try await Global(connection: connection).engineVersion() == "12.2027.0")
         }
@@ -157,7 +159,9 @@ struct ResilienceTests {
             let pool = QIXConnectionPool(configuration: configuration, instrumentation: QIXInstrumentation(factory: metrics.factory))
             let first = try await pool.withSession(endpoint, appID: nil) { lease in lease.connection.createdAt }
             // The engine now fails EngineVersion: the health check of the idle session fails.
-            engine.faults.update { $0.errorRate = 1; $0.errorMethods = ["EngineVersion"] }
+            engine.faults.update {
+                $0.errorRate = 1; $0.errorMethods = ["EngineVersion"]
+            }
             let second = try await pool.withSession(endpoint, appID: nil) { lease in lease.connection.createdAt }
             #expect(first != second)
             #expect(metrics.render().contains(#"qix_connection_errors_total{reason="health_check"} 1"#))

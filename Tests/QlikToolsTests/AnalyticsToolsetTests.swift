@@ -47,16 +47,24 @@ struct AnalyticsToolsetTests {
         let europe = all.filter { $0.region == "Europe" }.reduce(0) { $0 + $1.sales }
         let (plain, _, _) = try await ToolsFixture.call("evaluate_expression", ["app_id": "sales-analytics", "expression": "Sum(Sales)"], session: "eval")
         #expect(abs((plain["number"]?.doubleValue ?? 0) - total) < 0.01)
-        let (filtered, _, _) = try await ToolsFixture.call("evaluate_expression", ["app_id": "sales-analytics", "expression": "Sum(Sales)",
-                                                                                    "filters": ["Region": ["Europe"]]], session: "eval")
+        let (filtered, _, _) = try await ToolsFixture.call(
+            "evaluate_expression",
+            [
+                "app_id": "sales-analytics", "expression": "Sum(Sales)",
+                "filters": ["Region": ["Europe"]],
+            ], session: "eval")
         #expect(abs((filtered["number"]?.doubleValue ?? 0) - europe) < 0.01)
         // One-off filters leave the session's own state alone.
         let (after, _, _) = try await ToolsFixture.call("evaluate_expression", ["app_id": "sales-analytics", "expression": "Sum(Sales)"], session: "eval")
         #expect(after["number"] == plain["number"])
         let (bad, _, failed) = try await ToolsFixture.call("evaluate_expression", ["app_id": "sales-analytics", "expression": "Rank(Sales)"])
         #expect(failed && bad["error"]?["category"]?.stringValue == "unsupported")
-        let (badFilter, _, failed2) = try await ToolsFixture.call("evaluate_expression", ["app_id": "sales-analytics", "expression": "Sum(Sales)",
-                                                                                          "filters": ["Regon": ["Europe"]]])
+        let (badFilter, _, failed2) = try await ToolsFixture.call(
+            "evaluate_expression",
+            [
+                "app_id": "sales-analytics", "expression": "Sum(Sales)",
+                "filters": ["Regon": ["Europe"]],
+            ])
         #expect(failed2 && badFilter["error"]?["remediation"]?.stringValue == "did you mean 'Region'?")
         let (check, _, _) = try await ToolsFixture.call("check_expression", ["app_id": "sales-analytics", "expression": "Sum(Sale) + Sum(Cost)"])
         #expect(check["valid"] == false)
@@ -69,10 +77,12 @@ struct AnalyticsToolsetTests {
     func queryData() async throws {
         let all = lines
         let byRegion = Dictionary(grouping: all, by: \.region).mapValues { rows in (rows.reduce(0) { $0 + $1.sales }, Set(rows.map(\.order)).count) }
-        let (result, _, failed) = try await ToolsFixture.call("query_data", [
-            "app_id": "sales-analytics", "dimensions": ["d-region"], "measures": ["Sum(Sales)", "m-order-count"],
-            "sort": [["column": "Sum(Sales)", "descending": true]],
-        ])
+        let (result, _, failed) = try await ToolsFixture.call(
+            "query_data",
+            [
+                "app_id": "sales-analytics", "dimensions": ["d-region"], "measures": ["Sum(Sales)", "m-order-count"],
+                "sort": [["column": "Sum(Sales)", "descending": true]],
+            ])
         #expect(!failed)
         let rows = try #require(result["rows"]?.arrayValue)
         #expect(rows.count == byRegion.count)
@@ -99,9 +109,11 @@ struct AnalyticsToolsetTests {
         } while cursor != .null
         #expect(Set(seen) == pairs && seen.count == pairs.count)
         // Filters.
-        let (bikes, _, _) = try await ToolsFixture.call("query_data", [
-            "app_id": "sales-analytics", "dimensions": ["Region"], "measures": ["Sum(Sales)"], "filters": ["Category": ["Bikes"]],
-        ])
+        let (bikes, _, _) = try await ToolsFixture.call(
+            "query_data",
+            [
+                "app_id": "sales-analytics", "dimensions": ["Region"], "measures": ["Sum(Sales)"], "filters": ["Category": ["Bikes"]],
+            ])
         for row in bikes["rows"]?.arrayValue ?? [] {
             let region = row[0]!.stringValue!
             let expected = all.filter { $0.region == region && $0.category == "Bikes" }.reduce(0) { $0 + $1.sales }

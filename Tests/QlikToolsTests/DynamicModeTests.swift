@@ -1,14 +1,15 @@
 import Foundation
-import MCP
 import JSONCore
+import MCP
 import QlikTools
 import Testing
 
 @Suite("dynamic mode and read-only mode")
 struct DynamicModeTests {
     func session(dynamic: Bool, filter: ToolRegistry.Filter = .init()) async throws -> ToolSession {
-        ToolSession(registry: try ToolRegistry(filter: filter), dynamic: dynamic,
-                    context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "dynamic-\(UUID().uuidString)"))
+        ToolSession(
+            registry: try ToolRegistry(filter: filter), dynamic: dynamic,
+            context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "dynamic-\(UUID().uuidString)"))
     }
 
     @Test("only discovery tools until a toolset is enabled; enabling changes the list once")
@@ -52,8 +53,9 @@ struct DynamicModeTests {
 struct ScopeFilterTests {
     @Test("tools/list shows what the scopes allow; calls outside them are refused; a change of scopes is reported")
     func scopes() async throws {
-        let tools = ToolSession(registry: try ToolRegistry(), dynamic: false,
-                                context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "scopes-\(UUID().uuidString)"))
+        let tools = ToolSession(
+            registry: try ToolRegistry(), dynamic: false,
+            context: ToolContext(backend: await ToolsFixture.backend(), sessionID: "scopes-\(UUID().uuidString)"))
         #expect(await tools.restrict(to: [.read]))
         #expect(await !tools.restrict(to: [.read]))
         let names = Set(await tools.definitions.map(\.name))

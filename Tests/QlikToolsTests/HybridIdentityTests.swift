@@ -1,8 +1,8 @@
-import MCPAuth
 import DemoEngine
 import Foundation
 import HTTPTypes
 import Logging
+import MCPAuth
 import MCPServerHost
 import QlikEngine
 import QlikTools
@@ -19,13 +19,15 @@ struct HybridIdentityTests {
     func mappedUsersReachTheEngine() async throws {
         let pki = TestCertificates.shared
         let seen = Mutex<[String]>([])
-        let server = DemoEngineServer(catalog: ToolsFixture.catalog,
-                                      configuration: .init(host: "127.0.0.1", port: 0, tls: try pki.serverTLS(requireClientCertificate: true),
-                                                           authorize: { headers in
-                                                               seen.withLock { $0.append(headers[HTTPField.Name("X-Qlik-User")!] ?? "") }
-                                                               return true
-                                                           }),
-                                      logger: Logger(label: "test.tls") { _ in SwiftLogNoOpLogHandler() })
+        let server = DemoEngineServer(
+            catalog: ToolsFixture.catalog,
+            configuration: .init(
+                host: "127.0.0.1", port: 0, tls: try pki.serverTLS(requireClientCertificate: true),
+                authorize: { headers in
+                    seen.withLock { $0.append(headers[HTTPField.Name("X-Qlik-User")!] ?? "") }
+                    return true
+                }),
+            logger: Logger(label: "test.tls") { _ in SwiftLogNoOpLogHandler() })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let port = await server.listeningPort()
@@ -34,13 +36,18 @@ struct HybridIdentityTests {
                 host: "localhost", port: port,
                 certificates: .init(clientCertificate: pki.clientCertificate, clientKey: pki.clientKey, rootCA: pki.caCertificate),
                 userDirectory: "SVC", userID: "qlik-mcp")
-            let setup = try MCPServerSetup(backend: QlikBackend(kind: "enterprise", endpoint: endpoint), registry: try ToolRegistry(), dynamicToolsets: false,
-                                           identityMapping: QlikIdentityMapping(claim: "preferred_username", defaultDirectory: "CORP"))
+            let setup = try MCPServerSetup(
+                backend: QlikBackend(kind: "enterprise", endpoint: endpoint), registry: try ToolRegistry(), dynamicToolsets: false,
+                identityMapping: QlikIdentityMapping(claim: "preferred_username", defaultDirectory: "CORP"))
             let users: [(Principal, String)] = [
-                (Principal(method: .oauth, subject: "sub-a", issuer: "https://as", scopes: [.read, .data], claims: ["preferred_username": "alice"]),
-                 "UserDirectory=CORP; UserId=alice"),
-                (Principal(method: .oauth, subject: "sub-b", issuer: "https://as", scopes: [.read, .data], claims: ["preferred_username": "EU\\bob"]),
-                 "UserDirectory=EU; UserId=bob"),
+                (
+                    Principal(method: .oauth, subject: "sub-a", issuer: "https://as", scopes: [.read, .data], claims: ["preferred_username": "alice"]),
+                    "UserDirectory=CORP; UserId=alice"
+                ),
+                (
+                    Principal(method: .oauth, subject: "sub-b", issuer: "https://as", scopes: [.read, .data], claims: ["preferred_username": "EU\\bob"]),
+                    "UserDirectory=EU; UserId=bob"
+                ),
                 (Principal(method: .apikey, subject: "apikey:1", issuer: nil, scopes: [.read, .data]), "UserDirectory=SVC; UserId=qlik-mcp"),
             ]
             for (index, (principal, expected)) in users.enumerated() {

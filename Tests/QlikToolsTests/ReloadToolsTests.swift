@@ -1,9 +1,9 @@
-import DemoWiring
 import DemoEngine
+import DemoWiring
 import Foundation
+import JSONCore
 import Logging
 import MCPServerHost
-import JSONCore
 import QlikTools
 import Synchronization
 import Testing
@@ -51,8 +51,9 @@ struct ReloadToolsTests {
         let updates = Mutex<[(Double, Double?, String?)]>([])
         let progress = ProgressReporter { value, total, message in updates.withLock { $0.append((value, total, message)) } }
         let registry = try ToolRegistry()
-        let result = try await registry.call("reload_app", arguments: ["app_id": "sales-analytics"],
-                                             context: ToolContext(backend: backend, sessionID: "reload", progress: progress))
+        let result = try await registry.call(
+            "reload_app", arguments: ["app_id": "sales-analytics"],
+            context: ToolContext(backend: backend, sessionID: "reload", progress: progress))
         #expect(result.isError != true)
         let structured = ValueBridge.json(try #require(result.structuredContent))
         try ToolArguments.validateOutput(structured, against: try #require(registry.tool(named: "reload_app")).output)

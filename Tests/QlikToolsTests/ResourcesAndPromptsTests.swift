@@ -1,7 +1,7 @@
 import DemoEngine
 import Foundation
-import MCP
 import JSONCore
+import MCP
 import QlikTools
 import Testing
 

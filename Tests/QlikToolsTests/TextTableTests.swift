@@ -6,12 +6,13 @@ struct TextTableTests {
     @Test("cells are flattened, escaped, clipped and padded; short rows are filled")
     func layout() {
         let table = TextTable.render(headers: ["a", "b"], rows: [["x|y", "line1\nline2"], ["only"]], maxCellWidth: 6)
-        #expect(table == """
-            | a    | b      |
-            |------|--------|
-            | x\\|y | line1… |
-            | only |        |
-            """)
+        #expect(
+            table == """
+                | a    | b      |
+                |------|--------|
+                | x\\|y | line1… |
+                | only |        |
+                """)
     }
 
     @Test("a row longer than the headers keeps its extra cells instead of crashing")

@@ -1,8 +1,9 @@
 import Foundation
 import JSONCore
-@testable import QlikTools
 import Telemetry
 import Testing
+
+@testable import QlikTools
 
 @Suite("tool metrics")
 struct ToolMetricsTests {
@@ -25,8 +26,12 @@ struct ToolMetricsTests {
         let metrics = TelemetryMetrics()
         let instrumentation = ToolInstrumentation(factory: metrics.factory)
         let tool = try #require(try ToolRegistry().tool(named: "get_engine_info"))
-        for _ in 0..<3 { _ = try await instrumentation.run(tool: tool, context: ToolContext(backend: QlikBackend(kind: "desktop", endpoint: .desktop()), sessionID: "m")) { ToolOutput(structured: [:], text: "") } }
-        let failed = try await instrumentation.run(tool: tool, context: ToolContext(backend: QlikBackend(kind: "desktop", endpoint: .desktop()), sessionID: "m")) { throw ToolError(code: "X", category: .timeout, message: "m", remediation: "r") }
+        for _ in 0..<3 {
+            _ = try await instrumentation.run(tool: tool, context: ToolContext(backend: QlikBackend(kind: "desktop", endpoint: .desktop()), sessionID: "m")) { ToolOutput(structured: [:], text: "") }
+        }
+        let failed = try await instrumentation.run(tool: tool, context: ToolContext(backend: QlikBackend(kind: "desktop", endpoint: .desktop()), sessionID: "m")) {
+            throw ToolError(code: "X", category: .timeout, message: "m", remediation: "r")
+        }
         #expect(failed.isError == true)
         let text = metrics.render()
         #expect(text.contains(#"qlik_mcp_tool_calls_total{tool="get_engine_info",toolset="apps",outcome="ok"} 3"#))

@@ -1,5 +1,6 @@
-@testable import QlikTools
 import Testing
+
+@testable import QlikTools
 
 @Suite("Tool scopes")
 struct ToolScopesTests {

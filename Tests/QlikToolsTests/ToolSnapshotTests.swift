@@ -1,7 +1,8 @@
 import Foundation
 import JSONCore
-@testable import QlikTools
 import Testing
+
+@testable import QlikTools
 
 /// Tool schemas as snapshot files (`__toolsnaps__/<tool>.snap`, like github-mcp-server's
 /// toolsnaps): a tool's name, description, annotations, input and output schema are what clients
@@ -45,7 +46,9 @@ struct ToolSnapshotTests {
         let names = Set(tools.map { "\($0.name).snap" })
         let files = (try? FileManager.default.contentsOfDirectory(atPath: Self.directory.path)) ?? []
         for stale in files where stale.hasSuffix(".snap") && !names.contains(stale) {
-            if update { try FileManager.default.removeItem(at: Self.directory.appendingPathComponent(stale)) } else {
+            if update {
+                try FileManager.default.removeItem(at: Self.directory.appendingPathComponent(stale))
+            } else {
                 Issue.record("snapshot \(stale) belongs to no tool: delete it, or run UPDATE_TOOLSNAPS=1 swift test --filter ToolSnapshotTests")
             }
         }

@@ -1,9 +1,9 @@
-import DemoWiring
 import DemoEngine
-import MCPServerHost
+import DemoWiring
+import JSONCore
 import Logging
 import MCP
-import JSONCore
+import MCPServerHost
 import QlikEngine
 import QlikTools
 

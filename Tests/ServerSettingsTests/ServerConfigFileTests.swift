@@ -35,7 +35,8 @@ struct ServerConfigFileTests {
 
     @Test("the auth section: every setting read; secrets refused")
     func auth() throws {
-        let config = try ServerConfigFile.parse("""
+        let config = try ServerConfigFile.parse(
+            """
             auth:
               mode: oauth+apikey
               public_url: https://mcp.example.com
@@ -53,25 +54,29 @@ struct ServerConfigFileTests {
         #expect(config.auth.tenant == "0000-1111" && config.auth.clientID == "app-id" && config.auth.clientSecretFile == "/run/secrets/s")
         #expect(config.auth.signingKeys == ["/k1.pem", "/k2.pem"] && config.auth.apiKeysFile == "/keys.json" && config.auth.defaultScopes == ["qlik:read"])
         #expect(config.auth.accessTokenTTL == 900 && config.auth.identityClaim == "upn")
-        for (text, message) in [("auth:\n  client_secret: hunter2\n", "do not put the client secret in the file"),
-                                ("auth:\n  mode: basic\n", "auth.mode must be one of"), ("auth:\n  provider: okta\n", "auth.provider must be one of"),
-                                ("auth:\n  access_token_ttl: 5\n", "between 60 and 86400")] {
+        for (text, message) in [
+            ("auth:\n  client_secret: hunter2\n", "do not put the client secret in the file"),
+            ("auth:\n  mode: basic\n", "auth.mode must be one of"), ("auth:\n  provider: okta\n", "auth.provider must be one of"),
+            ("auth:\n  access_token_ttl: 5\n", "between 60 and 86400"),
+        ] {
             #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.parse(text) }
             do { _ = try ServerConfigFile.parse(text) } catch let error as ServerConfigFile.Error { #expect(error.message.contains(message), "\(error.message)") }
         }
     }
 
-    @Test("errors name the line and column and say what is expected", arguments: [
-        ("port: eighty\n", 1, "port must be a whole number"),
-        ("transport: http\nport: 70000\n", 2, "port must be between 0 and 65535"),
-        ("transport: ftp\n", 1, "transport must be one of stdio, http"),
-        ("http:\n  max_sesions: 5\n", 2, "unknown setting 'http.max_sesions'"),
-        ("tools:\n  toolsets: apps\n", 2, "tools.toolsets must be a list"),
-        ("engine:\n  api_key: secret\n", 2, "do not put the API key in the file"),
-        ("tools: [\n", 2, "not valid YAML/JSON"),
-        ("colour: red\n", 1, "unknown setting 'colour'"),
-        ("http:\n  debug_endpoints: maybe\n", 2, "must be true or false"),
-    ] as [(String, Int, String)])
+    @Test(
+        "errors name the line and column and say what is expected",
+        arguments: [
+            ("port: eighty\n", 1, "port must be a whole number"),
+            ("transport: http\nport: 70000\n", 2, "port must be between 0 and 65535"),
+            ("transport: ftp\n", 1, "transport must be one of stdio, http"),
+            ("http:\n  max_sesions: 5\n", 2, "unknown setting 'http.max_sesions'"),
+            ("tools:\n  toolsets: apps\n", 2, "tools.toolsets must be a list"),
+            ("engine:\n  api_key: secret\n", 2, "do not put the API key in the file"),
+            ("tools: [\n", 2, "not valid YAML/JSON"),
+            ("colour: red\n", 1, "unknown setting 'colour'"),
+            ("http:\n  debug_endpoints: maybe\n", 2, "must be true or false"),
+        ] as [(String, Int, String)])
     func errors(text: String, line: Int, message: String) {
         #expect {
             try ServerConfigFile.parse(text, file: "qlik-mcp.yaml")

@@ -42,8 +42,10 @@ public struct TestCertificates: Sendable {
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
         try run(["req", "-x509"] + ec + ["-keyout", "ca_key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=qlik-mcp test CA"])
         try run(["req"] + ec + ["-keyout", "server_key.pem", "-out", "server.csr", "-subj", "/CN=localhost"])
-        try run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca_key.pem", "-CAcreateserial",
-                 "-out", "server.pem", "-days", "2", "-extfile", "san.ext"])
+        try run([
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca_key.pem", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.ext",
+        ])
         try run(["req"] + ec + ["-keyout", "client_key.pem", "-out", "client.csr", "-subj", "/CN=QlikClient"])
         try run(["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca_key.pem", "-CAcreateserial", "-out", "client.pem", "-days", "2"])
         try run(["req", "-x509"] + ec + ["-keyout", "rogue_client_key.pem", "-out", "rogue_client.pem", "-days", "2", "-subj", "/CN=Rogue"])

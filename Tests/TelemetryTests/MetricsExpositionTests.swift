@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Testing
+
 @testable import Telemetry
 
 /// A parser for the Prometheus text exposition format 0.0.4, strict enough to fail on malformed output.
@@ -112,7 +113,7 @@ struct MetricsExpositionTests {
     func histogram() throws {
         let metrics = TelemetryMetrics()
         let timer = Timer(label: "mcp_server_operation_duration_seconds", dimensions: [("mcp_method_name", "tools/call")], factory: metrics.factory)
-        timer.recordNanoseconds(300_000)     // 0.3 ms
+        timer.recordNanoseconds(300_000)  // 0.3 ms
         timer.recordNanoseconds(2_000_000_000)  // 2 s
         let exposition = try Exposition(metrics.render())
         #expect(exposition.types["mcp_server_operation_duration_seconds"] == "histogram")

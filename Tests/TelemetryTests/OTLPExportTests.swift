@@ -3,6 +3,7 @@ import Logging
 import TestSupport
 import Testing
 import Tracing
+
 @testable import Telemetry
 
 /// OTLP/HTTP export against a real loopback collector started by each test.
@@ -22,8 +23,9 @@ struct OTLPExportTests {
         ]).attributes
         resourceAttributes["service.instance.id"] = "instance-1"
         let exporter = OTLPHTTPExporter(
-            configuration: OTLPExporterConfiguration(url: url, headers: headers, timeout: timeout, maxAttempts: maxAttempts,
-                                                     initialBackoff: .milliseconds(50)),
+            configuration: OTLPExporterConfiguration(
+                url: url, headers: headers, timeout: timeout, maxAttempts: maxAttempts,
+                initialBackoff: .milliseconds(50)),
             resource: TelemetryResource(attributes: resourceAttributes),
             metricsFactory: metrics.factory,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
@@ -74,7 +76,8 @@ struct OTLPExportTests {
             #expect(spans.count == 2)
             let parent = try #require(spans.first { $0.name == "tools/call query_data" })
             let child = try #require(spans.first { $0.name == "qix GetLayout" })
-            let p = try #require(parentContext), c = try #require(childContext)
+            let p = try #require(parentContext)
+            let c = try #require(childContext)
             #expect(parent.traceID == Data(p.traceID.bytes))
             #expect(parent.spanID == Data(p.spanID.bytes))
             #expect(parent.parentSpanID.isEmpty)
@@ -258,8 +261,9 @@ struct OTLPExportTests {
             var configuration = try #require(try OTLPExporterConfiguration.fromEnvironment(env))
             configuration.maxAttempts = 1
             let metrics = TelemetryMetrics()
-            let exporter = OTLPHTTPExporter(configuration: configuration, resource: TelemetryResource(attributes: [:]),
-                                            metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let exporter = OTLPHTTPExporter(
+                configuration: configuration, resource: TelemetryResource(attributes: [:]),
+                metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
             let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(scheduledDelay: .seconds(3600)), metricsFactory: metrics.factory)
             QlikTracer(sampler: .alwaysOn, processor: processor).startSpan("over tls").end()
             #expect(await processor.forceFlush().succeeded)
@@ -270,8 +274,9 @@ struct OTLPExportTests {
             var anonymous = configuration
             anonymous.clientCertificateFile = nil
             anonymous.clientKeyFile = nil
-            let refused = OTLPHTTPExporter(configuration: anonymous, resource: TelemetryResource(attributes: [:]),
-                                           metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            let refused = OTLPHTTPExporter(
+                configuration: anonymous, resource: TelemetryResource(attributes: [:]),
+                metricsFactory: metrics.factory, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
             let batch = BatchSpanProcessor(exporter: refused, configuration: .init(scheduledDelay: .seconds(3600)), metricsFactory: metrics.factory)
             QlikTracer(sampler: .alwaysOn, processor: batch).startSpan("refused").end()
             #expect(await !batch.forceFlush().succeeded)
@@ -283,19 +288,21 @@ struct OTLPExportTests {
     @Test("exporter configuration from OTEL_EXPORTER_OTLP_* variables")
     func configuration() throws {
         #expect(try OTLPExporterConfiguration.fromEnvironment([:]) == nil)
-        let base = try #require(try OTLPExporterConfiguration.fromEnvironment([
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
-            "OTEL_EXPORTER_OTLP_HEADERS": "api-key=abc%20def,x-a=1",
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "X-A=2",
-            "OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
-        ]))
+        let base = try #require(
+            try OTLPExporterConfiguration.fromEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
+                "OTEL_EXPORTER_OTLP_HEADERS": "api-key=abc%20def,x-a=1",
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "X-A=2",
+                "OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
+            ]))
         #expect(base.url == "http://collector:4318/v1/traces")
         #expect(base.headers.map { "\($0)=\($1)" } == ["api-key=abc def", "X-A=2"])
         #expect(base.timeout == .milliseconds(2500))
-        let specific = try #require(try OTLPExporterConfiguration.fromEnvironment([
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector/custom/path",
-        ]))
+        let specific = try #require(
+            try OTLPExporterConfiguration.fromEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector/custom/path",
+            ]))
         #expect(specific.url == "https://collector/custom/path")
         #expect(try OTLPExporterConfiguration.fromEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_TRACES_EXPORTER": "none"]) == nil)
         for bad in [

@@ -1,5 +1,6 @@
 import Testing
 import Tracing
+
 @testable import Telemetry
 
 /// The PII canaries: each input with its exact scrubbed output. Near-misses must come back unchanged.
@@ -97,11 +98,13 @@ struct PIICanaryTests {
         #expect(record.attributes.get("url.query") != .string("sessionId=4111 1111 1111 1111"))
     }
 
-    @Test("credential-named keys lose the whole value", arguments: [
-        ("password", "password"), ("db_password", "password"), ("client_secret", "secret"),
-        ("Authorization", "authorization"), ("X-Api-Key", "api_key"), ("api_key", "api_key"),
-        ("Set-Cookie", "cookie"), ("refreshToken", "token"), ("X-Qlik-User", "qlik_user"),
-    ])
+    @Test(
+        "credential-named keys lose the whole value",
+        arguments: [
+            ("password", "password"), ("db_password", "password"), ("client_secret", "secret"),
+            ("Authorization", "authorization"), ("X-Api-Key", "api_key"), ("api_key", "api_key"),
+            ("Set-Cookie", "cookie"), ("refreshToken", "token"), ("X-Qlik-User", "qlik_user"),
+        ])
     func sensitiveKeys(key: String, kind: String) {
         #expect(PIIScrubber.standard.scrub(value: "anything at all", forKey: key) == "[REDACTED:\(kind)]")
     }

@@ -3,6 +3,7 @@ import Logging
 import ServiceContextModule
 import Testing
 import Tracing
+
 @testable import Telemetry
 
 @Suite("structured log handler")
@@ -18,10 +19,12 @@ struct StructuredLogHandlerTests {
     func fixedFields() throws {
         let sink = MemoryLogSink()
         let logger = makeLogger(sink)
-        logger.info("hello \"world\"\nsecond line", metadata: [
-            "rows": .stringConvertible(42), "qlik_mcp.duration_ms": .stringConvertible(12.5), "qlik_mcp.outcome": "ok",
-            "server.port": .stringConvertible(UInt16(8080)), "flag": .stringConvertible(true), "text_number": "42", "nan": .stringConvertible(Double.nan),
-        ])
+        logger.info(
+            "hello \"world\"\nsecond line",
+            metadata: [
+                "rows": .stringConvertible(42), "qlik_mcp.duration_ms": .stringConvertible(12.5), "qlik_mcp.outcome": "ok",
+                "server.port": .stringConvertible(UInt16(8080)), "flag": .stringConvertible(true), "text_number": "42", "nan": .stringConvertible(Double.nan),
+            ])
         let lines = sink.contents
         #expect(lines.count == 1)
         #expect(!lines[0].contains("\n"))
@@ -129,11 +132,13 @@ struct StructuredLogHandlerTests {
     func scrubbing() throws {
         let sink = MemoryLogSink()
         let logger = makeLogger(sink)
-        logger.warning("login by jane@example.com", metadata: [
-            "password": "hunter2",
-            "client": .dictionary(["ip": "192.168.1.9", "api_key": "abc"]),
-            "recipients": .array(["a@b.org", "plain"]),
-        ])
+        logger.warning(
+            "login by jane@example.com",
+            metadata: [
+                "password": "hunter2",
+                "client": .dictionary(["ip": "192.168.1.9", "api_key": "abc"]),
+                "recipients": .array(["a@b.org", "plain"]),
+            ])
         let line = try #require(sink.contents.first)
         #expect(!line.contains("jane@example.com") && !line.contains("hunter2") && !line.contains("192.168.1.9") && !line.contains("a@b.org"))
         let json = try parseJSONLine(line)

@@ -2,6 +2,7 @@ import Instrumentation
 import ServiceContextModule
 import Testing
 import Tracing
+
 @testable import Telemetry
 
 private struct DictionaryExtractor: Extractor {
@@ -18,21 +19,23 @@ private struct SampleError: Error, CustomStringConvertible {
 
 @Suite("Tracer")
 struct TracerTests {
-    @Test("traceparent parsing", arguments: [
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true),
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", true),
-        ("  00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ", true),
-        ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future", true),
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", false),
-        ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false),
-        ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", false),
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false),
-        ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false),
-        ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", false),
-        ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false),
-        ("", false),
-        ("garbage", false),
-    ])
+    @Test(
+        "traceparent parsing",
+        arguments: [
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true),
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", true),
+            ("  00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ", true),
+            ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future", true),
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", false),
+            ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false),
+            ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", false),
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false),
+            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false),
+            ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", false),
+            ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false),
+            ("", false),
+            ("garbage", false),
+        ])
     func parseTraceparent(header: String, valid: Bool) {
         let parsed = W3CPropagation.parse(traceparent: header)
         #expect((parsed != nil) == valid)
@@ -58,10 +61,11 @@ struct TracerTests {
         let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(processor: collector)
         var context = ServiceContext.topLevel
-        tracer.extract([
-            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "tracestate": "vendor=abc,other=1",
-        ], into: &context, using: DictionaryExtractor())
+        tracer.extract(
+            [
+                "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "tracestate": "vendor=abc,other=1",
+            ], into: &context, using: DictionaryExtractor())
         var outgoing: [String: String] = [:]
         tracer.withSpan("server", context: context, ofKind: .server) { span in
             tracer.inject(span.context, into: &outgoing, using: DictionaryInjector())
@@ -115,19 +119,22 @@ struct TracerTests {
         #expect(failing.attributes.get("error.type") == .string(String(reflecting: SampleError.self)))
         let exception = try #require(failing.events.first { $0.name == "exception" })
         #expect(exception.attributes.get("exception.message") == .string("engine said no to jane@example.com"))
-        #expect(failing.scrubbed(with: .standard).events.first { $0.name == "exception" }?.attributes.get("exception.message")
+        #expect(
+            failing.scrubbed(with: .standard).events.first { $0.name == "exception" }?.attributes.get("exception.message")
                 == .string("engine said no to [REDACTED:email]"))
         #expect(failing.events.contains { $0.name == "step" })
         #expect(failing.links.first?.context.spanID == other.spanContext.spanID)
     }
 
-    @Test("samplers", arguments: [
-        (Sampler.alwaysOff, false, nil as Bool?),
-        (.alwaysOn, true, nil),
-        (.parentBased(root: .alwaysOff), false, nil),
-        (.parentBased(root: .alwaysOff), true, true),
-        (.parentBased(root: .alwaysOn), false, false),
-    ])
+    @Test(
+        "samplers",
+        arguments: [
+            (Sampler.alwaysOff, false, nil as Bool?),
+            (.alwaysOn, true, nil),
+            (.parentBased(root: .alwaysOff), false, nil),
+            (.parentBased(root: .alwaysOff), true, true),
+            (.parentBased(root: .alwaysOn), false, false),
+        ])
     func samplers(sampler: Sampler, expected: Bool, parentSampled: Bool?) {
         let collector = InMemorySpanProcessor()
         let tracer = QlikTracer(sampler: sampler, processor: collector)
@@ -159,7 +166,8 @@ struct TracerTests {
     @Test("sampler from the environment")
     func samplerEnvironment() throws {
         #expect(try Sampler.fromEnvironment([:]) == .parentBased(root: .alwaysOn))
-        #expect(try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"])
+        #expect(
+            try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"])
                 == .parentBased(root: .traceIDRatio(0.1)))
         #expect(throws: TelemetryConfigurationError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "sometimes"]) }
         #expect(throws: TelemetryConfigurationError.self) {

@@ -84,8 +84,10 @@ struct CubeEvaluator {
         // Grain: the home table of the first field that reaches all the others.
         let grain: Int
         if fieldIndexes.isEmpty {
-            grain = dimensions.isEmpty ? model.tables.indices.max(by: { model.tables[$0].rowCount < model.tables[$1].rowCount })!
-                                       : try smallestTable(reaching: dimensions, what: "the dimensions")
+            grain =
+                dimensions.isEmpty
+                ? model.tables.indices.max(by: { model.tables[$0].rowCount < model.tables[$1].rowCount })!
+                : try smallestTable(reaching: dimensions, what: "the dimensions")
         } else if let home = fieldIndexes.lazy.map({ model.fields[$0].homeTable }).first(where: { home in
             fieldIndexes.allSatisfy { model.symbols(of: $0, inRowsOf: home) != nil }
         }) {
@@ -102,7 +104,8 @@ struct CubeEvaluator {
                 model.manyToOneReach(from: table).contains(grain) && dimensions.allSatisfy { model.symbols(of: $0, inRowsOf: table) != nil }
             }
             guard let best = candidates.min(by: { model.tables[$0].rowCount < model.tables[$1].rowCount }) else {
-                throw ExpressionError("\(aggregation.function.rawValue)() over \(aggregation.fields.joined(separator: ", ")) cannot be associated with the dimensions through many-to-one keys", unsupported: true)
+                throw ExpressionError(
+                    "\(aggregation.function.rawValue)() over \(aggregation.fields.joined(separator: ", ")) cannot be associated with the dimensions through many-to-one keys", unsupported: true)
             }
             driver = best
         }
@@ -128,7 +131,8 @@ struct CubeEvaluator {
             }
         }
         if case .field(let name, _) = aggregation.argument, let field = model.field(named: name),
-           let symbols = model.symbols(of: field.index, inRowsOf: grain) {
+            let symbols = model.symbols(of: field.index, inRowsOf: grain)
+        {
             // Fast path: a plain field.
             var accumulators = [FieldAccumulator](repeating: FieldAccumulator(distinct: aggregation.distinct), count: groupCount)
             field.numbers.withUnsafeBufferPointer { numbers in

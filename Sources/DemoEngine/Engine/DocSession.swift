@@ -37,9 +37,11 @@ final class DocSession {
 
     /// Dollar-expands and parses `text`.
     func parse(_ text: String) throws -> Expr {
-        let expanded = try DollarExpansion.expand(text, variable: variableDefinition, evaluate: { inner in
-            try self.evaluate(inner)?.text ?? "-"
-        })
+        let expanded = try DollarExpansion.expand(
+            text, variable: variableDefinition,
+            evaluate: { inner in
+                try self.evaluate(inner)?.text ?? "-"
+            })
         return try ExpressionParser.parse(expanded)
     }
 
@@ -84,8 +86,10 @@ final class DocSession {
         guard wildcard else { return Set(field.symbols(matchingText: pattern)) }
         var result = Set<Int32>()
         for (symbol, value) in field.values.enumerated() {
-            let matches = wildcard ? Wildcard.matches(value.text, pattern: pattern)
-                                   : value.text.caseInsensitiveCompare(pattern) == .orderedSame
+            let matches =
+                wildcard
+                ? Wildcard.matches(value.text, pattern: pattern)
+                : value.text.caseInsensitiveCompare(pattern) == .orderedSame
             if matches { result.insert(Int32(symbol)) }
         }
         return result
@@ -108,13 +112,22 @@ final class DocSession {
 /// Qlik-style wildcard matching: `*` any run, `?` one character, case-insensitive.
 enum Wildcard {
     static func matches(_ text: String, pattern: String) -> Bool {
-        let t = Array(text.lowercased()), p = Array(pattern.lowercased())
-        var ti = 0, pi = 0, star = -1, mark = 0
+        let t = Array(text.lowercased())
+        let p = Array(pattern.lowercased())
+        var ti = 0
+        var pi = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { ti += 1; pi += 1 }
-            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
-            else { return false }
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                ti += 1; pi += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
         }
         while pi < p.count && p[pi] == "*" { pi += 1 }
         return pi == p.count

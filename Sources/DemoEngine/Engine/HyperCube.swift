@@ -177,7 +177,7 @@ struct HyperCube {
 
     private static func compareNumbers(_ a: Double?, _ b: Double?) -> Int {
         switch (a, b) {
-        case let (x?, y?): return x < y ? -1 : (x > y ? 1 : 0)
+        case (let x?, let y?): return x < y ? -1 : (x > y ? 1 : 0)
         case (nil, nil): return 0
         case (nil, _): return 1  // nulls last
         case (_, nil): return -1
@@ -204,8 +204,9 @@ struct HyperCube {
         var pages: [JSONValue] = []
         for (index, page) in requests.enumerated() {
             guard let top = page["qTop"]?.intValue, let left = page["qLeft"]?.intValue,
-                  let pageWidth = page["qWidth"]?.intValue, let height = page["qHeight"]?.intValue,
-                  top >= 0, left >= 0, pageWidth >= 0, height >= 0 else {
+                let pageWidth = page["qWidth"]?.intValue, let height = page["qHeight"]?.intValue,
+                top >= 0, left >= 0, pageWidth >= 0, height >= 0
+            else {
                 throw QIXFault.invalidParams("qPages[\(index)]", "a page needs non-negative integers qTop, qLeft, qWidth and qHeight")
             }
             cells += pageWidth * height
@@ -220,8 +221,10 @@ struct HyperCube {
             }
             pages.append([
                 "qMatrix": .array(matrix), "qTails": [], "qIsReduced": false,
-                "qArea": ["qTop": .number(Double(top)), "qLeft": .number(Double(left)),
-                          "qWidth": .number(Double(max(0, colEnd - left))), "qHeight": .number(Double(max(0, rowEnd - top)))],
+                "qArea": [
+                    "qTop": .number(Double(top)), "qLeft": .number(Double(left)),
+                    "qWidth": .number(Double(max(0, colEnd - left))), "qHeight": .number(Double(max(0, rowEnd - top))),
+                ],
             ])
         }
         return pages

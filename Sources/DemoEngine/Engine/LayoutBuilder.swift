@@ -20,10 +20,15 @@ enum LayoutBuilder {
                 let type = value["qType"]?.stringValue ?? "sheet"
                 layout["qAppObjectList"] = ["qItems": .array(session.app.objects.filter { $0.type == type }.map(ListItems.appObject))]
             case "qChildListDef":
-                layout["qChildList"] = ["qItems": .array(children.map { child in
-                    ["qInfo": ["qId": .string(child.id), "qType": .string(child.type)],
-                     "qData": ["title": child.properties["title"] ?? ""]]
-                })]
+                layout["qChildList"] = [
+                    "qItems": .array(
+                        children.map { child in
+                            [
+                                "qInfo": ["qId": .string(child.id), "qType": .string(child.type)],
+                                "qData": ["title": child.properties["title"] ?? ""],
+                            ]
+                        })
+                ]
             case "qSelectionObjectDef":
                 layout["qSelectionObject"] = selectionObject(session)
             case "qMetaDef":
@@ -40,11 +45,13 @@ enum LayoutBuilder {
         let selections: [JSONValue] = session.selection.selected.keys.sorted().map { index in
             let field = session.model.fields[index]
             let texts = (session.selection.selected[index] ?? []).sorted().map { field.values[Int($0)].text }
-            return ["qField": .string(field.name), "qSelectedCount": .number(Double(texts.count)),
-                    "qTotal": .number(Double(field.values.count)),
-                    "qSelected": .string(texts.count <= 6 ? texts.joined(separator: ", ") : "\(texts.count) of \(field.values.count)"),
-                    "qSelectedFieldSelectionInfo": .array(texts.prefix(1000).map { ["qName": .string($0), "qFieldSelectionMode": "NORMAL"] }),
-                    "qLocked": false, "qIsNum": .bool(field.isNumeric)]
+            return [
+                "qField": .string(field.name), "qSelectedCount": .number(Double(texts.count)),
+                "qTotal": .number(Double(field.values.count)),
+                "qSelected": .string(texts.count <= 6 ? texts.joined(separator: ", ") : "\(texts.count) of \(field.values.count)"),
+                "qSelectedFieldSelectionInfo": .array(texts.prefix(1000).map { ["qName": .string($0), "qFieldSelectionMode": "NORMAL"] }),
+                "qLocked": false, "qIsNum": .bool(field.isNumeric),
+            ]
         }
         return ["qSelections": .array(selections), "qBackCount": 0, "qForwardCount": 0]
     }
@@ -89,42 +96,60 @@ enum ListItems {
     }
 
     static func measure(_ m: DemoApp.MasterMeasure) -> JSONValue {
-        ["qInfo": ["qId": .string(m.id), "qType": "measure"],
-         "qMeta": meta(title: m.title, description: m.description, tags: m.tags),
-         "qData": ["title": .string(m.title), "description": .string(m.description), "expression": .string(m.expression),
-                   "label": .string(m.label), "tags": .array(m.tags.map { .string($0) })]]
+        [
+            "qInfo": ["qId": .string(m.id), "qType": "measure"],
+            "qMeta": meta(title: m.title, description: m.description, tags: m.tags),
+            "qData": [
+                "title": .string(m.title), "description": .string(m.description), "expression": .string(m.expression),
+                "label": .string(m.label), "tags": .array(m.tags.map { .string($0) }),
+            ],
+        ]
     }
 
     static func dimension(_ d: DemoApp.MasterDimension) -> JSONValue {
-        ["qInfo": ["qId": .string(d.id), "qType": "dimension"],
-         "qMeta": meta(title: d.title, description: d.description, tags: d.tags),
-         "qData": ["title": .string(d.title), "description": .string(d.description), "grouping": "N",
-                   "info": .array(d.fields.map { ["qName": .string($0), "qTags": []] }),
-                   "tags": .array(d.tags.map { .string($0) })]]
+        [
+            "qInfo": ["qId": .string(d.id), "qType": "dimension"],
+            "qMeta": meta(title: d.title, description: d.description, tags: d.tags),
+            "qData": [
+                "title": .string(d.title), "description": .string(d.description), "grouping": "N",
+                "info": .array(d.fields.map { ["qName": .string($0), "qTags": []] }),
+                "tags": .array(d.tags.map { .string($0) }),
+            ],
+        ]
     }
 
     static func variable(_ v: DemoApp.Variable) -> JSONValue {
-        ["qInfo": ["qId": .string(v.id), "qType": "variable"], "qName": .string(v.name), "qDefinition": .string(v.definition),
-         "qDescription": .string(v.comment), "qMeta": meta(title: v.name, description: v.comment, tags: v.tags),
-         "qData": ["tags": .array(v.tags.map { .string($0) })], "qIsScriptCreated": false]
+        [
+            "qInfo": ["qId": .string(v.id), "qType": "variable"], "qName": .string(v.name), "qDefinition": .string(v.definition),
+            "qDescription": .string(v.comment), "qMeta": meta(title: v.name, description: v.comment, tags: v.tags),
+            "qData": ["tags": .array(v.tags.map { .string($0) })], "qIsScriptCreated": false,
+        ]
     }
 
     static func bookmark(_ b: DemoApp.Bookmark) -> JSONValue {
-        ["qInfo": ["qId": .string(b.id), "qType": "bookmark"], "qMeta": meta(title: b.title, description: b.description, tags: []),
-         "qData": ["title": .string(b.title), "description": .string(b.description)]]
+        [
+            "qInfo": ["qId": .string(b.id), "qType": "bookmark"], "qMeta": meta(title: b.title, description: b.description, tags: []),
+            "qData": ["title": .string(b.title), "description": .string(b.description)],
+        ]
     }
 
     static func field(_ f: DataModel.Field, model: DataModel) -> JSONValue {
-        ["qName": .string(f.name), "qCardinal": .number(Double(f.values.count)),
-         "qTags": .array((f.isKey ? ["$key"] : []) + (f.isNumeric ? ["$numeric"] : ["$text"])),
-         "qSrcTables": .array(f.locations.map { .string(model.tables[$0.table].name) }),
-         "qIsSystem": false, "qIsHidden": false, "qIsSemantic": false]
+        [
+            "qName": .string(f.name), "qCardinal": .number(Double(f.values.count)),
+            "qTags": .array((f.isKey ? ["$key"] : []) + (f.isNumeric ? ["$numeric"] : ["$text"])),
+            "qSrcTables": .array(f.locations.map { .string(model.tables[$0.table].name) }),
+            "qIsSystem": false, "qIsHidden": false, "qIsSemantic": false,
+        ]
     }
 
     static func appObject(_ o: DemoApp.AppObject) -> JSONValue {
         let meta = o.properties["qMetaDef"] ?? ["title": o.properties["title"] ?? ""]
-        return ["qInfo": ["qId": .string(o.id), "qType": .string(o.type)], "qMeta": meta,
-                "qData": ["rank": o.properties["rank"] ?? 0, "cells": o.properties["cells"] ?? [],
-                          "title": meta["title"] ?? "", "description": meta["description"] ?? ""]]
+        return [
+            "qInfo": ["qId": .string(o.id), "qType": .string(o.type)], "qMeta": meta,
+            "qData": [
+                "rank": o.properties["rank"] ?? 0, "cells": o.properties["cells"] ?? [],
+                "title": meta["title"] ?? "", "description": meta["description"] ?? "",
+            ],
+        ]
     }
 }

@@ -27,9 +27,10 @@ struct ListObject {
         guard let field = session.model.field(named: name) else {
             throw QIXFault.invalidParams("qListObjectDef", "unknown field '\(name)'")
         }
-        self.init(field: field, label: label ?? name, session: session,
-                  withFrequency: definition["qFrequencyMode"]?.stringValue.map { $0 != "N" && $0 != "NX_FREQUENCY_NONE" } ?? false,
-                  sort: definition["qDef"]?["qSortCriterias"]?[0])
+        self.init(
+            field: field, label: label ?? name, session: session,
+            withFrequency: definition["qFrequencyMode"]?.stringValue.map { $0 != "N" && $0 != "NX_FREQUENCY_NONE" } ?? false,
+            sort: definition["qDef"]?["qSortCriterias"]?[0])
     }
 
     init(field: DataModel.Field, label: String, session: DocSession, withFrequency: Bool, sort: JSONValue? = nil) {
@@ -59,10 +60,15 @@ struct ListObject {
         var counts = ["qSelected": 0, "qOption": 0, "qAlternative": 0, "qExcluded": 0, "qDeselected": 0, "qLocked": 0]
         for symbol in 0..<field.values.count {
             let itemState: String
-            if let selected, selected.contains(Int32(symbol)) { itemState = "S"; counts["qSelected"]! += 1 }
-            else if selected == nil && possible[symbol] { itemState = "O"; counts["qOption"]! += 1 }
-            else if let alternative, alternative[symbol] { itemState = "A"; counts["qAlternative"]! += 1 }
-            else { itemState = "X"; counts["qExcluded"]! += 1 }
+            if let selected, selected.contains(Int32(symbol)) {
+                itemState = "S"; counts["qSelected"]! += 1
+            } else if selected == nil && possible[symbol] {
+                itemState = "O"; counts["qOption"]! += 1
+            } else if let alternative, alternative[symbol] {
+                itemState = "A"; counts["qAlternative"]! += 1
+            } else {
+                itemState = "X"; counts["qExcluded"]! += 1
+            }
             items.append((symbol, itemState, frequency[symbol]))
         }
         // Default order: selected and possible first (Qlik's qSortByState), then numeric or text.
@@ -106,8 +112,10 @@ struct ListObject {
             }
             let end = min(items.count, top + height)
             let matrix: [JSONValue] = top < end ? items[top..<end].map { .array([cell($0)]) } : []
-            return ["qMatrix": .array(matrix), "qTails": [], "qIsReduced": false,
-                    "qArea": ["qTop": .number(Double(top)), "qLeft": 0, "qWidth": 1, "qHeight": .number(Double(max(0, end - top)))]]
+            return [
+                "qMatrix": .array(matrix), "qTails": [], "qIsReduced": false,
+                "qArea": ["qTop": .number(Double(top)), "qLeft": 0, "qWidth": 1, "qHeight": .number(Double(max(0, end - top)))],
+            ]
         }
     }
 

@@ -23,18 +23,24 @@ struct ReloadRun {
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         lines.append("\(ReloadLog.timestamp(ended)) Execution finished.")
         let id = "r-" + UUID().uuidString.lowercased().prefix(8)
-        log.record(DemoApp.Reload(id: id, status: "SUCCEEDED", startTime: ReloadLog.timestamp(started), endTime: ReloadLog.timestamp(ended),
-                                  durationSeconds: Double(milliseconds) / 1000, log: lines.joined(separator: "\n")), appID: app.id)
+        log.record(
+            DemoApp.Reload(
+                id: id, status: "SUCCEEDED", startTime: ReloadLog.timestamp(started), endTime: ReloadLog.timestamp(ended),
+                durationSeconds: Double(milliseconds) / 1000, log: lines.joined(separator: "\n")), appID: app.id)
         return ReloadRun(id: id, logLines: lines, milliseconds: milliseconds, logFile: "/demo/Logs/Script/\(app.id).\(id).log")
     }
 
     /// `GetProgress` data for this (finished) reload.
     var progressData: JSONValue {
-        ["qStarted": true, "qFinished": true, "qCompleted": .number(Double(logLines.count)), "qTotal": .number(Double(logLines.count)),
-         "qKB": 0, "qMillisecs": .number(Double(milliseconds)), "qUserInteractionWanted": false,
-         "qPersistentProgress": .string(logLines.joined(separator: "\n")), "qTransientProgress": "", "qErrorData": []]
+        [
+            "qStarted": true, "qFinished": true, "qCompleted": .number(Double(logLines.count)), "qTotal": .number(Double(logLines.count)),
+            "qKB": 0, "qMillisecs": .number(Double(milliseconds)), "qUserInteractionWanted": false,
+            "qPersistentProgress": .string(logLines.joined(separator: "\n")), "qTransientProgress": "", "qErrorData": [],
+        ]
     }
 
-    static let notStarted: JSONValue = ["qStarted": false, "qFinished": false, "qCompleted": 0, "qTotal": 0, "qKB": 0, "qMillisecs": 0,
-                                        "qUserInteractionWanted": false, "qPersistentProgress": "", "qTransientProgress": "", "qErrorData": []]
+    static let notStarted: JSONValue = [
+        "qStarted": false, "qFinished": false, "qCompleted": 0, "qTotal": 0, "qKB": 0, "qMillisecs": 0,
+        "qUserInteractionWanted": false, "qPersistentProgress": "", "qTransientProgress": "", "qErrorData": [],
+    ]
 }

@@ -20,7 +20,12 @@ enum BinaryOperator: Sendable {
 
 /// The aggregation functions the demo engine supports.
 enum AggregationFunction: String, Sendable, CaseIterable {
-    case sum = "Sum", count = "Count", avg = "Avg", min = "Min", max = "Max", only = "Only"
+    case sum = "Sum"
+    case count = "Count"
+    case avg = "Avg"
+    case min = "Min"
+    case max = "Max"
+    case only = "Only"
 }
 
 /// One aggregation call, e.g. `Sum({<Year={2025}>} Sales * Quantity)`.

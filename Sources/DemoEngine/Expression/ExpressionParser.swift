@@ -93,18 +93,26 @@ struct ExpressionParser {
     private mutating func parseAdditive() throws -> Expr {
         var left = try parseTerm()
         while true {
-            if peek == .symbol("+") { _ = advance(); left = .binary(.add, left, try parseTerm()) }
-            else if peek == .symbol("-") { _ = advance(); left = .binary(.subtract, left, try parseTerm()) }
-            else { return left }
+            if peek == .symbol("+") {
+                _ = advance(); left = .binary(.add, left, try parseTerm())
+            } else if peek == .symbol("-") {
+                _ = advance(); left = .binary(.subtract, left, try parseTerm())
+            } else {
+                return left
+            }
         }
     }
 
     private mutating func parseTerm() throws -> Expr {
         var left = try parseUnary()
         while true {
-            if peek == .symbol("*") { _ = advance(); left = .binary(.multiply, left, try parseUnary()) }
-            else if peek == .symbol("/") { _ = advance(); left = .binary(.divide, left, try parseUnary()) }
-            else { return left }
+            if peek == .symbol("*") {
+                _ = advance(); left = .binary(.multiply, left, try parseUnary())
+            } else if peek == .symbol("/") {
+                _ = advance(); left = .binary(.divide, left, try parseUnary())
+            } else {
+                return left
+            }
         }
     }
 
@@ -151,8 +159,9 @@ struct ExpressionParser {
             var set: SetExpression?
             if peek == .symbol("{") { set = try parseSet() }
             var distinct = false
-            if isKeyword("distinct") { _ = advance(); distinct = true }
-            else if isKeyword("all") || isKeyword("total") {
+            if isKeyword("distinct") {
+                _ = advance(); distinct = true
+            } else if isKeyword("all") || isKeyword("total") {
                 throw ExpressionError("the \(Self.describe(peek)) qualifier is not supported by the demo engine", offset: offset, unsupported: true)
             }
             aggregationDepth += 1
@@ -179,9 +188,11 @@ struct ExpressionParser {
     private mutating func parseSet() throws -> SetExpression {
         try expect("{")
         var base = SetExpression.Base.current
-        if case .number(1) = peek { _ = advance(); base = .all }
-        else if peek == .symbol("$") { _ = advance() }
-        else if case .identifier(let name) = peek, name != "<" {
+        if case .number(1) = peek {
+            _ = advance(); base = .all
+        } else if peek == .symbol("$") {
+            _ = advance()
+        } else if case .identifier(let name) = peek, name != "<" {
             throw ExpressionError("set identifier '\(name)' is not supported (use 1 or $)", offset: offset, unsupported: true)
         }
         var modifiers: [SetExpression.Modifier] = []
@@ -219,7 +230,9 @@ struct ExpressionParser {
                         case let token:
                             throw ExpressionError("unsupported value \(Self.describe(token)) in set modifier", offset: valueOffset, unsupported: true)
                         }
-                        if peek == .symbol(",") { _ = advance() } else if peek != .symbol("}") {
+                        if peek == .symbol(",") {
+                            _ = advance()
+                        } else if peek != .symbol("}") {
                             throw ExpressionError("expected ',' or '}' in set modifier values", offset: offset)
                         }
                     }

@@ -60,13 +60,14 @@ public final class DataModel: Sendable {
             var unique: [Bool] = []
             for (t, c) in locations[name]! {
                 let table = tables[t]
-                maps.append(table.symbols[c].map { value in
-                    if let existing = lookup[value] { return existing }
-                    let symbol = Int32(values.count)
-                    values.append(value)
-                    lookup[value] = symbol
-                    return symbol
-                })
+                maps.append(
+                    table.symbols[c].map { value in
+                        if let existing = lookup[value] { return existing }
+                        let symbol = Int32(values.count)
+                        values.append(value)
+                        lookup[value] = symbol
+                        return symbol
+                    })
                 unique.append(table.symbols[c].count == table.rowCount)
             }
             let locs = locations[name]!
@@ -77,8 +78,10 @@ public final class DataModel: Sendable {
                 textIndex[value.text.lowercased(), default: []].append(Int32(symbol))
                 if let number = value.number { numberIndex[number, default: []].append(Int32(symbol)) }
             }
-            fields.append(Field(name: name, index: index, locations: locs, values: values, localToGlobal: maps, homeTable: home,
-                                numbers: values.map { $0.number ?? Double($0.text) ?? .nan }, textIndex: textIndex, numberIndex: numberIndex))
+            fields.append(
+                Field(
+                    name: name, index: index, locations: locs, values: values, localToGlobal: maps, homeTable: home,
+                    numbers: values.map { $0.number ?? Double($0.text) ?? .nan }, textIndex: textIndex, numberIndex: numberIndex))
         }
         self.fields = fields
         self.fieldIndex = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.index) })
@@ -134,8 +137,10 @@ public final class DataModel: Sendable {
             }
             var fieldSymbols: [Int: [Int32]] = [:]
             for field in fields {
-                guard let (position, location) = field.locations.enumerated().first(where: { links[$0.element.table] != nil })
-                    .map({ ($0.offset, $0.element) }) else { continue }
+                guard
+                    let (position, location) = field.locations.enumerated().first(where: { links[$0.element.table] != nil })
+                        .map({ ($0.offset, $0.element) })
+                else { continue }
                 let rows = links[location.table]!
                 let column = tables[location.table].columns[location.column]
                 let map = field.localToGlobal[position]

@@ -7,24 +7,33 @@ enum DocMethods {
         let app = doc.app
         switch method {
         case "GetAppLayout":
-            return ["qLayout": [
-                "qTitle": .string(app.title), "qFileName": .string(app.id), "qLastReloadTime": .string(session.catalog.lastReloadTime(app)),
-                "qHasScript": true, "qHasData": true, "qReadOnly": false, "qIsOpenedWithoutData": false, "qStateNames": [],
-                "description": .string(app.description),
-                "qMeta": ["title": .string(app.title), "description": .string(app.description), "stream": ["name": .string(app.stream)],
-                          "owner": .string(app.owner), "createdDate": .string(app.createdDate), "modifiedDate": .string(app.modifiedDate)],
-                "qLocaleInfo": ["qDecimalSep": ".", "qThousandSep": ",", "qDateFmt": "YYYY-MM-DD", "qTimestampFmt": "YYYY-MM-DD hh:mm:ss"],
-            ]]
+            return [
+                "qLayout": [
+                    "qTitle": .string(app.title), "qFileName": .string(app.id), "qLastReloadTime": .string(session.catalog.lastReloadTime(app)),
+                    "qHasScript": true, "qHasData": true, "qReadOnly": false, "qIsOpenedWithoutData": false, "qStateNames": [],
+                    "description": .string(app.description),
+                    "qMeta": [
+                        "title": .string(app.title), "description": .string(app.description), "stream": ["name": .string(app.stream)],
+                        "owner": .string(app.owner), "createdDate": .string(app.createdDate), "modifiedDate": .string(app.modifiedDate),
+                    ],
+                    "qLocaleInfo": ["qDecimalSep": ".", "qThousandSep": ",", "qDateFmt": "YYYY-MM-DD", "qTimestampFmt": "YYYY-MM-DD hh:mm:ss"],
+                ]
+            ]
         case "GetAppProperties":
             return ["qProp": ["qTitle": .string(app.title), "description": .string(app.description), "qLastReloadTime": .string(session.catalog.lastReloadTime(app))]]
         case "GetScript":
             return ["qScript": .string(app.script)]
         case "GetConnections":
-            return ["qConnections": .array(app.connections.map { connection in
-                ["qId": .string(connection.id), "qName": .string(connection.name), "qType": .string(connection.type),
-                 "qConnectionString": .string(connection.connectionString), "qModifiedDate": .string(app.modifiedDate),
-                 "qMeta": ["name": .string(connection.name)]]
-            })]
+            return [
+                "qConnections": .array(
+                    app.connections.map { connection in
+                        [
+                            "qId": .string(connection.id), "qName": .string(connection.name), "qType": .string(connection.type),
+                            "qConnectionString": .string(connection.connectionString), "qModifiedDate": .string(app.modifiedDate),
+                            "qMeta": ["name": .string(connection.name)],
+                        ]
+                    })
+            ]
         case "GetLineage":
             return ["qLineage": .array(app.lineage.map { ["qDiscriminator": .string($0.discriminator), "qStatement": .string($0.statement)] })]
         case "GetTablesAndKeys":
@@ -55,9 +64,11 @@ enum DocMethods {
             do {
                 let unknown = try doc.unknownFields(in: expression)
                 if !unknown.isEmpty {
-                    return ["qErrorMsg": .string("Bad field name(s): \(unknown.map(\.name).joined(separator: ", "))"),
-                            "qBadFieldNames": .array(unknown.map { ["qFrom": .number(Double($0.offset)), "qCount": .number(Double($0.name.count))] }),
-                            "qDangerousFieldNames": []]
+                    return [
+                        "qErrorMsg": .string("Bad field name(s): \(unknown.map(\.name).joined(separator: ", "))"),
+                        "qBadFieldNames": .array(unknown.map { ["qFrom": .number(Double($0.offset)), "qCount": .number(Double($0.name.count))] }),
+                        "qDangerousFieldNames": [],
+                    ]
                 }
                 return ["qErrorMsg": "", "qBadFieldNames": [], "qDangerousFieldNames": []]
             } catch let error as ExpressionError {
@@ -88,7 +99,8 @@ enum DocMethods {
             session.closeHandle(type: "GenericObject", genericID: id)
             return ["qSuccess": true]
         case "GetAllInfos":
-            let infos = app.objects.map { ["qId": .string($0.id), "qType": .string($0.type)] as JSONValue }
+            let infos =
+                app.objects.map { ["qId": .string($0.id), "qType": .string($0.type)] as JSONValue }
                 + app.measures.map { ["qId": .string($0.id), "qType": "measure"] as JSONValue }
                 + app.dimensions.map { ["qId": .string($0.id), "qType": "dimension"] as JSONValue }
                 + app.bookmarks.map { ["qId": .string($0.id), "qType": "bookmark"] as JSONValue }

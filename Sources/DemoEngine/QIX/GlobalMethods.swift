@@ -23,12 +23,14 @@ enum GlobalMethods {
         case "OpenDoc":
             let name = try params.string("qDocName")
             guard let app = session.catalog.app(id: name) else {
-                throw QIXFault("LOCERR_APP_NOT_FOUND", parameter: name,
-                               message: "App not found: '\(name)'; this engine has \(session.catalog.apps.map { $0.id }.joined(separator: ", "))")
+                throw QIXFault(
+                    "LOCERR_APP_NOT_FOUND", parameter: name,
+                    message: "App not found: '\(name)'; this engine has \(session.catalog.apps.map { $0.id }.joined(separator: ", "))")
             }
             if let bound = session.boundAppID, bound != app.id, !bound.isEmpty {
-                throw QIXFault("LOCERR_APP_ALREADY_OPEN_IN_DIFFERENT_MODE", parameter: name,
-                               message: "this socket was opened for app '\(bound)' (/app/\(bound)); open '\(name)' on /app/\(name)")
+                throw QIXFault(
+                    "LOCERR_APP_ALREADY_OPEN_IN_DIFFERENT_MODE", parameter: name,
+                    message: "this socket was opened for app '\(bound)' (/app/\(bound)); open '\(name)' on /app/\(name)")
             }
             if let doc = session.doc {
                 guard doc.app.id == app.id else {

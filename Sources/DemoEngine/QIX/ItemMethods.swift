@@ -16,8 +16,12 @@ enum ItemMethods {
             if let number = Double(variable.definition) { layout["qNum"] = .number(number) }
             return ["qLayout": .object(layout)]
         case "GetProperties":
-            return ["qProp": ["qInfo": info, "qName": .string(variable.name), "qDefinition": .string(variable.definition),
-                              "qComment": .string(variable.comment), "qMetaDef": meta, "qIncludeInBookmark": false]]
+            return [
+                "qProp": [
+                    "qInfo": info, "qName": .string(variable.name), "qDefinition": .string(variable.definition),
+                    "qComment": .string(variable.comment), "qMetaDef": meta, "qIncludeInBookmark": false,
+                ]
+            ]
         case "GetInfo":
             return ["qInfo": info]
         case "GetRawContent":
@@ -31,8 +35,10 @@ enum ItemMethods {
         guard let measure = doc.app.measures.first(where: { $0.id == id }) else { throw QIXFault.notFound("measure", id) }
         let info: JSONValue = ["qId": .string(measure.id), "qType": "measure"]
         let meta = ListItems.meta(title: measure.title, description: measure.description, tags: measure.tags)
-        let definition: JSONValue = ["qLabel": .string(measure.label), "qDef": .string(measure.expression), "qGrouping": "N",
-                                     "qExpressions": [], "qActiveExpression": 0]
+        let definition: JSONValue = [
+            "qLabel": .string(measure.label), "qDef": .string(measure.expression), "qGrouping": "N",
+            "qExpressions": [], "qActiveExpression": 0,
+        ]
         switch method {
         case "GetLayout": return ["qLayout": ["qInfo": info, "qMeta": meta, "qMeasure": definition]]
         case "GetProperties": return ["qProp": ["qInfo": info, "qMetaDef": meta, "qMeasure": definition]]
@@ -47,11 +53,18 @@ enum ItemMethods {
         guard let dimension = doc.app.dimensions.first(where: { $0.id == id }) else { throw QIXFault.notFound("dimension", id) }
         let info: JSONValue = ["qId": .string(dimension.id), "qType": "dimension"]
         let meta = ListItems.meta(title: dimension.title, description: dimension.description, tags: dimension.tags)
-        let definition: JSONValue = ["qGrouping": "N", "qFieldDefs": .array(dimension.fields.map { .string($0) }),
-                                     "qFieldLabels": .array(dimension.fields.map { _ in .string(dimension.title) })]
+        let definition: JSONValue = [
+            "qGrouping": "N", "qFieldDefs": .array(dimension.fields.map { .string($0) }),
+            "qFieldLabels": .array(dimension.fields.map { _ in .string(dimension.title) }),
+        ]
         switch method {
-        case "GetLayout": return ["qLayout": ["qInfo": info, "qMeta": meta, "qDim": definition,
-                                              "qDimInfos": .array(dimension.fields.map { ["qName": .string($0)] })]]
+        case "GetLayout":
+            return [
+                "qLayout": [
+                    "qInfo": info, "qMeta": meta, "qDim": definition,
+                    "qDimInfos": .array(dimension.fields.map { ["qName": .string($0)] }),
+                ]
+            ]
         case "GetProperties": return ["qProp": ["qInfo": info, "qMetaDef": meta, "qDim": definition]]
         case "GetDimension": return ["qDim": definition]
         case "GetInfo": return ["qInfo": info]
@@ -64,10 +77,20 @@ enum ItemMethods {
         guard let bookmark = doc.app.bookmarks.first(where: { $0.id == id }) else { throw QIXFault.notFound("bookmark", id) }
         let info: JSONValue = ["qId": .string(bookmark.id), "qType": "bookmark"]
         let meta = ListItems.meta(title: bookmark.title, description: bookmark.description, tags: [])
-        let state: JSONValue = ["qStateData": [["qStateName": "$", "qFieldItems": .array(bookmark.selections.map { selection in
-            ["qDef": ["qName": .string(selection.field)], "qSelectInfo": ["qTextSearch": ""],
-             "qValues": .array(selection.values.map { ["qText": .string($0), "qIsNumeric": .bool(Double($0) != nil), "qNumber": .number(Double($0) ?? 0)] })]
-        })]]]
+        let state: JSONValue = [
+            "qStateData": [
+                [
+                    "qStateName": "$",
+                    "qFieldItems": .array(
+                        bookmark.selections.map { selection in
+                            [
+                                "qDef": ["qName": .string(selection.field)], "qSelectInfo": ["qTextSearch": ""],
+                                "qValues": .array(selection.values.map { ["qText": .string($0), "qIsNumeric": .bool(Double($0) != nil), "qNumber": .number(Double($0) ?? 0)] }),
+                            ]
+                        }),
+                ]
+            ]
+        ]
         switch method {
         case "GetLayout": return ["qLayout": ["qInfo": info, "qMeta": meta, "qBookmark": state]]
         case "GetProperties": return ["qProp": ["qInfo": info, "qMetaDef": meta]]

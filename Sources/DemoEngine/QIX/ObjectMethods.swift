@@ -13,9 +13,12 @@ enum ObjectMethods {
         case "GetLayout":
             var layout = try LayoutBuilder.layout(properties: properties, session: doc, children: children)
             if case .object(var object) = layout, appObject?.type == "sheet" {
-                object["qChildList"] = ["qItems": .array(children.map { child in
-                    ["qInfo": ["qId": .string(child.id), "qType": .string(child.type)], "qData": ["title": child.properties["title"] ?? ""]]
-                })]
+                object["qChildList"] = [
+                    "qItems": .array(
+                        children.map { child in
+                            ["qInfo": ["qId": .string(child.id), "qType": .string(child.type)], "qData": ["title": child.properties["title"] ?? ""]]
+                        })
+                ]
                 layout = .object(object)
             }
             return ["qLayout": layout]
@@ -26,11 +29,13 @@ enum ObjectMethods {
         case "GetChildInfos":
             return ["qInfos": .array(children.map { ["qId": .string($0.id), "qType": .string($0.type)] })]
         case "GetFullPropertyTree":
-            return ["qPropEntry": [
-                "qProperty": properties,
-                "qChildren": .array(children.map { ["qProperty": $0.properties, "qChildren": [], "qEmbeddedSnapshotRef": .null] }),
-                "qEmbeddedSnapshotRef": .null,
-            ]]
+            return [
+                "qPropEntry": [
+                    "qProperty": properties,
+                    "qChildren": .array(children.map { ["qProperty": $0.properties, "qChildren": [], "qEmbeddedSnapshotRef": .null] }),
+                    "qEmbeddedSnapshotRef": .null,
+                ]
+            ]
         case "GetHyperCubeData":
             let path = try params.string("qPath")
             let definition = try LayoutBuilder.definition(at: path, in: properties)

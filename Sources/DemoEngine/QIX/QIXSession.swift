@@ -9,7 +9,10 @@ final class QIXSession {
         case global, doc
         case object(String)
         case field(Int)
-        case variable(String), measure(String), dimension(String), bookmark(String)
+        case variable(String)
+        case measure(String)
+        case dimension(String)
+        case bookmark(String)
     }
 
     struct Handle {

@@ -65,10 +65,13 @@ enum TablesAndKeys {
         let end = min(table.rowCount, offset + rows)
         if offset < end {
             for row in offset..<end {
-                data.append(["qValue": .array((0..<table.fieldNames.count).map { column in
-                    let value = table.value(row: row, column: column)
-                    return ["qText": .string(value.text), "qIsNumeric": .bool(value.number != nil), "qNumber": .number(value.number ?? 0)]
-                })])
+                data.append([
+                    "qValue": .array(
+                        (0..<table.fieldNames.count).map { column in
+                            let value = table.value(row: row, column: column)
+                            return ["qText": .string(value.text), "qIsNumeric": .bool(value.number != nil), "qNumber": .number(value.number ?? 0)]
+                        })
+                ])
             }
         }
         return ["qData": .array(data)]

@@ -12,9 +12,11 @@ enum HRApp {
             ("D04", "Marketing", "Commercial"), ("D05", "Customer Support", "Commercial"), ("D06", "Finance", "Corporate"),
             ("D07", "People", "Corporate"), ("D08", "Legal", "Corporate"), ("D09", "Warehouse", "Operations"), ("D10", "Logistics", "Operations"),
         ]
-        let departments = DataTable(name: "Departments", fields: ["DepartmentID", "Department", "Division"], rows: departmentList.map {
-            [.text($0.0), .text($0.1), .text($0.2)]
-        })
+        let departments = DataTable(
+            name: "Departments", fields: ["DepartmentID", "Department", "Division"],
+            rows: departmentList.map {
+                [.text($0.0), .text($0.1), .text($0.2)]
+            })
         let titles = ["Associate", "Specialist", "Senior Specialist", "Lead", "Manager", "Director"]
         let locations = ["Lund", "Stockholm", "London", "Boston", "Singapore", "Berlin"]
         var employeeRows: [[FieldValue]] = []
@@ -55,10 +57,14 @@ enum HRApp {
         typealias D = DemoApp.MasterDimension
         let measures = [
             M(id: "hr-headcount", title: "Headcount", description: "Number of distinct employees.", expression: "Count(DISTINCT EmployeeID)", label: "Headcount", tags: ["workforce", "kpi"]),
-            M(id: "hr-avg-salary", title: "Average Salary", description: "Average annual base salary (one value per employee).", expression: "Avg(Salary)", label: "Avg Salary", tags: ["compensation"]),
+            M(
+                id: "hr-avg-salary", title: "Average Salary", description: "Average annual base salary (one value per employee).", expression: "Avg(Salary)", label: "Avg Salary",
+                tags: ["compensation"]),
             M(id: "hr-payroll", title: "Payroll", description: "Total annual base salary.", expression: "Sum(Salary)", label: "Payroll", tags: ["compensation", "kpi"]),
             M(id: "hr-absence-days", title: "Absence Days", description: "Total days of absence.", expression: "Sum(AbsenceDays)", label: "Absence Days", tags: ["absence"]),
-            M(id: "hr-absence-per-head", title: "Absence Days per Employee", description: "Absence days divided by headcount.", expression: "Sum(AbsenceDays) / Count(DISTINCT EmployeeID)", label: "Days / Employee", tags: ["absence", "kpi"]),
+            M(
+                id: "hr-absence-per-head", title: "Absence Days per Employee", description: "Absence days divided by headcount.", expression: "Sum(AbsenceDays) / Count(DISTINCT EmployeeID)",
+                label: "Days / Employee", tags: ["absence", "kpi"]),
         ]
         let dimensions = [
             D(id: "hr-d-department", title: "Department", description: "Department name.", fields: ["Department"], tags: ["organisation"]),
@@ -70,32 +76,36 @@ enum HRApp {
             DemoApp.Variable(id: "hr-v-fte-hours", name: "vFTEHours", definition: "40", comment: "Weekly hours of a full-time employee.", tags: []),
             DemoApp.Variable(id: "hr-v-absence-target", name: "vAbsenceTarget", definition: "8", comment: "Target absence days per employee.", tags: ["absence"]),
         ]
-        let headcount = ObjectBuilder.chart(id: "hr-bar-headcount", type: "barchart", title: "Headcount by Department", dimensions: [.library("hr-d-department")], measures: [.library("hr-headcount")], sortByMeasure: true)
-        let salary = ObjectBuilder.chart(id: "hr-table-salary", type: "table", title: "Salary by Division and Location", dimensions: [.field("Division"), .field("Location")], measures: [.library("hr-avg-salary"), .library("hr-headcount")])
-        let absence = ObjectBuilder.chart(id: "hr-bar-absence", type: "barchart", title: "Absence by Reason", dimensions: [.field("AbsenceReason", label: "Reason")], measures: [.library("hr-absence-days")], sortByMeasure: true)
+        let headcount = ObjectBuilder.chart(
+            id: "hr-bar-headcount", type: "barchart", title: "Headcount by Department", dimensions: [.library("hr-d-department")], measures: [.library("hr-headcount")], sortByMeasure: true)
+        let salary = ObjectBuilder.chart(
+            id: "hr-table-salary", type: "table", title: "Salary by Division and Location", dimensions: [.field("Division"), .field("Location")],
+            measures: [.library("hr-avg-salary"), .library("hr-headcount")])
+        let absence = ObjectBuilder.chart(
+            id: "hr-bar-absence", type: "barchart", title: "Absence by Reason", dimensions: [.field("AbsenceReason", label: "Reason")], measures: [.library("hr-absence-days")], sortByMeasure: true)
         let sheets = [
             ObjectBuilder.sheet(id: "hr-sheet-workforce", title: "Workforce", description: "Headcount and salaries.", rank: 0, cells: [(headcount, 0, 0, 12, 6), (salary, 12, 0, 12, 6)]),
             ObjectBuilder.sheet(id: "hr-sheet-absence", title: "Absence", description: "Absence days by reason.", rank: 1, cells: [(absence, 0, 0, 24, 6)]),
         ]
         let script = """
-        ///$tab Main
-        SET DateFormat='YYYY-MM-DD';
+            ///$tab Main
+            SET DateFormat='YYYY-MM-DD';
 
-        ///$tab Organisation
-        LIB CONNECT TO 'HRIS';
-        Departments:
-        LOAD DepartmentID, Department, Division;
-        SQL SELECT DepartmentID, Department, Division FROM hr.departments;
+            ///$tab Organisation
+            LIB CONNECT TO 'HRIS';
+            Departments:
+            LOAD DepartmentID, Department, Division;
+            SQL SELECT DepartmentID, Department, Division FROM hr.departments;
 
-        Employees:
-        LOAD EmployeeID, EmployeeName, DepartmentID, JobTitle, Location, Date(HireDate) AS HireDate, Salary, EmploymentType;
-        SQL SELECT EmployeeID, EmployeeName, DepartmentID, JobTitle, Location, HireDate, Salary, EmploymentType FROM hr.employees;
+            Employees:
+            LOAD EmployeeID, EmployeeName, DepartmentID, JobTitle, Location, Date(HireDate) AS HireDate, Salary, EmploymentType;
+            SQL SELECT EmployeeID, EmployeeName, DepartmentID, JobTitle, Location, HireDate, Salary, EmploymentType FROM hr.employees;
 
-        ///$tab Absences
-        Absences:
-        LOAD AbsenceID, EmployeeID, Date(AbsenceDate) AS AbsenceDate, AbsenceReason, AbsenceDays
-        FROM [lib://HRFiles/absences.qvd] (qvd);
-        """
+            ///$tab Absences
+            Absences:
+            LOAD AbsenceID, EmployeeID, Date(AbsenceDate) AS AbsenceDate, AbsenceReason, AbsenceDays
+            FROM [lib://HRFiles/absences.qvd] (qvd);
+            """
         return DemoApp(
             id: id, title: "HR Insights", description: "Workforce, salaries and absence (demo data).",
             stream: "Human Resources", owner: "DEMO\\qlik-mcp", createdDate: "2024-03-01T08:00:00.000Z", modifiedDate: "2026-06-15T06:00:00.000Z",

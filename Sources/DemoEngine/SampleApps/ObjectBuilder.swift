@@ -2,17 +2,30 @@ import JSONCore
 
 /// Builds the JSON properties of sheets and charts the way Qlik Sense stores them.
 enum ObjectBuilder {
-    enum Dim { case field(String, label: String? = nil), library(String) }
-    enum Measure { case expression(String, label: String), library(String) }
+    enum Dim {
+        case field(String, label: String? = nil)
+        case library(String)
+    }
 
-    static func chart(id: String, type: String, title: String, dimensions: [Dim], measures: [Measure],
-                      sortByMeasure: Bool = false) -> DemoApp.AppObject {
+    enum Measure {
+        case expression(String, label: String)
+        case library(String)
+    }
+
+    static func chart(
+        id: String, type: String, title: String, dimensions: [Dim], measures: [Measure],
+        sortByMeasure: Bool = false
+    ) -> DemoApp.AppObject {
         let dims: [JSONValue] = dimensions.map { dim in
             switch dim {
             case .field(let field, let label):
-                return ["qDef": ["qFieldDefs": [.string(field)], "qFieldLabels": [.string(label ?? field)],
-                                 "qSortCriterias": [["qSortByAscii": 1, "qSortByNumeric": 1]]],
-                        "qNullSuppression": false]
+                return [
+                    "qDef": [
+                        "qFieldDefs": [.string(field)], "qFieldLabels": [.string(label ?? field)],
+                        "qSortCriterias": [["qSortByAscii": 1, "qSortByNumeric": 1]],
+                    ],
+                    "qNullSuppression": false,
+                ]
             case .library(let id):
                 return ["qLibraryId": .string(id), "qDef": ["qFieldDefs": [], "qSortCriterias": [["qSortByAscii": 1, "qSortByNumeric": 1]]]]
             }
@@ -26,8 +39,10 @@ enum ObjectBuilder {
             }
         }
         let columns = dimensions.count + measures.count
-        let order: [JSONValue] = (sortByMeasure ? [dimensions.count] + Array(0..<dimensions.count) + Array((dimensions.count + 1)..<columns)
-                                                : Array(0..<columns)).map { .number(Double($0)) }
+        let order: [JSONValue] =
+            (sortByMeasure
+            ? [dimensions.count] + Array(0..<dimensions.count) + Array((dimensions.count + 1)..<columns)
+            : Array(0..<columns)).map { .number(Double($0)) }
         let properties: JSONValue = [
             "qInfo": ["qId": .string(id), "qType": .string(type)],
             "visualization": .string(type),
@@ -44,12 +59,16 @@ enum ObjectBuilder {
         return DemoApp.AppObject(id: id, type: type, properties: properties, children: [])
     }
 
-    static func sheet(id: String, title: String, description: String, rank: Int,
-                      cells: [(object: DemoApp.AppObject, col: Int, row: Int, colspan: Int, rowspan: Int)]) -> DemoApp.AppObject {
+    static func sheet(
+        id: String, title: String, description: String, rank: Int,
+        cells: [(object: DemoApp.AppObject, col: Int, row: Int, colspan: Int, rowspan: Int)]
+    ) -> DemoApp.AppObject {
         let cellJSON: [JSONValue] = cells.map { cell in
-            ["name": .string(cell.object.id), "type": .string(cell.object.type),
-             "col": .number(Double(cell.col)), "row": .number(Double(cell.row)),
-             "colspan": .number(Double(cell.colspan)), "rowspan": .number(Double(cell.rowspan))]
+            [
+                "name": .string(cell.object.id), "type": .string(cell.object.type),
+                "col": .number(Double(cell.col)), "row": .number(Double(cell.row)),
+                "colspan": .number(Double(cell.colspan)), "rowspan": .number(Double(cell.rowspan)),
+            ]
         }
         let properties: JSONValue = [
             "qInfo": ["qId": .string(id), "qType": "sheet"],

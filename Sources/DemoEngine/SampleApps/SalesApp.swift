@@ -14,9 +14,11 @@ enum SalesApp {
             ("JP", "Japan", "Asia Pacific"), ("AU", "Australia", "Asia Pacific"), ("IN", "India", "Asia Pacific"), ("SG", "Singapore", "Asia Pacific"),
             ("ZA", "South Africa", "Middle East & Africa"), ("AE", "United Arab Emirates", "Middle East & Africa"),
         ]
-        let regions = DataTable(name: "Regions", fields: ["CountryCode", "Country", "Region"], rows: geography.map {
-            [.text($0.code), .text($0.country), .text($0.region)]
-        })
+        let regions = DataTable(
+            name: "Regions", fields: ["CountryCode", "Country", "Region"],
+            rows: geography.map {
+                [.text($0.code), .text($0.country), .text($0.region)]
+            })
 
         let segments = ["Enterprise", "Mid-Market", "Small Business", "Public Sector"]
         let prefixes = ["Northwind", "Contoso", "Fabrikam", "Tailspin", "Wingtip", "Litware", "Adatum", "Proseware", "Lucerne", "Margie"]
@@ -116,9 +118,11 @@ enum SalesApp {
                 .number(cost),
             ])
         }
-        let orders = DataTable(name: "OrderLines", fields: [
-            "OrderLineID", "OrderID", "OrderDate", "CustomerID", "ProductID", "Quantity", "UnitPrice", "Discount", "Sales", "Cost",
-        ], rows: orderRows)
+        let orders = DataTable(
+            name: "OrderLines",
+            fields: [
+                "OrderLineID", "OrderID", "OrderDate", "CustomerID", "ProductID", "Quantity", "UnitPrice", "Discount", "Sales", "Cost",
+            ], rows: orderRows)
 
         let model = DataModel(tables: [orders, customers, products, regions, calendar])
         return SalesAppDefinition.make(model: model)

@@ -5,13 +5,23 @@ enum SalesAppDefinition {
         typealias D = DemoApp.MasterDimension
         let measures = [
             M(id: "m-total-sales", title: "Total Sales", description: "Net sales after discounts, in USD.", expression: "Sum(Sales)", label: "Total Sales", tags: ["sales", "kpi"]),
-            M(id: "m-gross-margin", title: "Gross Margin", description: "Net sales minus cost of goods sold.", expression: "Sum(Sales) - Sum(Cost)", label: "Gross Margin", tags: ["sales", "profitability"]),
-            M(id: "m-margin-pct", title: "Margin %", description: "Gross margin as a share of net sales.", expression: "(Sum(Sales) - Sum(Cost)) / Sum(Sales)", label: "Margin %", tags: ["profitability", "kpi"]),
+            M(
+                id: "m-gross-margin", title: "Gross Margin", description: "Net sales minus cost of goods sold.", expression: "Sum(Sales) - Sum(Cost)", label: "Gross Margin",
+                tags: ["sales", "profitability"]),
+            M(
+                id: "m-margin-pct", title: "Margin %", description: "Gross margin as a share of net sales.", expression: "(Sum(Sales) - Sum(Cost)) / Sum(Sales)", label: "Margin %",
+                tags: ["profitability", "kpi"]),
             M(id: "m-order-count", title: "Order Count", description: "Number of distinct orders.", expression: "Count(DISTINCT OrderID)", label: "Orders", tags: ["volume"]),
-            M(id: "m-avg-order-value", title: "Average Order Value", description: "Net sales per distinct order.", expression: "Sum(Sales) / Count(DISTINCT OrderID)", label: "AOV", tags: ["sales", "kpi"]),
+            M(
+                id: "m-avg-order-value", title: "Average Order Value", description: "Net sales per distinct order.", expression: "Sum(Sales) / Count(DISTINCT OrderID)", label: "AOV",
+                tags: ["sales", "kpi"]),
             M(id: "m-units", title: "Units Sold", description: "Total quantity of items sold.", expression: "Sum(Quantity)", label: "Units", tags: ["volume"]),
-            M(id: "m-sales-2025", title: "Sales 2025", description: "Net sales in calendar year 2025, whatever the year selection.", expression: "Sum({<Year={2025}>} Sales)", label: "Sales 2025", tags: ["sales"]),
-            M(id: "m-sales-target", title: "Sales Target", description: "Target: net sales times the target factor variable.", expression: "Sum(Sales) * $(vTargetFactor)", label: "Target", tags: ["sales", "planning"]),
+            M(
+                id: "m-sales-2025", title: "Sales 2025", description: "Net sales in calendar year 2025, whatever the year selection.", expression: "Sum({<Year={2025}>} Sales)", label: "Sales 2025",
+                tags: ["sales"]),
+            M(
+                id: "m-sales-target", title: "Sales Target", description: "Target: net sales times the target factor variable.", expression: "Sum(Sales) * $(vTargetFactor)", label: "Target",
+                tags: ["sales", "planning"]),
             M(id: "m-customers", title: "Active Customers", description: "Customers with at least one order.", expression: "Count(DISTINCT CustomerID)", label: "Customers", tags: ["customers"]),
         ]
         let dimensions = [
@@ -27,31 +37,50 @@ enum SalesAppDefinition {
         let variables = [
             DemoApp.Variable(id: "v-target-factor", name: "vTargetFactor", definition: "1.1", comment: "Growth target applied to sales.", tags: ["planning"]),
             DemoApp.Variable(id: "v-current-year", name: "vCurrentYear", definition: "2026", comment: "The current fiscal year.", tags: ["time"]),
-            DemoApp.Variable(id: "v-target-sales", name: "vTargetSales", definition: "Sum(Sales) * $(vTargetFactor)", comment: "Sales target expression; references vTargetFactor.", tags: ["planning"]),
+            DemoApp.Variable(
+                id: "v-target-sales", name: "vTargetSales", definition: "Sum(Sales) * $(vTargetFactor)", comment: "Sales target expression; references vTargetFactor.", tags: ["planning"]),
             DemoApp.Variable(id: "v-margin-threshold", name: "vMarginThreshold", definition: "0.25", comment: "Margin below this share is flagged.", tags: ["profitability"]),
         ]
         let kpi = ObjectBuilder.chart(id: "kpi-sales", type: "kpi", title: "Total Sales", dimensions: [], measures: [.library("m-total-sales"), .library("m-margin-pct")])
-        let byRegion = ObjectBuilder.chart(id: "bar-sales-region", type: "barchart", title: "Sales by Region", dimensions: [.library("d-region")], measures: [.library("m-total-sales")], sortByMeasure: true)
-        let trend = ObjectBuilder.chart(id: "line-sales-month", type: "linechart", title: "Monthly Sales Trend", dimensions: [.field("YearMonth", label: "Month")], measures: [.expression("Sum(Sales)", label: "Sales"), .expression("Sum(Sales) - Sum(Cost)", label: "Margin")])
-        let topCustomers = ObjectBuilder.chart(id: "table-top-customers", type: "table", title: "Top Customers", dimensions: [.field("CustomerName", label: "Customer"), .field("Country")], measures: [.library("m-total-sales"), .library("m-order-count")], sortByMeasure: true)
-        let byCategory = ObjectBuilder.chart(id: "bar-sales-category", type: "barchart", title: "Sales by Category", dimensions: [.field("Category")], measures: [.expression("Sum(Sales)", label: "Sales"), .expression("Sum(Quantity)", label: "Units")], sortByMeasure: true)
-        let categoryYear = ObjectBuilder.chart(id: "pivot-category-year", type: "pivot-table", title: "Category by Year", dimensions: [.field("Category"), .field("Year")], measures: [.expression("Sum(Sales)", label: "Sales"), .expression("(Sum(Sales) - Sum(Cost)) / Sum(Sales)", label: "Margin %")])
-        let segmentTable = ObjectBuilder.chart(id: "table-segments", type: "table", title: "Segments", dimensions: [.field("Segment")], measures: [.library("m-customers"), .library("m-avg-order-value")])
+        let byRegion = ObjectBuilder.chart(
+            id: "bar-sales-region", type: "barchart", title: "Sales by Region", dimensions: [.library("d-region")], measures: [.library("m-total-sales")], sortByMeasure: true)
+        let trend = ObjectBuilder.chart(
+            id: "line-sales-month", type: "linechart", title: "Monthly Sales Trend", dimensions: [.field("YearMonth", label: "Month")],
+            measures: [.expression("Sum(Sales)", label: "Sales"), .expression("Sum(Sales) - Sum(Cost)", label: "Margin")])
+        let topCustomers = ObjectBuilder.chart(
+            id: "table-top-customers", type: "table", title: "Top Customers", dimensions: [.field("CustomerName", label: "Customer"), .field("Country")],
+            measures: [.library("m-total-sales"), .library("m-order-count")], sortByMeasure: true)
+        let byCategory = ObjectBuilder.chart(
+            id: "bar-sales-category", type: "barchart", title: "Sales by Category", dimensions: [.field("Category")],
+            measures: [.expression("Sum(Sales)", label: "Sales"), .expression("Sum(Quantity)", label: "Units")], sortByMeasure: true)
+        let categoryYear = ObjectBuilder.chart(
+            id: "pivot-category-year", type: "pivot-table", title: "Category by Year", dimensions: [.field("Category"), .field("Year")],
+            measures: [.expression("Sum(Sales)", label: "Sales"), .expression("(Sum(Sales) - Sum(Cost)) / Sum(Sales)", label: "Margin %")])
+        let segmentTable = ObjectBuilder.chart(
+            id: "table-segments", type: "table", title: "Segments", dimensions: [.field("Segment")], measures: [.library("m-customers"), .library("m-avg-order-value")])
         let sheets = [
-            ObjectBuilder.sheet(id: "sheet-overview", title: "Sales Overview", description: "Headline sales KPIs, regions and the monthly trend.", rank: 0, cells: [
-                (kpi, 0, 0, 8, 3), (byRegion, 8, 0, 16, 6), (trend, 0, 6, 24, 6), (topCustomers, 0, 3, 8, 3),
-            ]),
-            ObjectBuilder.sheet(id: "sheet-products", title: "Product Analysis", description: "Categories and their margins over time.", rank: 1, cells: [
-                (byCategory, 0, 0, 12, 6), (categoryYear, 12, 0, 12, 6),
-            ]),
-            ObjectBuilder.sheet(id: "sheet-customers", title: "Customer Details", description: "Customer segments and top accounts.", rank: 2, cells: [
-                (segmentTable, 0, 0, 12, 6),
-            ]),
+            ObjectBuilder.sheet(
+                id: "sheet-overview", title: "Sales Overview", description: "Headline sales KPIs, regions and the monthly trend.", rank: 0,
+                cells: [
+                    (kpi, 0, 0, 8, 3), (byRegion, 8, 0, 16, 6), (trend, 0, 6, 24, 6), (topCustomers, 0, 3, 8, 3),
+                ]),
+            ObjectBuilder.sheet(
+                id: "sheet-products", title: "Product Analysis", description: "Categories and their margins over time.", rank: 1,
+                cells: [
+                    (byCategory, 0, 0, 12, 6), (categoryYear, 12, 0, 12, 6),
+                ]),
+            ObjectBuilder.sheet(
+                id: "sheet-customers", title: "Customer Details", description: "Customer segments and top accounts.", rank: 2,
+                cells: [
+                    (segmentTable, 0, 0, 12, 6)
+                ]),
         ]
         let bookmarks = [
             DemoApp.Bookmark(id: "bm-europe-2025", title: "Europe 2025", description: "European customers, calendar year 2025.", selections: [("Region", ["Europe"]), ("Year", ["2025"])]),
             DemoApp.Bookmark(id: "bm-bikes", title: "Bikes only", description: "The Bikes category.", selections: [("Category", ["Bikes"])]),
-            DemoApp.Bookmark(id: "bm-enterprise-us", title: "US enterprise accounts", description: "Enterprise segment in the United States.", selections: [("Segment", ["Enterprise"]), ("Country", ["United States"])]),
+            DemoApp.Bookmark(
+                id: "bm-enterprise-us", title: "US enterprise accounts", description: "Enterprise segment in the United States.",
+                selections: [("Segment", ["Enterprise"]), ("Country", ["United States"])]),
         ]
         let connections = [
             DemoApp.Connection(id: "conn-salesdb", name: "SalesDB", type: "ODBC", connectionString: "ODBC CONNECT TO [SalesDB] (DSN=SalesDB)"),
@@ -77,41 +106,41 @@ enum SalesAppDefinition {
     }
 
     static let script = """
-    ///$tab Main
-    SET ThousandSep=',';
-    SET DecimalSep='.';
-    SET DateFormat='YYYY-MM-DD';
-    LET vReloadStarted = Now();
+        ///$tab Main
+        SET ThousandSep=',';
+        SET DecimalSep='.';
+        SET DateFormat='YYYY-MM-DD';
+        LET vReloadStarted = Now();
 
-    ///$tab Regions
-    Regions:
-    LOAD CountryCode, Country, Region
-    FROM [lib://SalesFiles/regions.csv] (txt, utf8, embedded labels, delimiter is ',');
+        ///$tab Regions
+        Regions:
+        LOAD CountryCode, Country, Region
+        FROM [lib://SalesFiles/regions.csv] (txt, utf8, embedded labels, delimiter is ',');
 
-    ///$tab Customers
-    LIB CONNECT TO 'SalesDB';
-    Customers:
-    LOAD CustomerID, CustomerName, Segment, CountryCode, CreditLimit;
-    SQL SELECT CustomerID, CustomerName, Segment, CountryCode, CreditLimit FROM dbo.Customers;
+        ///$tab Customers
+        LIB CONNECT TO 'SalesDB';
+        Customers:
+        LOAD CustomerID, CustomerName, Segment, CountryCode, CreditLimit;
+        SQL SELECT CustomerID, CustomerName, Segment, CountryCode, CreditLimit FROM dbo.Customers;
 
-    ///$tab Products
-    Products:
-    LOAD ProductID, ProductName, Category, SubCategory, ListPrice
-    FROM [lib://SalesFiles/products.xlsx] (ooxml, embedded labels, table is Products);
+        ///$tab Products
+        Products:
+        LOAD ProductID, ProductName, Category, SubCategory, ListPrice
+        FROM [lib://SalesFiles/products.xlsx] (ooxml, embedded labels, table is Products);
 
-    ///$tab Orders
-    OrderLines:
-    LOAD OrderLineID, OrderID, Date(OrderDate) AS OrderDate, CustomerID, ProductID,
-         Quantity, UnitPrice, Discount, Sales, Cost;
-    SQL SELECT OrderLineID, OrderID, OrderDate, CustomerID, ProductID, Quantity, UnitPrice, Discount, Sales, Cost FROM dbo.OrderLines;
+        ///$tab Orders
+        OrderLines:
+        LOAD OrderLineID, OrderID, Date(OrderDate) AS OrderDate, CustomerID, ProductID,
+             Quantity, UnitPrice, Discount, Sales, Cost;
+        SQL SELECT OrderLineID, OrderID, OrderDate, CustomerID, ProductID, Quantity, UnitPrice, Discount, Sales, Cost FROM dbo.OrderLines;
 
-    ///$tab Calendar
-    Calendar:
-    LOAD Date(MakeDate(2024) + IterNo() - 1) AS OrderDate,
-         Year(MakeDate(2024) + IterNo() - 1) AS Year,
-         'Q' & Ceil(Month(MakeDate(2024) + IterNo() - 1) / 3) AS Quarter,
-         Month(MakeDate(2024) + IterNo() - 1) AS Month,
-         Date(MonthStart(MakeDate(2024) + IterNo() - 1), 'YYYY-MM') AS YearMonth
-    AUTOGENERATE 1 WHILE MakeDate(2024) + IterNo() - 1 <= MakeDate(2026, 6, 30);
-    """
+        ///$tab Calendar
+        Calendar:
+        LOAD Date(MakeDate(2024) + IterNo() - 1) AS OrderDate,
+             Year(MakeDate(2024) + IterNo() - 1) AS Year,
+             'Q' & Ceil(Month(MakeDate(2024) + IterNo() - 1) / 3) AS Quarter,
+             Month(MakeDate(2024) + IterNo() - 1) AS Month,
+             Date(MonthStart(MakeDate(2024) + IterNo() - 1), 'YYYY-MM') AS YearMonth
+        AUTOGENERATE 1 WHILE MakeDate(2024) + IterNo() - 1 <= MakeDate(2026, 6, 30);
+        """
 }

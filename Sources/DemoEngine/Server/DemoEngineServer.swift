@@ -1,12 +1,12 @@
 import Foundation
+import HTTPHardening
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HTTPHardening
 import HummingbirdWebSocket
-import NIOSSL
-import Logging
 import JSONCore
+import Logging
+import NIOSSL
 import QIXWire
 import ServiceLifecycle
 import Synchronization
@@ -33,8 +33,10 @@ public final class DemoEngineServer: Service, Sendable {
         /// `X-Qlik-User`); nil accepts every request. Refused requests get HTTP 4xx.
         public var authorize: (@Sendable (HTTPFields) -> Bool)?
 
-        public init(host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20,
-                    tls: TLSConfiguration? = nil, authorize: (@Sendable (HTTPFields) -> Bool)? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20,
+            tls: TLSConfiguration? = nil, authorize: (@Sendable (HTTPFields) -> Bool)? = nil
+        ) {
             self.host = host
             self.port = port
             self.maxFrameBytes = maxFrameBytes
@@ -52,8 +54,10 @@ public final class DemoEngineServer: Service, Sendable {
     private let portWaiters = Mutex<[CheckedContinuation<Int, Never>]>([])
     private let connections = Atomic<Int>(0)
 
-    public init(catalog: DemoAppCatalog, configuration: Configuration = Configuration(), faults: FaultController = FaultController(),
-                logger: Logger = Logger(label: "qlik-mcp.demo-engine")) {
+    public init(
+        catalog: DemoAppCatalog, configuration: Configuration = Configuration(), faults: FaultController = FaultController(),
+        logger: Logger = Logger(label: "qlik-mcp.demo-engine")
+    ) {
         self.catalog = catalog
         self.configuration = configuration
         self.faults = faults
@@ -81,22 +85,25 @@ public final class DemoEngineServer: Service, Sendable {
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(),
             ws: .init(maxFrameSize: configuration.maxFrameBytes))
-        let webSocket = HTTPServerBuilder { responder in HTTPParseErrorGuard(HTTP1WebSocketUpgradeChannel(
-            responder: responder, configuration: channelConfiguration) { [self] request, _, _ in
-                guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
-                guard !faults.current.refuseConnections else { return .dontUpgrade }
-                guard activeConnections < configuration.maxConnections else {
-                    logger.warning("refusing a connection: session limit reached", metadata: ["qlik_mcp.demo.max_connections": .stringConvertible(configuration.maxConnections)])
-                    return .dontUpgrade
-                }
-                if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in
-                    // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
-                    try await cancelWhenGracefulShutdown {
-                        try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+        let webSocket = HTTPServerBuilder { responder in
+            HTTPParseErrorGuard(
+                HTTP1WebSocketUpgradeChannel(
+                    responder: responder, configuration: channelConfiguration
+                ) { [self] request, _, _ in
+                    guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
+                    guard !faults.current.refuseConnections else { return .dontUpgrade }
+                    guard activeConnections < configuration.maxConnections else {
+                        logger.warning("refusing a connection: session limit reached", metadata: ["qlik_mcp.demo.max_connections": .stringConvertible(configuration.maxConnections)])
+                        return .dontUpgrade
                     }
-                }
-            })
+                    if let authorize = configuration.authorize, !authorize(request.headerFields) { return .dontUpgrade }
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
+                        try await cancelWhenGracefulShutdown {
+                            try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+                        }
+                    }
+                })
         }
         let app = Application(
             router: router,
@@ -110,9 +117,13 @@ public final class DemoEngineServer: Service, Sendable {
                     return waiters
                 }
                 for waiter in waiters { waiter.resume(returning: bound) }
-                logger.info("demo engine listening", metadata: ["url.full": "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(bound)/app/<appId>",
-                                                                 "server.address": .string(configuration.host), "server.port": .stringConvertible(bound),
-                                                                 "qlik_mcp.demo.apps": .string(catalog.apps.map(\.id).joined(separator: ","))])
+                logger.info(
+                    "demo engine listening",
+                    metadata: [
+                        "url.full": "\(configuration.tls == nil ? "ws" : "wss")://\(configuration.host):\(bound)/app/<appId>",
+                        "server.address": .string(configuration.host), "server.port": .stringConvertible(bound),
+                        "qlik_mcp.demo.apps": .string(catalog.apps.map(\.id).joined(separator: ",")),
+                    ])
             },
             logger: logger
         )
@@ -144,16 +155,22 @@ public final class DemoEngineServer: Service, Sendable {
                 return
             }
             guard case .text(let text) = message else {
-                try await outbound.write(.text(JSONCoding.serialize(QIXSession.errorResponse(
-                    id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, message: "QIX messages are JSON text frames, not binary")))))
+                try await outbound.write(
+                    .text(
+                        JSONCoding.serialize(
+                            QIXSession.errorResponse(
+                                id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, message: "QIX messages are JSON text frames, not binary")))))
                 continue
             }
             let delay = faults.delay()
             if delay > .zero { try await Task.sleep(for: delay) }
             let response: JSONValue?
             if text.utf8.count > configuration.maxRequestBytes {
-                response = QIXSession.errorResponse(id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, parameter: "message",
-                    message: "the request is \(text.utf8.count) bytes; the limit is \(configuration.maxRequestBytes)"))
+                response = QIXSession.errorResponse(
+                    id: .null,
+                    QIXFault(
+                        code: JSONRPCErrorCode.invalidRequest, parameter: "message",
+                        message: "the request is \(text.utf8.count) bytes; the limit is \(configuration.maxRequestBytes)"))
             } else {
                 response = session.process(text, injectFault: faults.shouldFail)
             }

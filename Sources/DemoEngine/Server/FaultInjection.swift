@@ -1,6 +1,6 @@
 import Foundation
-import Telemetry
 import Synchronization
+import Telemetry
 
 /// Faults the demo engine can inject, for resilience tests. Changeable while the engine runs.
 public struct FaultInjection: Sendable, Equatable {
@@ -17,8 +17,10 @@ public struct FaultInjection: Sendable, Equatable {
     /// Refuse new WebSocket connections (HTTP 503).
     public var refuseConnections = false
 
-    public init(latency: Duration = .zero, jitter: Duration = .zero, errorRate: Double = 0, errorMethods: Set<String> = [],
-                dropAfterMessages: Int? = nil, refuseConnections: Bool = false) {
+    public init(
+        latency: Duration = .zero, jitter: Duration = .zero, errorRate: Double = 0, errorMethods: Set<String> = [],
+        dropAfterMessages: Int? = nil, refuseConnections: Bool = false
+    ) {
         self.latency = latency
         self.jitter = jitter
         self.errorRate = errorRate

@@ -66,7 +66,8 @@ enum ClientRegistration {
 enum RedirectURIPolicy {
     static func problem(_ uri: String) -> String? {
         guard uri.count <= 2_000, let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else { return "not an absolute URL" }
+            let host = components.host, !host.isEmpty
+        else { return "not an absolute URL" }
         guard components.fragment == nil else { return "a redirect URI may not have a fragment" }
         guard components.user == nil, components.password == nil else { return "a redirect URI may not carry credentials" }
         switch scheme {

@@ -22,8 +22,9 @@ extension OAuthProxy {
     }
 
     private func authenticateClient(form: [String: String], basic: (id: String, secret: String)?) async -> Result<RegisteredClient, OAuthReply> {
-        let invalid = OAuthReply.error(401, "invalid_client", "unknown client or wrong client credentials",
-                                       headers: basic == nil ? [] : [("WWW-Authenticate", "Basic realm=\"qlik-mcp\"")])
+        let invalid = OAuthReply.error(
+            401, "invalid_client", "unknown client or wrong client credentials",
+            headers: basic == nil ? [] : [("WWW-Authenticate", "Basic realm=\"qlik-mcp\"")])
         guard let clientID = basic?.id ?? form["client_id"], let client = await store.get(RegisteredClient.self, ProxyNamespace.client, clientID) else {
             return .failure(invalid)
         }
@@ -105,8 +106,10 @@ extension OAuthProxy {
         } catch {
             return .error(500, "server_error", "could not sign the access token")
         }
-        var answer: [String: JSONValue] = ["access_token": .string(access.token), "token_type": "Bearer", "expires_in": .number(Double(access.expiresIn)),
-                                           "scope": .string(scopes.joined(separator: " "))]
+        var answer: [String: JSONValue] = [
+            "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .number(Double(access.expiresIn)),
+            "scope": .string(scopes.joined(separator: " ")),
+        ]
         if client.grantTypes.contains("refresh_token") {
             let refresh = OAuthSecrets.token()
             let expires = Date().timeIntervalSince1970 + configuration.refreshTokenLifetime

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JSONCore
+import Logging
 import QlikTools
 
 /// qlik-mcp as the OAuth 2.1 authorization server its MCP clients see, for providers that do not
@@ -45,8 +45,10 @@ public struct OAuthProxy: Sendable {
     let telemetry: AuthTelemetry
     let secureCookies: Bool
 
-    public init(configuration: Configuration, tokens: SessionTokenIssuer, store: any AuthStateStore = InMemoryAuthStateStore(),
-                http: OAuthHTTPClient = OAuthHTTPClient(), telemetry: AuthTelemetry = .shared, logger: Logger) {
+    public init(
+        configuration: Configuration, tokens: SessionTokenIssuer, store: any AuthStateStore = InMemoryAuthStateStore(),
+        http: OAuthHTTPClient = OAuthHTTPClient(), telemetry: AuthTelemetry = .shared, logger: Logger
+    ) {
         self.configuration = configuration
         self.tokens = tokens
         self.store = TypedStore(store: store)
@@ -98,8 +100,9 @@ public struct OAuthProxy: Sendable {
         let clientID = "mcp_" + OAuthSecrets.token(bytes: 16)
         let secret = request.authMethod == "none" ? nil : OAuthSecrets.token()
         let now = Int(Date().timeIntervalSince1970)
-        let client = RegisteredClient(clientID: clientID, secretSHA256: secret.map(OAuthSecrets.digest), name: request.name, redirectURIs: request.redirectURIs,
-                                      grantTypes: request.grantTypes, authMethod: request.authMethod, scope: request.scope, issuedAt: now)
+        let client = RegisteredClient(
+            clientID: clientID, secretSHA256: secret.map(OAuthSecrets.digest), name: request.name, redirectURIs: request.redirectURIs,
+            grantTypes: request.grantTypes, authMethod: request.authMethod, scope: request.scope, issuedAt: now)
         do {
             try await store.put(client, ProxyNamespace.client, clientID, ttl: configuration.registrationLifetime)
         } catch {
@@ -162,16 +165,18 @@ public struct OAuthProxy: Sendable {
         }
         let transaction = OAuthSecrets.token()
         let binding = OAuthSecrets.token()
-        let pending = PendingAuthorization(clientID: clientID, clientName: client.name, redirectURI: redirectURI, state: state, codeChallenge: challenge,
-                                           scopes: scopes.sorted().map(\.rawValue), browserBinding: OAuthSecrets.digest(binding))
+        let pending = PendingAuthorization(
+            clientID: clientID, clientName: client.name, redirectURI: redirectURI, state: state, codeChallenge: challenge,
+            scopes: scopes.sorted().map(\.rawValue), browserBinding: OAuthSecrets.digest(binding))
         do {
             try await store.put(pending, ProxyNamespace.consent, OAuthSecrets.digest(transaction), ttl: configuration.loginLifetime)
         } catch {
             return .page(503, ConsentPage.error("Busy", "Too many sign-ins are in progress; try again in a minute."))
         }
         let host = URLComponents(string: redirectURI)?.host ?? redirectURI
-        let html = ConsentPage.render(clientName: client.name, clientID: clientID, redirectHost: host, scopes: scopes.sorted(),
-                                      provider: configuration.upstream.preset.rawValue, transaction: transaction)
+        let html = ConsentPage.render(
+            clientName: client.name, clientID: clientID, redirectHost: host, scopes: scopes.sorted(),
+            provider: configuration.upstream.preset.rawValue, transaction: transaction)
         return .page(200, html, headers: [("Set-Cookie", cookie(binding, maxAge: Int(configuration.loginLifetime.seconds)))])
     }
 
@@ -189,7 +194,8 @@ public struct OAuthProxy: Sendable {
     /// come from the browser that was shown the page (its cookie).
     func consent(form: [String: String], cookie: String?) async -> OAuthReply {
         guard let transaction = form["transaction"],
-              let pending = await store.take(PendingAuthorization.self, ProxyNamespace.consent, OAuthSecrets.digest(transaction)) else {
+            let pending = await store.take(PendingAuthorization.self, ProxyNamespace.consent, OAuthSecrets.digest(transaction))
+        else {
             return .page(400, ConsentPage.error("Sign-in expired", "This sign-in request is unknown or has expired. Start again from the application."))
         }
         guard let cookie, APIKeyVerifier.constantTimeEqual(OAuthSecrets.digest(cookie), pending.browserBinding) else {
@@ -198,26 +204,38 @@ public struct OAuthProxy: Sendable {
         }
         guard form["decision"] == "approve" else {
             telemetry.grant("consent", outcome: "denied", clientID: pending.clientID, subject: nil)
-            return .redirect(to: pending.redirectURI, [("error", "access_denied"), ("error_description", "the user denied access"),
-                                                       ("state", pending.state), ("iss", configuration.issuer)])
+            return .redirect(
+                to: pending.redirectURI,
+                [
+                    ("error", "access_denied"), ("error_description", "the user denied access"),
+                    ("state", pending.state), ("iss", configuration.issuer),
+                ])
         }
-        let state = OAuthSecrets.token(), verifier = OAuthSecrets.token(), nonce = OAuthSecrets.token(bytes: 16)
+        let state = OAuthSecrets.token()
+        let verifier = OAuthSecrets.token()
+        let nonce = OAuthSecrets.token(bytes: 16)
         do {
-            try await store.put(UpstreamTransaction(pending: pending, verifier: verifier, nonce: nonce), ProxyNamespace.upstream,
-                                OAuthSecrets.digest(state), ttl: configuration.loginLifetime)
+            try await store.put(
+                UpstreamTransaction(pending: pending, verifier: verifier, nonce: nonce), ProxyNamespace.upstream,
+                OAuthSecrets.digest(state), ttl: configuration.loginLifetime)
             let url = try await login.authorizationURL(state: state, verifier: verifier, nonce: nonce)
             telemetry.grant("consent", outcome: "ok", clientID: pending.clientID, subject: nil, scopes: pending.scopes)
             return .redirect(url)
         } catch {
-            return .redirect(to: pending.redirectURI, [("error", "temporarily_unavailable"), ("error_description", "the sign-in provider is unavailable"),
-                                                       ("state", pending.state), ("iss", configuration.issuer)])
+            return .redirect(
+                to: pending.redirectURI,
+                [
+                    ("error", "temporarily_unavailable"), ("error_description", "the sign-in provider is unavailable"),
+                    ("state", pending.state), ("iss", configuration.issuer),
+                ])
         }
     }
 
     /// `GET /oauth/callback`: back from the provider; hands the client a one-time code.
     func callback(_ query: [String: String]) async -> OAuthReply {
         guard let state = query["state"],
-              let transaction = await store.take(UpstreamTransaction.self, ProxyNamespace.upstream, OAuthSecrets.digest(state)) else {
+            let transaction = await store.take(UpstreamTransaction.self, ProxyNamespace.upstream, OAuthSecrets.digest(state))
+        else {
             return .page(400, ConsentPage.error("Sign-in expired", "This sign-in is unknown, was already completed, or has expired. Start again from the application."))
         }
         let pending = transaction.pending
@@ -239,8 +257,9 @@ public struct OAuthProxy: Sendable {
             return back([("error", "server_error"), ("error_description", "the sign-in at the provider failed")])
         }
         let ours = OAuthSecrets.token()
-        let issued = IssuedCode(clientID: pending.clientID, redirectURI: pending.redirectURI, codeChallenge: pending.codeChallenge,
-                                scopes: pending.scopes, identity: identity, family: OAuthSecrets.token(bytes: 16))
+        let issued = IssuedCode(
+            clientID: pending.clientID, redirectURI: pending.redirectURI, codeChallenge: pending.codeChallenge,
+            scopes: pending.scopes, identity: identity, family: OAuthSecrets.token(bytes: 16))
         do {
             try await store.put(issued, ProxyNamespace.code, OAuthSecrets.digest(ours), ttl: configuration.codeLifetime)
         } catch {

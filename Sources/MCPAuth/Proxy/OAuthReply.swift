@@ -9,8 +9,9 @@ struct OAuthReply: Error, Sendable {
 
     /// A JSON answer, never cached (RFC 6749 §5.1).
     static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> OAuthReply {
-        OAuthReply(status: status, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache")] + headers,
-                   body: Data(JSONCoding.serialize(value).utf8))
+        OAuthReply(
+            status: status, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache")] + headers,
+            body: Data(JSONCoding.serialize(value).utf8))
     }
 
     /// An OAuth error answer (`{"error": …, "error_description": …}`).
@@ -31,9 +32,13 @@ struct OAuthReply: Error, Sendable {
 
     /// An HTML page (consent, errors shown to the user instead of redirecting to an unverified URI).
     static func page(_ status: Int, _ html: String, headers: [(String, String)] = []) -> OAuthReply {
-        OAuthReply(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
-                                              ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
-                                              ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")] + headers,
-                   body: Data(html.utf8))
+        OAuthReply(
+            status: status,
+            headers: [
+                ("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
+                ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
+                ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+            ] + headers,
+            body: Data(html.utf8))
     }
 }

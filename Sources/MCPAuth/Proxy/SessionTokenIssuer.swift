@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import JWTKit
 import JSONCore
+import JWTKit
 
 /// Mints this server's own access tokens (proxy mode): short-lived ES256 JWTs (`typ: at+jwt`,
 /// RFC 9068) whose `aud` is this server, carrying the upstream identity and the granted scopes.
@@ -56,14 +56,16 @@ public struct SessionTokenIssuer: Sendable {
         } catch {
             throw KeyError(description: "could not load the signing key: \(error)")
         }
-        return SessionTokenIssuer(issuer: issuer, audience: audience, lifetime: lifetime, signingKid: kid, signing: signing,
-                                  jwks: ["keys": .array(published)], verificationKeys: StaticKeySource(keys: verification), ephemeral: ephemeral)
+        return SessionTokenIssuer(
+            issuer: issuer, audience: audience, lifetime: lifetime, signingKid: kid, signing: signing,
+            jwks: ["keys": .array(published)], verificationKeys: StaticKeySource(keys: verification), ephemeral: ephemeral)
     }
 
     /// The public JWK of a P-256 key, `kid` = RFC 7638 thumbprint.
     static func publicJWK(_ key: P256.Signing.PublicKey) -> JSONValue {
         let point = Array(key.x963Representation)
-        let x = Base64URL.encode(point[1..<33]), y = Base64URL.encode(point[33..<65])
+        let x = Base64URL.encode(point[1..<33])
+        let y = Base64URL.encode(point[33..<65])
         let canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"\(x)\",\"y\":\"\(y)\"}"
         let kid = Base64URL.encode(SHA256.hash(data: Data(canonical.utf8)))
         return ["kty": "EC", "crv": "P-256", "x": .string(x), "y": .string(y), "kid": .string(kid), "alg": "ES256", "use": "sig"]

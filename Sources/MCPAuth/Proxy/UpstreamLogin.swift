@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JSONCore
+import Logging
 
 /// The sign-in at the upstream provider: the authorization URL qlik-mcp redirects the browser
 /// to (with its own PKCE and, for OpenID Connect, a nonce), and the code exchange that yields the
@@ -30,9 +30,11 @@ actor UpstreamLogin {
 
     func authorizationURL(state: String, verifier: String, nonce: String) async throws(UpstreamError) -> String {
         let endpoints = try await resolved()
-        var query: [(String, String)] = [("response_type", "code"), ("client_id", configuration.clientID), ("redirect_uri", callbackURL),
-                                         ("scope", endpoints.scopes.joined(separator: " ")), ("state", state),
-                                         ("code_challenge", OAuthSecrets.challenge(forVerifier: verifier)), ("code_challenge_method", "S256")]
+        var query: [(String, String)] = [
+            ("response_type", "code"), ("client_id", configuration.clientID), ("redirect_uri", callbackURL),
+            ("scope", endpoints.scopes.joined(separator: " ")), ("state", state),
+            ("code_challenge", OAuthSecrets.challenge(forVerifier: verifier)), ("code_challenge_method", "S256"),
+        ]
         if case .idToken = endpoints.identity { query.append(("nonce", nonce)) }
         return endpoints.authorize + (endpoints.authorize.contains("?") ? "&" : "?") + FormEncoding.encode(query)
     }
@@ -42,10 +44,12 @@ actor UpstreamLogin {
         let endpoints = try await resolved()
         let answer: (status: Int, json: JSONValue)
         do {
-            answer = try await http.postForm(endpoints.token, form: [
-                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callbackURL), ("client_id", configuration.clientID),
-                ("client_secret", configuration.clientSecret), ("code_verifier", verifier),
-            ])
+            answer = try await http.postForm(
+                endpoints.token,
+                form: [
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callbackURL), ("client_id", configuration.clientID),
+                    ("client_secret", configuration.clientSecret), ("code_verifier", verifier),
+                ])
         } catch {
             throw UpstreamError("the provider's token endpoint could not be reached: \(error.description)")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JSONCore
+import Logging
 
 /// The identity provider users sign in with when qlik-mcp is the authorization server its MCP
 /// clients see (proxy mode): a preset and the credentials of the OAuth app registered there.
@@ -89,13 +89,15 @@ struct UpstreamEndpoints: Sendable {
         case .github:
             let base = (configuration.url ?? "https://github.com").trimmingSlash
             let api = configuration.url == nil ? "https://api.github.com" : base + "/api/v3"
-            return UpstreamEndpoints(authorize: base + "/login/oauth/authorize", token: base + "/login/oauth/access_token",
-                                     scopes: configuration.scopes ?? ["read:user"],
-                                     identity: .userAPI(url: api + "/user", idField: "id", claims: ["login": "preferred_username", "email": "email", "name": "name"]))
+            return UpstreamEndpoints(
+                authorize: base + "/login/oauth/authorize", token: base + "/login/oauth/access_token",
+                scopes: configuration.scopes ?? ["read:user"],
+                identity: .userAPI(url: api + "/user", idField: "id", claims: ["login": "preferred_username", "email": "email", "name": "name"]))
         case .qlikCloud:
             let base = (configuration.url ?? "").trimmingSlash
-            return UpstreamEndpoints(authorize: base + "/oauth/authorize", token: base + "/oauth/token", scopes: configuration.scopes ?? ["user_default"],
-                                     identity: .userAPI(url: base + "/api/v1/users/me", idField: "id", claims: ["email": "email", "name": "name", "subject": "preferred_username"]))
+            return UpstreamEndpoints(
+                authorize: base + "/oauth/authorize", token: base + "/oauth/token", scopes: configuration.scopes ?? ["user_default"],
+                identity: .userAPI(url: base + "/api/v1/users/me", idField: "id", claims: ["email": "email", "name": "name", "subject": "preferred_username"]))
         case .entra:
             return try await discover(issuer: "https://login.microsoftonline.com/\(configuration.tenant ?? "")/v2.0", also: [], configuration, http: http, logger: logger)
         case .google:
@@ -105,8 +107,10 @@ struct UpstreamEndpoints: Sendable {
         }
     }
 
-    private static func discover(issuer: String, also: Set<String>, _ configuration: UpstreamProviderConfiguration, http: OAuthHTTPClient,
-                                 logger: Logger) async throws(UpstreamError) -> UpstreamEndpoints {
+    private static func discover(
+        issuer: String, also: Set<String>, _ configuration: UpstreamProviderConfiguration, http: OAuthHTTPClient,
+        logger: Logger
+    ) async throws(UpstreamError) -> UpstreamEndpoints {
         let metadata: JSONValue
         do {
             metadata = try await AuthorizationServerDiscovery.metadata(issuer: issuer, http: http)
@@ -114,12 +118,14 @@ struct UpstreamEndpoints: Sendable {
             throw UpstreamError("the \(configuration.preset.rawValue) provider's metadata could not be read: \(error.description)")
         }
         guard let authorize = metadata["authorization_endpoint"]?.stringValue, let token = metadata["token_endpoint"]?.stringValue,
-              OAuthHTTPClient.isAllowed(authorize), OAuthHTTPClient.isAllowed(token) else {
+            OAuthHTTPClient.isAllowed(authorize), OAuthHTTPClient.isAllowed(token)
+        else {
             throw UpstreamError("the metadata of \(issuer) lacks usable authorization_endpoint/token_endpoint")
         }
         let stated = metadata["issuer"]?.stringValue ?? issuer
-        return UpstreamEndpoints(authorize: authorize, token: token, scopes: configuration.scopes ?? ["openid", "profile", "email"],
-                                 identity: .idToken(issuer: stated, acceptedIssuers: also, keys: JWKSKeySource(issuer: issuer, http: http, logger: logger)))
+        return UpstreamEndpoints(
+            authorize: authorize, token: token, scopes: configuration.scopes ?? ["openid", "profile", "email"],
+            identity: .idToken(issuer: stated, acceptedIssuers: also, keys: JWKSKeySource(issuer: issuer, http: http, logger: logger)))
     }
 }
 

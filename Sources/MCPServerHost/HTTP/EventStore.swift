@@ -63,7 +63,8 @@ struct EventStore {
     /// Events of the same stream after `lastEventID`.
     func replay(after lastEventID: String) -> Replay {
         guard let dash = lastEventID.lastIndex(of: "-"), let position = Int(lastEventID[lastEventID.index(after: dash)...]),
-              position >= 0, position <= sequence else { return .unavailable }
+            position >= 0, position <= sequence
+        else { return .unavailable }
         let stream = String(lastEventID[..<dash])
         // Anything evicted after the position could have belonged to this stream.
         guard position >= evictedUpTo else { return .unavailable }

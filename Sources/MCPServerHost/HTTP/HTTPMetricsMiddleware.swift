@@ -49,8 +49,9 @@ final class HTTPServerMetrics: Sendable {
         let key = "\(route) \(method) \(status)"
         timers.withLock { cache in
             if let timer = cache[key] { return timer }
-            let timer = Metrics.Timer(label: "http_server_request_duration_seconds",
-                                      dimensions: [("http_request_method", method), ("http_route", route), ("http_response_status_code", String(status))])
+            let timer = Metrics.Timer(
+                label: "http_server_request_duration_seconds",
+                dimensions: [("http_request_method", method), ("http_route", route), ("http_response_status_code", String(status))])
             cache[key] = timer
             return timer
         }.record(duration: .now - start)

@@ -19,13 +19,15 @@ struct MCPCORSMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         if request.method == .options {
-            return Response(status: .noContent, headers: [
-                .accessControlAllowOrigin: origin,
-                .accessControlAllowMethods: "GET, POST, DELETE, OPTIONS",
-                .accessControlAllowHeaders: Self.allowHeaders,
-                .accessControlMaxAge: "600",
-                .vary: "Origin",
-            ])
+            return Response(
+                status: .noContent,
+                headers: [
+                    .accessControlAllowOrigin: origin,
+                    .accessControlAllowMethods: "GET, POST, DELETE, OPTIONS",
+                    .accessControlAllowHeaders: Self.allowHeaders,
+                    .accessControlMaxAge: "600",
+                    .vary: "Origin",
+                ])
         }
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = origin

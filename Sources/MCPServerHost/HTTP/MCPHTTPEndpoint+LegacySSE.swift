@@ -27,8 +27,12 @@ extension MCPHTTPEndpoint {
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
         do {
             // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
-            try await ServiceContext.withValue(nil) { try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                                                                    spanAttributes: hosted.spanAttributes, logger: logger)) }
+            try await ServiceContext.withValue(nil) {
+                try await server.start(
+                    transport: InstrumentedTransport(
+                        session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                        spanAttributes: hosted.spanAttributes, logger: logger))
+            }
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
@@ -40,7 +44,8 @@ extension MCPHTTPEndpoint {
         let principal = context.principal
         let (sdkRequest, body) = try await read(request)
         guard let id = request.uri.queryParameters.get("sessionId"), let entry = await registry.entry(id), let session = entry.transport as? LegacySSESession,
-              await owns(entry, principal, route: "/messages") else {
+            await owns(entry, principal, route: "/messages")
+        else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown sessionId; open GET /sse first and POST to the endpoint it announces")))
         }
         if let failure = hostOrigin?.validate(sdkRequest, context: HTTPValidationContext(httpMethod: "POST", sessionID: id)) {

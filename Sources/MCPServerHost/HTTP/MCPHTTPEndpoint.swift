@@ -1,11 +1,11 @@
-import MCPAuth
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSONCore
 import Logging
 import MCP
+import MCPAuth
 import NIOCore
-import JSONCore
 import QlikTools
 import ServiceContextModule
 
@@ -58,11 +58,14 @@ struct MCPHTTPEndpoint: Sendable {
         self.registry = registry
         self.inFlight = inFlight
         self.logger = logger
-        let hostOrigin = options.allowedHosts.isEmpty && options.allowedOrigins.isEmpty
+        let hostOrigin =
+            options.allowedHosts.isEmpty && options.allowedOrigins.isEmpty
             ? nil : HostOriginValidator(allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins)
         self.hostOrigin = hostOrigin
-        let validators: [any HTTPRequestValidator] = [AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
-                                                      ProtocolVersionValidator(), SessionValidator()]
+        let validators: [any HTTPRequestValidator] = [
+            AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
+            ProtocolVersionValidator(), SessionValidator(),
+        ]
         self.pipeline = StandardValidationPipeline(validators: (hostOrigin.map { [$0] } ?? []) + validators)
     }
 
@@ -119,7 +122,8 @@ struct MCPHTTPEndpoint: Sendable {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
         }
         guard let entry = await registry.entry(headerSession), let session = entry.transport as? StreamableHTTPSession,
-              await owns(entry, principal, route: "/mcp") else {
+            await owns(entry, principal, route: "/mcp")
+        else {
             return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
         }
         if let failure = validate(sdkRequest, method: "POST", sessionID: headerSession, initialize: isInitialize) { return Self.response(failure) }
@@ -135,21 +139,26 @@ struct MCPHTTPEndpoint: Sendable {
         let id = UUID().uuidString.lowercased()
         let backend: QlikBackend
         do { backend = try setup.backend(for: principal) } catch { return Self.identityRefused(error) }
-        let session = StreamableHTTPSession(sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
-                                            maxStoredBytes: options.maxStoredBytes, logger: logger)
+        let session = StreamableHTTPSession(
+            sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
+            maxStoredBytes: options.maxStoredBytes, logger: logger)
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
         let server = hosted.server
         do {
             // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
-            try await ServiceContext.withValue(nil) { try await server.start(transport: InstrumentedTransport(session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                                                                    spanAttributes: hosted.spanAttributes, logger: logger)) }
+            try await ServiceContext.withValue(nil) {
+                try await server.start(
+                    transport: InstrumentedTransport(
+                        session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                        spanAttributes: hosted.spanAttributes, logger: logger))
+            }
         } catch {
             return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
         }
         await registry.add(.init(transport: session, server: server, kind: "http", owner: principal?.ownerKey, tools: hosted.tools))
         let response = await session.post(envelope, request: request)
         if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
-            await registry.remove(id) // a failed initialize leaves no session behind
+            await registry.remove(id)  // a failed initialize leaves no session behind
         }
         return Self.response(response)
     }
@@ -183,8 +192,11 @@ struct MCPHTTPEndpoint: Sendable {
 
     /// The SDK's validators: Host/Origin (DNS rebinding), Accept, Content-Type, protocol version, session.
     private func validate(_ request: MCPHTTPRequest, method: String, sessionID: String?, initialize: Bool) -> MCPHTTPResponse? {
-        pipeline.validate(request, context: HTTPValidationContext(httpMethod: method, sessionID: sessionID, isInitializationRequest: initialize,
-                                                                  supportedProtocolVersions: Version.supported))
+        pipeline.validate(
+            request,
+            context: HTTPValidationContext(
+                httpMethod: method, sessionID: sessionID, isInitializationRequest: initialize,
+                supportedProtocolVersions: Version.supported))
     }
 
     // MARK: Ownership and scopes
@@ -195,8 +207,9 @@ struct MCPHTTPEndpoint: Sendable {
         guard entry.owner != principal?.ownerKey else { return true }
         if let principal {
             AuthTelemetry.shared.attempt(method: principal.method.rawValue, outcome: "session_owner_mismatch")
-            AuthTelemetry.shared.denied(.invalidToken(reason: "session_owner_mismatch", description: "session of another user"), method: principal.method.rawValue,
-                                        route: route, principal: principal)
+            AuthTelemetry.shared.denied(
+                .invalidToken(reason: "session_owner_mismatch", description: "session of another user"), method: principal.method.rawValue,
+                route: route, principal: principal)
         }
         return false
     }
@@ -224,7 +237,10 @@ struct MCPHTTPEndpoint: Sendable {
         case .draining:
             return response(.error(statusCode: 503, .internalError("Service Unavailable: the server is shutting down; connect again shortly"), extraHeaders: ["Retry-After": "5"]))
         case .full(let limit):
-            return response(.error(statusCode: 503, .internalError("Service Unavailable: the server has its maximum of \(limit) sessions; retry later or end unused sessions with DELETE /mcp"), extraHeaders: ["Retry-After": "30"]))
+            return response(
+                .error(
+                    statusCode: 503, .internalError("Service Unavailable: the server has its maximum of \(limit) sessions; retry later or end unused sessions with DELETE /mcp"),
+                    extraHeaders: ["Retry-After": "30"]))
         }
     }
 
@@ -255,10 +271,12 @@ struct MCPHTTPEndpoint: Sendable {
         let status = HTTPTypes.HTTPResponse.Status(code: response.statusCode)
         switch response {
         case .stream(let stream, _):
-            return Response(status: status, headers: fields, body: ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
         default:
             if let data = response.bodyData {
                 if fields[.contentType] == nil { fields[.contentType] = "application/json" }

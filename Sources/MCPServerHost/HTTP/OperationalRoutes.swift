@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import JSONCore
 import Metrics
 import NIOCore
-import JSONCore
 import Telemetry
 import Tracing
 
@@ -14,8 +14,9 @@ struct OperationalRoutes: Sendable {
 
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: TelemetryMetrics.contentType],
-                     body: .init(byteBuffer: ByteBuffer(string: telemetry.metrics.render())))
+            Response(
+                status: .ok, headers: [.contentType: TelemetryMetrics.contentType],
+                body: .init(byteBuffer: ByteBuffer(string: telemetry.metrics.render())))
         }
         router.get("/livez") { _, _ in Self.json(.ok, ["status": "alive"]) }
         router.get("/readyz") { _, _ in Self.json(health.isReady ? .ok : .serviceUnavailable, health.report()) }
@@ -27,35 +28,40 @@ struct OperationalRoutes: Sendable {
         router.get("/debug/traces") { request, _ in
             let spans = telemetry.ringBuffer.snapshot()
             if request.uri.queryParameters.get("format") == "html" || (request.headers[.accept] ?? "").contains("text/html") {
-                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: DebugTracesPage.html(spans))))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: DebugTracesPage.html(spans))))
             }
             return Self.json(.ok, DebugTracesPage.json(spans))
         }
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: JSONCoding.serialize(value))))
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: JSONCoding.serialize(value))))
     }
 }
 
 /// Recent spans as JSON and as a small HTML page (traces, newest first, with their span trees).
 enum DebugTracesPage {
     static func json(_ spans: [SpanRecord]) -> JSONValue {
-        ["spans": .array(spans.reversed().map { span in
-            var item: [String: JSONValue] = [
-                "trace_id": .string(span.context.traceID.description), "span_id": .string(span.context.spanID.description),
-                "name": .string(span.name), "kind": .string("\(span.kind)"),
-                "start_unix_nanos": .number(Double(span.startNanos)), "duration_ms": .number((span.durationSeconds * 1e6).rounded() / 1000),
-                "status": .string(span.status.map { "\($0.code)" } ?? "unset"),
-            ]
-            item["parent_span_id"] = span.parentSpanID.map { .string($0.description) }
-            var attributes: [String: JSONValue] = [:]
-            span.attributes.forEach { key, value in attributes[key] = json(value) }
-            item["attributes"] = .object(attributes)
-            return .object(item)
-        })]
+        [
+            "spans": .array(
+                spans.reversed().map { span in
+                    var item: [String: JSONValue] = [
+                        "trace_id": .string(span.context.traceID.description), "span_id": .string(span.context.spanID.description),
+                        "name": .string(span.name), "kind": .string("\(span.kind)"),
+                        "start_unix_nanos": .number(Double(span.startNanos)), "duration_ms": .number((span.durationSeconds * 1e6).rounded() / 1000),
+                        "status": .string(span.status.map { "\($0.code)" } ?? "unset"),
+                    ]
+                    item["parent_span_id"] = span.parentSpanID.map { .string($0.description) }
+                    var attributes: [String: JSONValue] = [:]
+                    span.attributes.forEach { key, value in attributes[key] = json(value) }
+                    item["attributes"] = .object(attributes)
+                    return .object(item)
+                })
+        ]
     }
 
     static func json(_ attribute: SpanAttribute) -> JSONValue {
@@ -90,7 +96,8 @@ enum DebugTracesPage {
             for root in roots.sorted(by: { $0.startNanos < $1.startNanos }) { body += tree(root, members) }
             body += "</ul></details>"
         }
-        return "<!doctype html><html><head><meta charset=utf-8><title>qlik-mcp traces</title><style>body{font-family:sans-serif;margin:2em}code{font-size:90%}li{margin:.2em 0}.err{color:#b00}</style></head><body>\(body)</body></html>"
+        return
+            "<!doctype html><html><head><meta charset=utf-8><title>qlik-mcp traces</title><style>body{font-family:sans-serif;margin:2em}code{font-size:90%}li{margin:.2em 0}.err{color:#b00}</style></head><body>\(body)</body></html>"
     }
 
     private static func tree(_ span: SpanRecord, _ all: [SpanRecord]) -> String {

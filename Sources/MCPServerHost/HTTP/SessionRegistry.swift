@@ -1,7 +1,7 @@
-import MCPAuth
 import Foundation
 import Logging
 import MCP
+import MCPAuth
 import QlikTools
 
 /// A session transport the registry can expire and drain.

@@ -1,8 +1,8 @@
 import Foundation
+import JSONCore
 import Logging
 import MCP
 import Metrics
-import JSONCore
 
 /// One Streamable HTTP session (MCP 2025-03-26 and later) as an MCP `Transport` for the SDK's
 /// `Server`. Written here rather than using the SDK's `StatefulHTTPServerTransport` because that
@@ -72,7 +72,8 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
         }
         guard let message = try? JSONCoding.parse(String(decoding: data, as: UTF8.self)) else { return }
         if message["method"]?.stringValue == "notifications/progress", let token = message["params"]?["progressToken"],
-           let request = progressRoutes[InstrumentedTransport.key(token)], let route = requestStreams[request] {
+            let request = progressRoutes[InstrumentedTransport.key(token)], let route = requestStreams[request]
+        {
             emit(data, stream: route.stream, to: route.open)
             return
         }
@@ -126,7 +127,9 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
         if let lastEventID {
             switch store.replay(after: lastEventID) {
             case .unavailable:
-                return .error(statusCode: 400, .invalidRequest("Bad Request: Last-Event-ID '\(lastEventID.prefix(100))' is unknown or its messages are no longer stored; open a new stream"), sessionID: sessionID)
+                return .error(
+                    statusCode: 400, .invalidRequest("Bad Request: Last-Event-ID '\(lastEventID.prefix(100))' is unknown or its messages are no longer stored; open a new stream"), sessionID: sessionID
+                )
             case .events(let stream, let events):
                 let (sse, number) = openStream(primingFor: stream)
                 for (id, message) in events { open[number]?.yield(Self.sse(id: id, data: message, retry: nil)) }
@@ -137,7 +140,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
                     finish(requestStreams[request]?.open)
                     requestStreams[request]?.open = number
                 } else {
-                    finish(number) // the request was answered; its response was in the replay
+                    finish(number)  // the request was answered; its response was in the replay
                 }
                 return .stream(sse, headers: sseHeaders())
             }
@@ -250,7 +253,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
     private func scheduleTimeout(key: String, id: JSONValue) {
         let timeout = requestTimeout
         timeouts[key] = Task { [weak self] in
-            guard (try? await Task.sleep(for: timeout)) != nil else { return } // cancelled: answered in time
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }  // cancelled: answered in time
             await self?.timedOut(key: key, id: id)
         }
     }
@@ -258,10 +261,15 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
     private func timedOut(key: String, id: JSONValue) {
         guard jsonWaiters[key] != nil || requestStreams[key] != nil else { return }
         // Cancel the handler (the SDK stops it and sends nothing), then answer the client ourselves.
-        let cancel: JSONValue = ["jsonrpc": "2.0", "method": "notifications/cancelled",
-                                 "params": ["requestId": id, "reason": .string("timed out after \(requestTimeout)")]]
+        let cancel: JSONValue = [
+            "jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": ["requestId": id, "reason": .string("timed out after \(requestTimeout)")],
+        ]
         incomingContinuation.yield(.make(cancel))
-        let error: JSONValue = ["jsonrpc": "2.0", "id": id, "error": ["code": -32001, "message": .string("Request timed out after \(requestTimeout); the server cancelled it. Narrow the request or raise --request-timeout.")]]
+        let error: JSONValue = [
+            "jsonrpc": "2.0", "id": id,
+            "error": ["code": -32001, "message": .string("Request timed out after \(requestTimeout); the server cancelled it. Narrow the request or raise --request-timeout.")],
+        ]
         deliverResponse(Data(JSONCoding.serialize(error).utf8), key: key)
     }
 

@@ -42,7 +42,10 @@ actor PipeStdioTransport: Transport {
     func connect() async throws {
         guard pump == nil else { return }
         let (writers, writer) = AsyncStream<NIOAsyncChannelOutboundWriter<ByteBuffer>>.makeStream()
-        let channel = channel, lines = lines, logger = logger, stopped = stopped
+        let channel = channel
+        let lines = lines
+        let logger = logger
+        let stopped = stopped
         pump = Task {
             do {
                 try await channel.executeThenClose { inbound, outbound in

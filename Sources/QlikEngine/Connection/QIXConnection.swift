@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdWSClient
-import Logging
 import JSONCore
+import Logging
 import Synchronization
 
 /// One QIX session over one WebSocket: JSON-RPC request ids, response correlation, per-request
@@ -199,9 +199,12 @@ public final class QIXConnection: Sendable {
         }
         guard let method else { return }  // timed out or cancelled already
         if let error = object["error"] {
-            complete(id: id, with: .failure(QIXError(
-                code: error["code"]?.intValue ?? -1, message: error["message"]?.stringValue ?? "",
-                parameter: error["parameter"]?.stringValue ?? "", method: method)))
+            complete(
+                id: id,
+                with: .failure(
+                    QIXError(
+                        code: error["code"]?.intValue ?? -1, message: error["message"]?.stringValue ?? "",
+                        parameter: error["parameter"]?.stringValue ?? "", method: method)))
         } else {
             complete(id: id, with: .success(Response(result: object["result"] ?? .null, change: change, close: close)))
         }
@@ -257,8 +260,10 @@ public final class QIXConnection: Sendable {
             state.nextID += 1
             state.lastUsed = .now
             state.pending[id] = Pending(method: method)
-            let text = JSONCoding.serialize(["jsonrpc": "2.0", "id": .number(Double(id)), "handle": .number(Double(handle)),
-                                             "method": .string(method), "params": .object(params)])
+            let text = JSONCoding.serialize([
+                "jsonrpc": "2.0", "id": .number(Double(id)), "handle": .number(Double(handle)),
+                "method": .string(method), "params": .object(params),
+            ])
             return (id, text, writer)
         }
         let (id, message, writer) = text

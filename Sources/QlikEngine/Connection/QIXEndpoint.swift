@@ -45,8 +45,10 @@ public struct QIXEndpoint: Sendable {
     }
 
     /// Qlik Sense Enterprise with certificate authentication.
-    public static func enterprise(host: String, port: Int = 4747, certificates: Certificates, userDirectory: String, userID: String,
-                                  virtualProxy: String = "", insecureSkipVerify: Bool = false) throws -> QIXEndpoint {
+    public static func enterprise(
+        host: String, port: Int = 4747, certificates: Certificates, userDirectory: String, userID: String,
+        virtualProxy: String = "", insecureSkipVerify: Bool = false
+    ) throws -> QIXEndpoint {
         guard certificates.clientCertificate != nil, certificates.clientKey != nil else {
             throw QIXClientError.invalidConfiguration("Qlik Sense Enterprise needs a client certificate and key (client.pem, client_key.pem from the QMC export)")
         }
@@ -56,8 +58,9 @@ public struct QIXEndpoint: Sendable {
         for header in [userDirectory, userID] where header.contains(";") || header.contains("\n") || header.contains("\r") {
             throw QIXClientError.invalidConfiguration("user directory and user id may not contain ';' or line breaks")
         }
-        return QIXEndpoint(deployment: .enterprise(userDirectory: userDirectory, userID: userID), baseURL: "wss://\(host):\(port)", host: host,
-                           certificates: certificates, apiKey: nil, insecureSkipVerify: insecureSkipVerify, virtualProxy: virtualProxy)
+        return QIXEndpoint(
+            deployment: .enterprise(userDirectory: userDirectory, userID: userID), baseURL: "wss://\(host):\(port)", host: host,
+            certificates: certificates, apiKey: nil, insecureSkipVerify: insecureSkipVerify, virtualProxy: virtualProxy)
     }
 
     /// Qlik Cloud with an API key. `tenant` is the host, e.g. `acme.eu.qlikcloud.com`.
@@ -67,8 +70,9 @@ public struct QIXEndpoint: Sendable {
         }
         let host = tenant.replacingOccurrences(of: "https://", with: "").replacingOccurrences(of: "wss://", with: "")
             .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        return QIXEndpoint(deployment: .cloud, baseURL: "wss://\(host)\(port.map { ":\($0)" } ?? "")", host: host,
-                           certificates: .init(rootCA: rootCA), apiKey: apiKey, insecureSkipVerify: insecureSkipVerify, virtualProxy: "")
+        return QIXEndpoint(
+            deployment: .cloud, baseURL: "wss://\(host)\(port.map { ":\($0)" } ?? "")", host: host,
+            certificates: .init(rootCA: rootCA), apiKey: apiKey, insecureSkipVerify: insecureSkipVerify, virtualProxy: "")
     }
 
     /// The WebSocket URL of an app session (or a Global-only session when `appID` is nil).
@@ -146,7 +150,8 @@ extension QIXEndpoint {
         for value in [userDirectory, userID] where value.contains(where: { $0 == ";" || $0 == "\\" || $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
             throw QIXClientError.invalidConfiguration("the mapped user directory and user id may not contain ';', '\\\\' or control characters")
         }
-        return QIXEndpoint(deployment: .enterprise(userDirectory: userDirectory, userID: userID), baseURL: baseURL, host: host,
-                           certificates: certificates, apiKey: nil, insecureSkipVerify: insecureSkipVerify, virtualProxy: virtualProxy)
+        return QIXEndpoint(
+            deployment: .enterprise(userDirectory: userDirectory, userID: userID), baseURL: baseURL, host: host,
+            certificates: certificates, apiKey: nil, insecureSkipVerify: insecureSkipVerify, virtualProxy: virtualProxy)
     }
 }

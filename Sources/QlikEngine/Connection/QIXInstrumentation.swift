@@ -1,6 +1,6 @@
 import CoreMetrics
-import Metrics
 import JSONCore
+import Metrics
 import QIXWire
 import Synchronization
 import Tracing
@@ -33,7 +33,7 @@ public final class QIXInstrumentation: Sendable {
             active = Gauge(label: "qix_connections_active", factory: factory)
         } else {
             active = Gauge(label: "qix_connections_active")
-        }        // The error series exist from the start (zeros), so rates and alerts have no gaps.
+        }  // The error series exist from the start (zeros), so rates and alerts have no gaps.
         for reason in ["connect", "protocol", "dropped", "health_check"] {
             errors.withLock { $0[reason] = counter("qix_connection_errors_total", [("reason", reason)]) }
         }
@@ -47,10 +47,13 @@ public final class QIXInstrumentation: Sendable {
         let label = Self.knownMethods.contains(method) ? method : "other"
         return handles.withLock { cache in
             if let cached = cache[label] { return cached }
-            let timer = factory.map { Timer(label: "qix_request_duration_seconds", dimensions: [("method", label)], factory: $0) }
+            let timer =
+                factory.map { Timer(label: "qix_request_duration_seconds", dimensions: [("method", label)], factory: $0) }
                 ?? Timer(label: "qix_request_duration_seconds", dimensions: [("method", label)])
-            let entry = (counter("qix_requests_total", [("method", label), ("outcome", "ok")]),
-                         counter("qix_requests_total", [("method", label), ("outcome", "error")]), timer)
+            let entry = (
+                counter("qix_requests_total", [("method", label), ("outcome", "ok")]),
+                counter("qix_requests_total", [("method", label), ("outcome", "error")]), timer
+            )
             cache[label] = entry
             return entry
         }

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import JSONCore
 import NIOCore
 import NIOHTTP1
-import JSONCore
 
 /// One app as the listing APIs describe it, normalised across deployments.
 public struct QlikAppSummary: Sendable, Equatable {
@@ -99,12 +99,13 @@ public struct AppLister: Sendable {
             pages += 1
             let body = try await get(url, headers: endpoint.headers)
             for item in body["data"]?.arrayValue ?? [] {
-                apps.append(QlikAppSummary(
-                    id: item["resourceId"]?.stringValue ?? item["id"]?.stringValue ?? "", name: item["name"]?.stringValue ?? "",
-                    description: item["description"]?.stringValue ?? "", stream: item["spaceId"]?.stringValue,
-                    published: item["resourceAttributes"]?["published"]?.boolValue ?? false,
-                    lastReloadTime: item["resourceAttributes"]?["lastReloadTime"]?.stringValue ?? item["updatedAt"]?.stringValue,
-                    owner: item["ownerId"]?.stringValue))
+                apps.append(
+                    QlikAppSummary(
+                        id: item["resourceId"]?.stringValue ?? item["id"]?.stringValue ?? "", name: item["name"]?.stringValue ?? "",
+                        description: item["description"]?.stringValue ?? "", stream: item["spaceId"]?.stringValue,
+                        published: item["resourceAttributes"]?["published"]?.boolValue ?? false,
+                        lastReloadTime: item["resourceAttributes"]?["lastReloadTime"]?.stringValue ?? item["updatedAt"]?.stringValue,
+                        owner: item["ownerId"]?.stringValue))
             }
             next = body["links"]?["next"]?["href"]?.stringValue
             // Only follow links on the same host: never send the API key elsewhere.

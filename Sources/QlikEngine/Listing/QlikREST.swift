@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import JSONCore
 import NIOCore
 import NIOHTTP1
-import JSONCore
 
 /// GET requests to the Qlik REST APIs (QRS on Enterprise, the Cloud APIs) with the endpoint's TLS
 /// and auth headers, no redirects (credentials never follow one), a timeout and a 64 MiB cap.

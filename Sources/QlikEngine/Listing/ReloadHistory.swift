@@ -14,8 +14,10 @@ public struct ReloadTaskSummary: Sendable, Equatable {
     public var lastStart: String?
     public var lastEnd: String?
 
-    public init(id: String, name: String, appID: String, enabled: Bool, schedule: String? = nil,
-                lastStatus: String? = nil, lastStart: String? = nil, lastEnd: String? = nil) {
+    public init(
+        id: String, name: String, appID: String, enabled: Bool, schedule: String? = nil,
+        lastStatus: String? = nil, lastStart: String? = nil, lastEnd: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.appID = appID
@@ -41,8 +43,10 @@ public struct ReloadRecord: Sendable, Equatable {
 
     public static let maxLogCharacters = 20_000
 
-    public init(id: String, appID: String, status: String, startTime: String? = nil, endTime: String? = nil,
-                durationSeconds: Double? = nil, log: String? = nil) {
+    public init(
+        id: String, appID: String, status: String, startTime: String? = nil, endTime: String? = nil,
+        durationSeconds: Double? = nil, log: String? = nil
+    ) {
         self.id = id
         self.appID = appID
         self.status = status
@@ -86,10 +90,11 @@ public struct QlikReloadSource: ReloadSource {
             if let appID { url += "&appId=\(Self.escape(appID))" }
             let body = try await rest.get(url, headers: endpoint.headers)
             return (body["data"]?.arrayValue ?? []).map { task in
-                ReloadTaskSummary(id: task["id"]?.stringValue ?? "", name: task["name"]?.stringValue ?? task["id"]?.stringValue ?? "",
-                                  appID: task["appId"]?.stringValue ?? "", enabled: task["state"]?.stringValue != "Disabled",
-                                  schedule: task["recurrence"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; "),
-                                  lastStatus: nil, lastStart: task["lastExecutionTime"]?.stringValue)
+                ReloadTaskSummary(
+                    id: task["id"]?.stringValue ?? "", name: task["name"]?.stringValue ?? task["id"]?.stringValue ?? "",
+                    appID: task["appId"]?.stringValue ?? "", enabled: task["state"]?.stringValue != "Disabled",
+                    schedule: task["recurrence"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "; "),
+                    lastStatus: nil, lastStart: task["lastExecutionTime"]?.stringValue)
             }
         default:
             let body = try await qrs("/qrs/reloadtask/full", filter: appID.map { "app.id eq \($0)" })
@@ -111,19 +116,21 @@ public struct QlikReloadSource: ReloadSource {
             let url = "\(restBaseURL ?? "https://\(endpoint.host)")/api/v1/reloads?appId=\(Self.escape(appID))&limit=\(max(1, min(limit, 100)))"
             let body = try await rest.get(url, headers: endpoint.headers)
             return (body["data"]?.arrayValue ?? []).prefix(limit).map { reload in
-                ReloadRecord(id: reload["id"]?.stringValue ?? "", appID: reload["appId"]?.stringValue ?? appID,
-                             status: Self.cloudStatus(reload["status"]?.stringValue), startTime: reload["startTime"]?.stringValue,
-                             endTime: reload["endTime"]?.stringValue, durationSeconds: reload["duration"]?.doubleValue.map { $0 / 1000 },
-                             log: reload["log"]?.stringValue)
+                ReloadRecord(
+                    id: reload["id"]?.stringValue ?? "", appID: reload["appId"]?.stringValue ?? appID,
+                    status: Self.cloudStatus(reload["status"]?.stringValue), startTime: reload["startTime"]?.stringValue,
+                    endTime: reload["endTime"]?.stringValue, durationSeconds: reload["duration"]?.doubleValue.map { $0 / 1000 },
+                    log: reload["log"]?.stringValue)
             }
         default:
             let body = try await qrs("/qrs/executionresult/full", filter: "appID eq \(appID)")
             guard case .array(let results) = body else { throw QIXClientError.protocolViolation("QRS /qrs/executionresult/full did not return an array") }
             let records = results.map { result in
-                ReloadRecord(id: result["id"]?.stringValue ?? "", appID: result["appID"]?.stringValue ?? appID,
-                             status: Self.qrsStatus(result["status"]?.intValue ?? -1), startTime: result["startTime"]?.stringValue,
-                             endTime: result["stopTime"]?.stringValue, durationSeconds: result["duration"]?.doubleValue.map { $0 / 1000 },
-                             log: (result["details"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }.joined(separator: "\n"))
+                ReloadRecord(
+                    id: result["id"]?.stringValue ?? "", appID: result["appID"]?.stringValue ?? appID,
+                    status: Self.qrsStatus(result["status"]?.intValue ?? -1), startTime: result["startTime"]?.stringValue,
+                    endTime: result["stopTime"]?.stringValue, durationSeconds: result["duration"]?.doubleValue.map { $0 / 1000 },
+                    log: (result["details"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }.joined(separator: "\n"))
             }
             return Array(records.sorted { ($0.startTime ?? "") > ($1.startTime ?? "") }.prefix(limit))
         }

@@ -16,10 +16,12 @@ public struct Doc: QIXObject {
 
     /// `GetTablesAndKeys`: tables (`qtr`) and key links (`qk`).
     public func tablesAndKeys() async throws -> (tables: [JSONValue], keys: [JSONValue]) {
-        let result = try await call("GetTablesAndKeys", [
-            "qWindowSize": ["qcx": 0, "qcy": 0], "qNullSize": ["qcx": 0, "qcy": 0],
-            "qCellHeight": 0, "qSyntheticMode": false, "qIncludeSysVars": false,
-        ])
+        let result = try await call(
+            "GetTablesAndKeys",
+            [
+                "qWindowSize": ["qcx": 0, "qcy": 0], "qNullSize": ["qcx": 0, "qcy": 0],
+                "qCellHeight": 0, "qSyntheticMode": false, "qIncludeSysVars": false,
+            ])
         return (result["qtr"]?.arrayValue ?? [], result["qk"]?.arrayValue ?? [])
     }
 
@@ -119,8 +121,12 @@ public struct Doc: QIXObject {
 
     /// `GetTableData`: the first row holds the field names.
     public func tableData(_ table: String, offset: Int = 0, rows: Int) async throws -> [[JSONValue]] {
-        let result = try await call("GetTableData", ["qOffset": .number(Double(offset)), "qRows": .number(Double(rows)),
-                                                     "qSyntheticMode": false, "qTableName": .string(table)])
+        let result = try await call(
+            "GetTableData",
+            [
+                "qOffset": .number(Double(offset)), "qRows": .number(Double(rows)),
+                "qSyntheticMode": false, "qTableName": .string(table),
+            ])
         return (result["qData"]?.arrayValue ?? []).map { $0["qValue"]?.arrayValue ?? [] }
     }
 }

@@ -48,8 +48,12 @@ public struct GenericObject: QIXObject {
 
     @discardableResult
     public func selectListObjectValues(path: String = "/qListObjectDef", elements: [Int], toggle: Bool = false) async throws -> Bool {
-        try await call("SelectListObjectValues", ["qPath": .string(path), "qValues": .array(elements.map { .number(Double($0)) }),
-                                                  "qToggleMode": .bool(toggle)])["qSuccess"]?.boolValue ?? false
+        try await call(
+            "SelectListObjectValues",
+            [
+                "qPath": .string(path), "qValues": .array(elements.map { .number(Double($0)) }),
+                "qToggleMode": .bool(toggle),
+            ])["qSuccess"]?.boolValue ?? false
     }
 }
 

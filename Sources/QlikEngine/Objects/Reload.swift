@@ -32,12 +32,14 @@ extension Doc {
     /// `DoReloadEx`: runs the load script. Reloads take as long as the data takes, so the call has
     /// its own timeout instead of the connection's request timeout.
     public func reload(partial: Bool = false, timeout: Duration) async throws -> ReloadOutcome {
-        let response = try await connection.call(handle: handle, method: "DoReloadEx",
-                                                 params: ["qParams": ["qMode": 0, "qPartial": .bool(partial), "qDebug": false]],
-                                                 timeout: timeout)
+        let response = try await connection.call(
+            handle: handle, method: "DoReloadEx",
+            params: ["qParams": ["qMode": 0, "qPartial": .bool(partial), "qDebug": false]],
+            timeout: timeout)
         let result = try member("qResult", of: response.result, method: "DoReloadEx")
-        return ReloadOutcome(success: result["qSuccess"]?.boolValue ?? false, scriptLogFile: result["qScriptLogFile"]?.stringValue,
-                             endedWithMemoryConstraint: result["qEndedWithMemoryConstraint"]?.boolValue ?? false)
+        return ReloadOutcome(
+            success: result["qSuccess"]?.boolValue ?? false, scriptLogFile: result["qScriptLogFile"]?.stringValue,
+            endedWithMemoryConstraint: result["qEndedWithMemoryConstraint"]?.boolValue ?? false)
     }
 
     /// `DoSave`: persists the app (after a reload).

@@ -1,6 +1,6 @@
+import JSONCore
 import Logging
 import Metrics
-import JSONCore
 import QIXWire
 
 /// Reuses QIX sessions keyed by (engine, identity, app, tag), within limits per engine and per
@@ -71,8 +71,10 @@ public actor QIXConnectionPool {
     private let idleGauge: Gauge
     private let waiterGauge: Gauge
 
-    public init(configuration: Configuration = Configuration(), instrumentation: QIXInstrumentation = .shared,
-                logger: Logger = Logger(label: "qlik-mcp.qix.pool")) {
+    public init(
+        configuration: Configuration = Configuration(), instrumentation: QIXInstrumentation = .shared,
+        logger: Logger = Logger(label: "qlik-mcp.qix.pool")
+    ) {
         self.configuration = configuration
         self.instrumentation = instrumentation
         self.logger = logger
@@ -176,8 +178,9 @@ public actor QIXConnectionPool {
 
     private func connect(_ key: Key, endpoint: QIXEndpoint) async throws -> Entry {
         do {
-            let connection = try await QIXConnection.connect(to: endpoint, appID: key.appID, options: configuration.connection,
-                                                             instrumentation: instrumentation, logger: logger)
+            let connection = try await QIXConnection.connect(
+                to: endpoint, appID: key.appID, options: configuration.connection,
+                instrumentation: instrumentation, logger: logger)
             let global = Global(connection: connection)
             var doc: Doc?
             if let appID = key.appID {

@@ -43,7 +43,8 @@ public final class FieldNameCache: Sendable {
     func store(_ names: [String], for appID: String) {
         entries.withLock { entries in
             if entries.count >= capacity, entries[appID] == nil,
-               let oldest = entries.min(by: { $0.value.expires < $1.value.expires })?.key {
+                let oldest = entries.min(by: { $0.value.expires < $1.value.expires })?.key
+            {
                 entries[oldest] = nil
             }
             entries[appID] = Entry(names: names, lookup: Set(names), expires: .now + ttl)

@@ -9,7 +9,8 @@ enum Cursor {
     static func decode(_ cursor: String?) throws -> Int {
         guard let cursor, !cursor.isEmpty else { return 0 }
         guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-              text.hasPrefix("o:"), let offset = Int(text.dropFirst(2)), offset >= 0 else {
+            text.hasPrefix("o:"), let offset = Int(text.dropFirst(2)), offset >= 0
+        else {
             throw ArgumentError(field: "cursor", message: "is not a cursor returned by this tool; omit it to start from the first page")
         }
         return offset

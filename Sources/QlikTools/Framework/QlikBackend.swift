@@ -1,6 +1,6 @@
-import Synchronization
 import JSONCore
 import QlikEngine
+import Synchronization
 
 /// The Qlik engine the tools talk to: endpoint, connection pool and app listing.
 public final class QlikBackend: Sendable {
@@ -15,8 +15,10 @@ public final class QlikBackend: Sendable {
     public let fieldNames = FieldNameCache()
 
     /// `reloads` defaults to the Qlik REST APIs of the endpoint's deployment.
-    public init(kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil,
-                reloads: (any ReloadSource)? = nil) {
+    public init(
+        kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil,
+        reloads: (any ReloadSource)? = nil
+    ) {
         self.kind = kind
         self.endpoint = endpoint
         self.pool = pool

@@ -38,14 +38,18 @@ public struct ScopeListError: Error, CustomStringConvertible, Sendable {
 public enum ToolScopes {
     static let table: [String: QlikScope] = {
         var table: [String: QlikScope] = [:]
-        for name in ["list_apps", "get_app", "list_streams", "get_engine_info", "get_data_model", "list_fields", "list_measures",
-                     "get_measure", "list_dimensions", "get_dimension", "check_expression", "list_sheets", "get_sheet", "get_object",
-                     "list_bookmarks", "get_script", "list_variables", "get_variable", "get_lineage", "list_connections",
-                     "find_field_usage", "get_reload_history", "list_toolsets", "get_toolset_tools", "enable_toolset"] {
+        for name in [
+            "list_apps", "get_app", "list_streams", "get_engine_info", "get_data_model", "list_fields", "list_measures",
+            "get_measure", "list_dimensions", "get_dimension", "check_expression", "list_sheets", "get_sheet", "get_object",
+            "list_bookmarks", "get_script", "list_variables", "get_variable", "get_lineage", "list_connections",
+            "find_field_usage", "get_reload_history", "list_toolsets", "get_toolset_tools", "enable_toolset",
+        ] {
             table[name] = .read
         }
-        for name in ["get_field_values", "get_field_statistics", "preview_table", "search_values", "evaluate_expression", "query_data",
-                     "select_values", "clear_selections", "get_current_selections", "get_object_data", "apply_bookmark"] {
+        for name in [
+            "get_field_values", "get_field_statistics", "preview_table", "search_values", "evaluate_expression", "query_data",
+            "select_values", "clear_selections", "get_current_selections", "get_object_data", "apply_bookmark",
+        ] {
             table[name] = .data
         }
         table["reload_app"] = .write

@@ -33,10 +33,12 @@ public struct QlikTool: Sendable {
     public internal(set) var replacement: String?
     public let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
 
-    public init(name: String, title: String, description: String, toolset: String, input: Schema, output: Schema,
-                readOnly: Bool = true, destructive: Bool = false, idempotent: Bool = true, version: String = "1.0.0",
-                deprecatedNames: [String] = [],
-                handler: @escaping @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput) {
+    public init(
+        name: String, title: String, description: String, toolset: String, input: Schema, output: Schema,
+        readOnly: Bool = true, destructive: Bool = false, idempotent: Bool = true, version: String = "1.0.0",
+        deprecatedNames: [String] = [],
+        handler: @escaping @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
+    ) {
         self.name = name
         self.title = title
         self.description = description
@@ -55,10 +57,11 @@ public struct QlikTool: Sendable {
 extension QlikTool {
     /// The tool listed under a deprecated former name: same schemas and handler, description flagged.
     func deprecatedAlias(_ oldName: String) -> QlikTool {
-        var alias = QlikTool(name: oldName, title: "\(title) (deprecated name)",
-                 description: "DEPRECATED: renamed to \(name) in version \(version); this name is removed in the next version. Call \(name) instead. \(description)",
-                 toolset: toolset, input: input, output: output, readOnly: readOnly, destructive: destructive, idempotent: idempotent,
-                 version: version, handler: handler)
+        var alias = QlikTool(
+            name: oldName, title: "\(title) (deprecated name)",
+            description: "DEPRECATED: renamed to \(name) in version \(version); this name is removed in the next version. Call \(name) instead. \(description)",
+            toolset: toolset, input: input, output: output, readOnly: readOnly, destructive: destructive, idempotent: idempotent,
+            version: version, handler: handler)
         alias.replacement = name
         return alias
     }

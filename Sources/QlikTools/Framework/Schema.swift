@@ -27,8 +27,10 @@ public indirect enum Schema: Sendable {
             if let enumeration { schema["enum"] = .array(enumeration.map { .string($0) }) }
             return .object(schema)
         case .integer(let description, let minimum, let maximum, let defaultValue):
-            var schema: [String: JSONValue] = ["type": "integer", "description": .string(description),
-                                               "minimum": .number(Double(minimum)), "maximum": .number(Double(maximum))]
+            var schema: [String: JSONValue] = [
+                "type": "integer", "description": .string(description),
+                "minimum": .number(Double(minimum)), "maximum": .number(Double(maximum)),
+            ]
             if let defaultValue { schema["default"] = .number(Double(defaultValue)) }
             return .object(schema)
         case .number(let description):
@@ -40,9 +42,11 @@ public indirect enum Schema: Sendable {
         case .array(let description, let items, let maxItems):
             return ["type": "array", "description": .string(description), "items": items.render(output: output), "maxItems": .number(Double(maxItems))]
         case .object(let description, let properties, let required, let additional):
-            return ["type": "object", "description": .string(description),
-                    "properties": .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.0, $0.1.render(output: output)) })),
-                    "required": .array(required.map { .string($0) }), "additionalProperties": .bool(additional)]
+            return [
+                "type": "object", "description": .string(description),
+                "properties": .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.0, $0.1.render(output: output)) })),
+                "required": .array(required.map { .string($0) }), "additionalProperties": .bool(additional),
+            ]
         case .any(let description):
             return ["description": .string(description)]
         }

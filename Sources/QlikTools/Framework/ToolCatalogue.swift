@@ -4,9 +4,11 @@ import Foundation
 public enum ToolCatalogue {
     /// A Markdown table: tool, toolset, read-only, what it answers (first sentence of the description).
     public static func markdown(_ tools: [QlikTool]) -> String {
-        TextTable.render(headers: ["tool", "toolset", "read-only", "what it answers"], rows: tools.map { tool in
-            [tool.name, tool.toolset, tool.readOnly ? "yes" : "no", firstSentence(tool.description)]
-        }, maxCellWidth: 160)
+        TextTable.render(
+            headers: ["tool", "toolset", "read-only", "what it answers"],
+            rows: tools.map { tool in
+                [tool.name, tool.toolset, tool.readOnly ? "yes" : "no", firstSentence(tool.description)]
+            }, maxCellWidth: 160)
     }
 
     /// Up to the first ". " that is followed by a capital letter (so "e.g. 'x'" does not end it).

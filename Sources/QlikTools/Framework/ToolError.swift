@@ -35,15 +35,20 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The structured form sent in `structuredContent`.
     public var json: JSONValue {
-        ["error": ["code": .string(code), "category": .string(category.rawValue), "message": .string(message),
-                   "remediation": .string(remediation), "retryable": .bool(retryable)]]
+        [
+            "error": [
+                "code": .string(code), "category": .string(category.rawValue), "message": .string(message),
+                "remediation": .string(remediation), "retryable": .bool(retryable),
+            ]
+        ]
     }
 
     static func notFound(_ what: String, _ name: String, candidates: [String], listTool: String) -> ToolError {
         let suggestion = Suggestions.closest(to: name, in: candidates)
         let remediation = suggestion.map { "did you mean '\($0)'?" } ?? "call \(listTool) to see what exists"
-        return ToolError(code: "\(what.uppercased().replacingOccurrences(of: " ", with: "_"))_NOT_FOUND", category: .notFound,
-                         message: "\(what) '\(name)' not found", remediation: remediation)
+        return ToolError(
+            code: "\(what.uppercased().replacingOccurrences(of: " ", with: "_"))_NOT_FOUND", category: .notFound,
+            message: "\(what) '\(name)' not found", remediation: remediation)
     }
 
     /// Maps client and engine errors into the taxonomy.
@@ -59,7 +64,9 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
             case 20: return ToolError(code: qix.name, category: .unsupported, message: qix.message, remediation: "rephrase the request with supported functions or fields")
             case 7003, 7009, 6001: return ToolError(code: qix.name, category: .limitExceeded, message: qix.message, remediation: "ask for fewer rows or columns")
             case -32602, 8, 9: return ToolError(code: qix.name, category: .invalidArgument, message: qix.message, remediation: "fix the argument the message names")
-            default: return ToolError(code: qix.name, category: .engineError, message: qix.message, remediation: "the Qlik engine rejected the request; check the message", retryable: qix.code == 10 || qix.code == -128)
+            default:
+                return ToolError(
+                    code: qix.name, category: .engineError, message: qix.message, remediation: "the Qlik engine rejected the request; check the message", retryable: qix.code == 10 || qix.code == -128)
             }
         }
         if let client = error as? QIXClientError {
@@ -93,7 +100,8 @@ enum Suggestions {
     }
 
     static func levenshtein(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)

@@ -1,11 +1,11 @@
 import Foundation
+import JSONCore
 import Logging
 import MCP
 import Metrics
-import JSONCore
+import ServiceContextModule
 import Synchronization
 import Telemetry
-import ServiceContextModule
 import Tracing
 
 /// Per-call instrumentation of tools: a `tools/call <name>` span (QIX spans nest under it), one
@@ -60,8 +60,10 @@ final class ToolInstrumentation: Sendable {
     private func metrics(_ tool: QlikTool) -> (ok: Counter, error: Counter) {
         handles.withLock { cache in
             if let cached = cache[tool.name] { return cached }
-            let entry = (makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
-                         makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")]))
+            let entry = (
+                makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "ok")]),
+                makeCounter("qlik_mcp_tool_calls_total", [("tool", tool.name), ("toolset", tool.toolset), ("outcome", "error")])
+            )
             cache[tool.name] = entry
             return entry
         }
@@ -84,8 +86,10 @@ final class ToolInstrumentation: Sendable {
         }
     }
 
-    private func run(tool: QlikTool, context: ToolContext, span: any Span, handles: (ok: Counter, error: Counter), start: ContinuousClock.Instant,
-                     _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+    private func run(
+        tool: QlikTool, context: ToolContext, span: any Span, handles: (ok: Counter, error: Counter), start: ContinuousClock.Instant,
+        _ body: () async throws -> ToolOutput
+    ) async throws -> CallTool.Result {
         let sessionID = context.sessionID
         span.attributes["qlik_mcp.toolset"] = tool.toolset
         let traceID = span.context.spanContext?.traceID.description
@@ -96,9 +100,10 @@ final class ToolInstrumentation: Sendable {
             let output = try await body()
             outcome = "ok"
             let structured: Value? = ValueBridge.value(output.structured)
-            result = CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
-                                     structuredContent: structured, isError: false,
-                                     _meta: Self.meta(start: start, traceID: traceID))
+            result = CallTool.Result(
+                content: [.text(text: output.text, annotations: nil, _meta: nil)],
+                structuredContent: structured, isError: false,
+                _meta: Self.meta(start: start, traceID: traceID))
         } catch {
             if let argument = error as? ArgumentError {
                 handles.error.increment()
@@ -115,9 +120,10 @@ final class ToolInstrumentation: Sendable {
             span.attributes["qlik_mcp.error.category"] = failure.category.rawValue
             span.setStatus(.init(code: .error, message: failure.message))
             let structured: Value? = ValueBridge.value(failure.json)
-            result = CallTool.Result(content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
-                                     structuredContent: structured, isError: true,
-                                     _meta: Self.meta(start: start, traceID: traceID))
+            result = CallTool.Result(
+                content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
+                structuredContent: structured, isError: true,
+                _meta: Self.meta(start: start, traceID: traceID))
         }
         let elapsed = ContinuousClock.now - start
         (outcome == "ok" ? handles.ok : handles.error).increment()
@@ -142,4 +148,3 @@ final class ToolInstrumentation: Sendable {
         return Metadata(additionalFields: fields)
     }
 }
-

@@ -1,8 +1,8 @@
 import Foundation
+import JSONCore
 import Logging
 import MCP
 import Metrics
-import JSONCore
 import Tracing
 
 /// The tool catalogue with its filters: enabled toolsets, disabled tools and read-only mode.
@@ -61,14 +61,19 @@ public struct ToolRegistry: Sendable {
     /// MCP definitions of `tools`.
     public static func definitions(of tools: [QlikTool]) -> [Tool] {
         tools.map { tool in
-            Tool(name: tool.name, title: tool.title, description: tool.description,
-                 inputSchema: ValueBridge.value(tool.input.json),
-                 annotations: .init(title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.destructive,
-                                    idempotentHint: tool.idempotent, openWorldHint: false),
-                 outputSchema: ValueBridge.value(tool.output.outputJSON),
-                 _meta: Metadata(additionalFields: ["version": .string(tool.version), "toolset": .string(tool.toolset),
-                                                    "deprecated": .bool(tool.replacement != nil)]
-                                                    .merging(tool.replacement.map { ["replacedBy": .string($0)] } ?? [:]) { a, _ in a }))
+            Tool(
+                name: tool.name, title: tool.title, description: tool.description,
+                inputSchema: ValueBridge.value(tool.input.json),
+                annotations: .init(
+                    title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.destructive,
+                    idempotentHint: tool.idempotent, openWorldHint: false),
+                outputSchema: ValueBridge.value(tool.output.outputJSON),
+                _meta: Metadata(
+                    additionalFields: [
+                        "version": .string(tool.version), "toolset": .string(tool.toolset),
+                        "deprecated": .bool(tool.replacement != nil),
+                    ]
+                    .merging(tool.replacement.map { ["replacedBy": .string($0)] } ?? [:]) { a, _ in a }))
         }
     }
 

@@ -1,5 +1,5 @@
-import MCP
 import JSONCore
+import MCP
 
 /// The tools one MCP session sees. In static mode every tool of the registry; in dynamic mode only
 /// the discovery tools (`list_toolsets`, `get_toolset_tools`, `enable_toolset`) until the client
@@ -46,14 +46,17 @@ public actor ToolSession {
     public var definitions: [Tool] { ToolRegistry.definitions(of: tools) }
 
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
-    public func call(_ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
-                     attributes: [String: String] = [:]) async throws -> (result: CallTool.Result, listChanged: Bool) {
+    public func call(
+        _ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
+        attributes: [String: String] = [:]
+    ) async throws -> (result: CallTool.Result, listChanged: Bool) {
         if let granted, let canonical = registry.tool(named: name)?.name ?? DiscoveryTools.all.first(where: { $0.name == name })?.name {
             // Tools without a table entry (none ship; fixtures in tests) need admin.
             let needed = ToolScopes.required(for: canonical) ?? .admin
             guard granted.contains(needed) else {
-                throw ToolError(code: "INSUFFICIENT_SCOPE", category: .permissionDenied, message: "the tool \(name) needs the scope \(needed.rawValue)",
-                                remediation: "authorize again asking for \(needed.rawValue)")
+                throw ToolError(
+                    code: "INSUFFICIENT_SCOPE", category: .permissionDenied, message: "the tool \(name) needs the scope \(needed.rawValue)",
+                    remediation: "authorize again asking for \(needed.rawValue)")
             }
         }
         if dynamic, let discovery = DiscoveryTools.all.first(where: { $0.name == name }) {
@@ -80,22 +83,28 @@ public actor ToolSession {
         switch name {
         case "list_toolsets":
             let items: [JSONValue] = toolsets.map { set in
-                ["name": .string(set.name), "description": .string(set.description), "enabled": .bool(enabled.contains(set.name)),
-                 "tool_count": .number(Double(registry.tools.filter { $0.toolset == set.name }.count))]
+                [
+                    "name": .string(set.name), "description": .string(set.description), "enabled": .bool(enabled.contains(set.name)),
+                    "tool_count": .number(Double(registry.tools.filter { $0.toolset == set.name }.count)),
+                ]
             }
-            return ToolOutput(structured: ["toolsets": .array(items)], text: TextTable.render(
-                headers: ["toolset", "tools", "enabled", "description"],
-                rows: items.map { [$0["name"]?.stringValue ?? "", String($0["tool_count"]?.intValue ?? 0), $0["enabled"] == true ? "yes" : "no", $0["description"]?.stringValue ?? ""] }))
+            return ToolOutput(
+                structured: ["toolsets": .array(items)],
+                text: TextTable.render(
+                    headers: ["toolset", "tools", "enabled", "description"],
+                    rows: items.map { [$0["name"]?.stringValue ?? "", String($0["tool_count"]?.intValue ?? 0), $0["enabled"] == true ? "yes" : "no", $0["description"]?.stringValue ?? ""] }))
         case "get_toolset_tools":
             let set = try find(arguments.required("toolset"))
             let tools = registry.tools.filter { $0.toolset == set.name }
-            return ToolOutput(structured: ["toolset": .string(set.name), "tools": .array(tools.map { ["name": .string($0.name), "description": .string($0.description)] })],
-                              text: ToolCatalogue.markdown(tools))
+            return ToolOutput(
+                structured: ["toolset": .string(set.name), "tools": .array(tools.map { ["name": .string($0.name), "description": .string($0.description)] })],
+                text: ToolCatalogue.markdown(tools))
         default:
             let set = try find(arguments.required("toolset"))
             let added = enabled.insert(set.name).inserted
-            return ToolOutput(structured: ["toolset": .string(set.name), "enabled": true, "newly_enabled": .bool(added)],
-                              text: added ? "enabled \(set.name): its tools are now listed" : "\(set.name) was already enabled")
+            return ToolOutput(
+                structured: ["toolset": .string(set.name), "enabled": true, "newly_enabled": .bool(added)],
+                text: added ? "enabled \(set.name): its tools are now listed" : "\(set.name) was already enabled")
         }
     }
 }
@@ -105,32 +114,64 @@ enum DiscoveryTools {
     static let toolsetArgument = ("toolset", Schema.string("Toolset name from list_toolsets.", maxLength: 100))
 
     static let all: [QlikTool] = [
-        QlikTool(name: "list_toolsets", title: "List toolsets",
-                 description: "Lists the toolsets this server offers (apps, data_model, analytics, …) with what each is for and whether it is enabled in this session. Enable one with enable_toolset to see its tools.",
-                 toolset: "discovery", input: .object("No arguments.", properties: []),
-                 output: .object("Toolsets.", properties: [("toolsets", .array("Toolsets.", items: .object("A toolset.", properties: [
-                     ("name", .string("Name.")), ("description", .string("Purpose.")), ("enabled", .boolean("Enabled in this session.")),
-                     ("tool_count", .integer("Tools in it.", minimum: 0, maximum: 1_000)),
-                 ], required: ["name", "description", "enabled", "tool_count"]), maxItems: 100))], required: ["toolsets"]),
-                 handler: unreachable),
-        QlikTool(name: "get_toolset_tools", title: "Tools of a toolset",
-                 description: "Lists the tools of one toolset with their descriptions, without enabling it. Use it to decide which toolset to enable.",
-                 toolset: "discovery", input: .object("Arguments.", properties: [toolsetArgument], required: ["toolset"]),
-                 output: .object("Tools.", properties: [("toolset", .string("Toolset.")), ("tools", .array("Tools.", items: .object("A tool.", properties: [
-                     ("name", .string("Tool name.")), ("description", .string("What it does.")),
-                 ], required: ["name", "description"]), maxItems: 1_000))], required: ["toolset", "tools"]),
-                 handler: unreachable),
-        QlikTool(name: "enable_toolset", title: "Enable a toolset",
-                 description: "Enables a toolset for this session: its tools appear in the tool list (the server announces the change).",
-                 toolset: "discovery", input: .object("Arguments.", properties: [toolsetArgument], required: ["toolset"]),
-                 output: .object("Result.", properties: [("toolset", .string("Toolset.")), ("enabled", .boolean("Enabled.")),
-                                                         ("newly_enabled", .boolean("False when it was already enabled."))], required: ["toolset", "enabled", "newly_enabled"]),
-                 handler: unreachable),
+        QlikTool(
+            name: "list_toolsets", title: "List toolsets",
+            description:
+                "Lists the toolsets this server offers (apps, data_model, analytics, …) with what each is for and whether it is enabled in this session. Enable one with enable_toolset to see its tools.",
+            toolset: "discovery", input: .object("No arguments.", properties: []),
+            output: .object(
+                "Toolsets.",
+                properties: [
+                    (
+                        "toolsets",
+                        .array(
+                            "Toolsets.",
+                            items: .object(
+                                "A toolset.",
+                                properties: [
+                                    ("name", .string("Name.")), ("description", .string("Purpose.")), ("enabled", .boolean("Enabled in this session.")),
+                                    ("tool_count", .integer("Tools in it.", minimum: 0, maximum: 1_000)),
+                                ], required: ["name", "description", "enabled", "tool_count"]), maxItems: 100)
+                    )
+                ], required: ["toolsets"]),
+            handler: unreachable),
+        QlikTool(
+            name: "get_toolset_tools", title: "Tools of a toolset",
+            description: "Lists the tools of one toolset with their descriptions, without enabling it. Use it to decide which toolset to enable.",
+            toolset: "discovery", input: .object("Arguments.", properties: [toolsetArgument], required: ["toolset"]),
+            output: .object(
+                "Tools.",
+                properties: [
+                    ("toolset", .string("Toolset.")),
+                    (
+                        "tools",
+                        .array(
+                            "Tools.",
+                            items: .object(
+                                "A tool.",
+                                properties: [
+                                    ("name", .string("Tool name.")), ("description", .string("What it does.")),
+                                ], required: ["name", "description"]), maxItems: 1_000)
+                    ),
+                ], required: ["toolset", "tools"]),
+            handler: unreachable),
+        QlikTool(
+            name: "enable_toolset", title: "Enable a toolset",
+            description: "Enables a toolset for this session: its tools appear in the tool list (the server announces the change).",
+            toolset: "discovery", input: .object("Arguments.", properties: [toolsetArgument], required: ["toolset"]),
+            output: .object(
+                "Result.",
+                properties: [
+                    ("toolset", .string("Toolset.")), ("enabled", .boolean("Enabled.")),
+                    ("newly_enabled", .boolean("False when it was already enabled.")),
+                ], required: ["toolset", "enabled", "newly_enabled"]),
+            handler: unreachable),
     ]
 
     /// Discovery tools are run by `ToolSession`, which holds the session state they change.
     private static let unreachable: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput = { _, _ in
-        throw ToolError(code: "DISCOVERY_OUTSIDE_SESSION", category: .unsupported, message: "discovery tools run inside a tool session",
-                        remediation: "use the server's dynamic mode")
+        throw ToolError(
+            code: "DISCOVERY_OUTSIDE_SESSION", category: .unsupported, message: "discovery tools run inside a tool session",
+            remediation: "use the server's dynamic mode")
     }
 }

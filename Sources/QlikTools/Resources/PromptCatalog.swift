@@ -3,17 +3,24 @@ import MCP
 /// MCP prompts: conversation starters that tell the assistant which tools to use for a task.
 public enum PromptCatalog {
     public static let prompts: [Prompt] = [
-        Prompt(name: "explore_app", title: "Explore an app",
-               description: "Get to know a Qlik app: its data model, master items, sheets and key numbers.",
-               arguments: [.init(name: "app_id", description: "App id from list_apps.", required: true)]),
-        Prompt(name: "explain_measure", title: "Explain a measure",
-               description: "Explain what a master measure computes, where it is used, and its current value.",
-               arguments: [.init(name: "app_id", description: "App id.", required: true),
-                           .init(name: "measure", description: "Master measure id or title.", required: true)]),
-        Prompt(name: "data_quality_report", title: "Data-quality report",
-               description: "Profile a table's fields: nulls, cardinality, suspicious values, keys.",
-               arguments: [.init(name: "app_id", description: "App id.", required: true),
-                           .init(name: "table", description: "Table name (see get_data_model).", required: true)]),
+        Prompt(
+            name: "explore_app", title: "Explore an app",
+            description: "Get to know a Qlik app: its data model, master items, sheets and key numbers.",
+            arguments: [.init(name: "app_id", description: "App id from list_apps.", required: true)]),
+        Prompt(
+            name: "explain_measure", title: "Explain a measure",
+            description: "Explain what a master measure computes, where it is used, and its current value.",
+            arguments: [
+                .init(name: "app_id", description: "App id.", required: true),
+                .init(name: "measure", description: "Master measure id or title.", required: true),
+            ]),
+        Prompt(
+            name: "data_quality_report", title: "Data-quality report",
+            description: "Profile a table's fields: nulls, cardinality, suspicious values, keys.",
+            arguments: [
+                .init(name: "app_id", description: "App id.", required: true),
+                .init(name: "table", description: "Table name (see get_data_model).", required: true),
+            ]),
     ]
 
     /// The messages of `name` with `arguments` filled in; missing or unknown names are argument errors.

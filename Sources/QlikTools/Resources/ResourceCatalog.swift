@@ -1,6 +1,6 @@
 import Foundation
-import MCP
 import JSONCore
+import MCP
 
 /// MCP resources: `qlik://apps` and the per-app templates. Each is read through the tool that
 /// answers the same question, so resources and tools never disagree.
@@ -11,18 +11,23 @@ public struct ResourceCatalog: Sendable {
         tools = try ToolRegistry()
     }
 
-    public static let apps = Resource(name: "apps", uri: "qlik://apps", title: "Qlik apps",
-                                      description: "Every app the configured user can open (JSON).", mimeType: "application/json")
+    public static let apps = Resource(
+        name: "apps", uri: "qlik://apps", title: "Qlik apps",
+        description: "Every app the configured user can open (JSON).", mimeType: "application/json")
 
     public static let templates: [Resource.Template] = [
-        .init(uriTemplate: "qlik://apps/{appId}", name: "app", title: "App summary",
-              description: "An app's metadata and size (JSON).", mimeType: "application/json"),
-        .init(uriTemplate: "qlik://apps/{appId}/script", name: "app-script", title: "Load script",
-              description: "The app's load script (Qlik script text).", mimeType: "text/plain"),
-        .init(uriTemplate: "qlik://apps/{appId}/data-model", name: "app-data-model", title: "Data model",
-              description: "Tables, fields, keys and associations (JSON).", mimeType: "application/json"),
-        .init(uriTemplate: "qlik://apps/{appId}/master-items", name: "app-master-items", title: "Master items",
-              description: "Master measures and dimensions (JSON).", mimeType: "application/json"),
+        .init(
+            uriTemplate: "qlik://apps/{appId}", name: "app", title: "App summary",
+            description: "An app's metadata and size (JSON).", mimeType: "application/json"),
+        .init(
+            uriTemplate: "qlik://apps/{appId}/script", name: "app-script", title: "Load script",
+            description: "The app's load script (Qlik script text).", mimeType: "text/plain"),
+        .init(
+            uriTemplate: "qlik://apps/{appId}/data-model", name: "app-data-model", title: "Data model",
+            description: "Tables, fields, keys and associations (JSON).", mimeType: "application/json"),
+        .init(
+            uriTemplate: "qlik://apps/{appId}/master-items", name: "app-master-items", title: "Master items",
+            description: "Master measures and dimensions (JSON).", mimeType: "application/json"),
     ]
 
     /// Reads a resource. Unknown URIs are argument errors; engine failures are `ToolError`s.
@@ -61,10 +66,11 @@ public struct ResourceCatalog: Sendable {
         let content = result.structuredContent.map(ValueBridge.json) ?? .null
         if result.isError == true {
             let error = content["error"]
-            throw ToolError(code: error?["code"]?.stringValue ?? "ERROR",
-                            category: ToolError.Category(rawValue: error?["category"]?.stringValue ?? "") ?? .engineError,
-                            message: error?["message"]?.stringValue ?? "", remediation: error?["remediation"]?.stringValue ?? "",
-                            retryable: error?["retryable"]?.boolValue ?? false)
+            throw ToolError(
+                code: error?["code"]?.stringValue ?? "ERROR",
+                category: ToolError.Category(rawValue: error?["category"]?.stringValue ?? "") ?? .engineError,
+                message: error?["message"]?.stringValue ?? "", remediation: error?["remediation"]?.stringValue ?? "",
+                retryable: error?["retryable"]?.boolValue ?? false)
         }
         return content
     }

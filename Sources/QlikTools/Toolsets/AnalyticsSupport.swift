@@ -7,11 +7,16 @@ enum AnalyticsSupport {
     /// Master items of a kind (`measure` or `dimension`) from a list session object.
     static func masterItems(_ kind: String, doc: Doc) async throws -> [JSONValue] {
         let key = kind == "measure" ? "qMeasureList" : "qDimensionList"
-        let data: JSONValue = kind == "measure"
-            ? ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "tags": "/qMetaDef/tags",
-               "expression": "/qMeasure/qDef", "label": "/qMeasure/qLabel"]
-            : ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "tags": "/qMetaDef/tags",
-               "grouping": "/qDim/qGrouping", "info": "/qDimInfos"]
+        let data: JSONValue =
+            kind == "measure"
+            ? [
+                "title": "/qMetaDef/title", "description": "/qMetaDef/description", "tags": "/qMetaDef/tags",
+                "expression": "/qMeasure/qDef", "label": "/qMeasure/qLabel",
+            ]
+            : [
+                "title": "/qMetaDef/title", "description": "/qMetaDef/description", "tags": "/qMetaDef/tags",
+                "grouping": "/qDim/qGrouping", "info": "/qDimInfos",
+            ]
         var properties: [String: JSONValue] = ["qInfo": ["qType": .string("mcp-\(kind)-list")]]
         properties["\(key)Def"] = ["qType": .string(kind), "qData": data]
         return try await doc.sessionLayout(.object(properties))[key]?["qItems"]?.arrayValue ?? []
@@ -42,16 +47,19 @@ enum AnalyticsSupport {
                 throw ArgumentError(field: "filters.\(field)[\(index)]", message: "must be a string or a number")
             }
             guard try await doc.field(field).selectValues(wanted) else {
-                throw ToolError(code: "FILTER_MATCHES_NOTHING", category: .invalidArgument,
-                                message: "none of the values given for '\(field)' exist", remediation: "check the values with get_field_values or search_values")
+                throw ToolError(
+                    code: "FILTER_MATCHES_NOTHING", category: .invalidArgument,
+                    message: "none of the values given for '\(field)' exist", remediation: "check the values with get_field_values or search_values")
             }
         }
     }
 
     /// Runs `body` with `filters` applied in a one-off session of the caller, so the session's own
     /// selections are untouched; the one-off session is cleared afterwards.
-    static func withFilters<T: Sendable>(_ filters: [String: JSONValue]?, appID: String, context: ToolContext,
-                                         _ body: @Sendable @escaping (Doc) async throws -> T) async throws -> T {
+    static func withFilters<T: Sendable>(
+        _ filters: [String: JSONValue]?, appID: String, context: ToolContext,
+        _ body: @Sendable @escaping (Doc) async throws -> T
+    ) async throws -> T {
         guard let filters, !filters.isEmpty else {
             return try await context.backend.withDoc(appID, tag: context.sessionID) { doc, _ in try await body(doc) }
         }
@@ -73,8 +81,10 @@ enum AnalyticsSupport {
     static func selections(_ doc: Doc) async throws -> [JSONValue] {
         let items = try await doc.sessionLayout(["qInfo": ["qType": "mcp-selections"], "qSelectionObjectDef": [:]])["qSelectionObject"]?["qSelections"]?.arrayValue ?? []
         return items.map { item in
-            ["field": item["qField"] ?? "", "selected_count": item["qSelectedCount"] ?? 0,
-             "values": .array((item["qSelectedFieldSelectionInfo"]?.arrayValue ?? []).compactMap { $0["qName"] })]
+            [
+                "field": item["qField"] ?? "", "selected_count": item["qSelectedCount"] ?? 0,
+                "values": .array((item["qSelectedFieldSelectionInfo"]?.arrayValue ?? []).compactMap { $0["qName"] }),
+            ]
         }
     }
 
@@ -82,8 +92,10 @@ enum AnalyticsSupport {
         "One-off filters: field name → values to select for this call only (the session's selections are not changed).",
         properties: [], additional: true)
 
-    static let selectionItem = Schema.object("A field with a selection.", properties: [
-        ("field", .string("Field.")), ("selected_count", .integer("Selected values.", minimum: 0, maximum: Int.max)),
-        ("values", .array("Selected values (up to 1,000).", items: .string("Value."), maxItems: 1_000)),
-    ], required: ["field", "selected_count", "values"])
+    static let selectionItem = Schema.object(
+        "A field with a selection.",
+        properties: [
+            ("field", .string("Field.")), ("selected_count", .integer("Selected values.", minimum: 0, maximum: Int.max)),
+            ("values", .array("Selected values (up to 1,000).", items: .string("Value."), maxItems: 1_000)),
+        ], required: ["field", "selected_count", "values"])
 }

@@ -54,11 +54,13 @@ extension DataModelToolset {
         }
     }
 
-    static let fieldValue = Schema.object("A field value.", properties: [
-        ("text", .string("The value as text.")), ("number", .number("The value as a number, when numeric.")),
-        ("state", .string("selected, possible, alternative or excluded under the session's selections.")),
-        ("frequency", count("Rows of the field's table holding the value.")),
-    ], required: ["text", "state"])
+    static let fieldValue = Schema.object(
+        "A field value.",
+        properties: [
+            ("text", .string("The value as text.")), ("number", .number("The value as a number, when numeric.")),
+            ("state", .string("selected, possible, alternative or excluded under the session's selections.")),
+            ("frequency", count("Rows of the field's table holding the value.")),
+        ], required: ["text", "state"])
 
     static let getFieldValues = QlikTool(
         name: "get_field_values",
@@ -68,17 +70,21 @@ extension DataModelToolset {
             alternative, excluded) under this session's current selections. Filter with a case-insensitive search; paged.
             """,
         toolset: "data_model",
-        input: .object("Arguments.", properties: [
-            appID, ("field", .string("Field name (see list_fields).", maxLength: 500)),
-            ("search", .string("Case-insensitive text the value must contain.", maxLength: 200)),
-            ("limit", .integer("Values per page.", minimum: 1, maximum: 1_000, defaultValue: 100)),
-            ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
-        ], required: ["app_id", "field"]),
-        output: .object("Values.", properties: [
-            ("field", .string("The field.")), ("values", .array("The page of values.", items: fieldValue, maxItems: 1_000)),
-            ("total", count("Values matching the search.")), ("next_cursor", .string("Cursor of the next page.")),
-            ("truncated", .boolean("True when the field has more values than one call reads (200,000).")),
-        ], required: ["field", "values", "total"])
+        input: .object(
+            "Arguments.",
+            properties: [
+                appID, ("field", .string("Field name (see list_fields).", maxLength: 500)),
+                ("search", .string("Case-insensitive text the value must contain.", maxLength: 200)),
+                ("limit", .integer("Values per page.", minimum: 1, maximum: 1_000, defaultValue: 100)),
+                ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
+            ], required: ["app_id", "field"]),
+        output: .object(
+            "Values.",
+            properties: [
+                ("field", .string("The field.")), ("values", .array("The page of values.", items: fieldValue, maxItems: 1_000)),
+                ("total", count("Values matching the search.")), ("next_cursor", .string("Cursor of the next page.")),
+                ("truncated", .boolean("True when the field has more values than one call reads (200,000).")),
+            ], required: ["field", "values", "total"])
     ) { arguments, context in
         let field = arguments.required("field")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
@@ -91,9 +97,12 @@ extension DataModelToolset {
             var structured: [String: JSONValue] = ["field": .string(field), "values": .array(page), "total": .number(Double(values.count))]
             if let next { structured["next_cursor"] = .string(next) }
             if truncated { structured["truncated"] = true }
-            let text = TextTable.render(headers: ["value", "frequency", "state"], rows: page.map {
-                [$0["text"]?.stringValue ?? "", String($0["frequency"]?.intValue ?? 0), $0["state"]?.stringValue ?? ""]
-            }) + "\n\(values.count) values" + (next.map { "; more with cursor=\($0)" } ?? "")
+            let text =
+                TextTable.render(
+                    headers: ["value", "frequency", "state"],
+                    rows: page.map {
+                        [$0["text"]?.stringValue ?? "", String($0["frequency"]?.intValue ?? 0), $0["state"]?.stringValue ?? ""]
+                    }) + "\n\(values.count) values" + (next.map { "; more with cursor=\($0)" } ?? "")
             return ToolOutput(structured: .object(structured), text: text)
         }
     }
@@ -106,15 +115,18 @@ extension DataModelToolset {
             minimum/maximum/average when the field is numeric, and the ten most frequent values. Useful for data-quality checks.
             """,
         toolset: "data_model",
-        input: .object("Arguments.", properties: [appID, ("field", .string("Field name (see list_fields).", maxLength: 500))],
-                       required: ["app_id", "field"]),
-        output: .object("Statistics.", properties: [
-            ("field", .string("The field.")), ("count", count("Non-null values over the field's rows.")),
-            ("distinct", count("Distinct values.")), ("nulls", count("Rows without a value.")),
-            ("numeric", .boolean("Whether every value is numeric.")),
-            ("min", .number("Smallest number.")), ("max", .number("Largest number.")), ("avg", .number("Average.")),
-            ("top_values", .array("Most frequent values.", items: fieldValue, maxItems: 10)),
-        ], required: ["field", "count", "distinct", "nulls", "numeric", "top_values"])
+        input: .object(
+            "Arguments.", properties: [appID, ("field", .string("Field name (see list_fields).", maxLength: 500))],
+            required: ["app_id", "field"]),
+        output: .object(
+            "Statistics.",
+            properties: [
+                ("field", .string("The field.")), ("count", count("Non-null values over the field's rows.")),
+                ("distinct", count("Distinct values.")), ("nulls", count("Rows without a value.")),
+                ("numeric", .boolean("Whether every value is numeric.")),
+                ("min", .number("Smallest number.")), ("max", .number("Largest number.")), ("avg", .number("Average.")),
+                ("top_values", .array("Most frequent values.", items: fieldValue, maxItems: 10)),
+            ], required: ["field", "count", "distinct", "nulls", "numeric", "top_values"])
     ) { arguments, context in
         let field = arguments.required("field")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
@@ -142,7 +154,8 @@ extension DataModelToolset {
             structured["top_values"] = .array(Array(top))
             var text = "\(field): \(structured["count"]?.intValue ?? 0) values, \(structured["distinct"]?.intValue ?? 0) distinct, \(nulls) nulls"
             if numeric {
-                text += "; min \(structured["min"]?.doubleValue.map { "\($0)" } ?? "-"), max \(structured["max"]?.doubleValue.map { "\($0)" } ?? "-"), avg \(structured["avg"]?.doubleValue.map { "\($0)" } ?? "-")"
+                text +=
+                    "; min \(structured["min"]?.doubleValue.map { "\($0)" } ?? "-"), max \(structured["max"]?.doubleValue.map { "\($0)" } ?? "-"), avg \(structured["avg"]?.doubleValue.map { "\($0)" } ?? "-")"
             }
             text += "\ntop values: " + top.map { "\($0["text"]?.stringValue ?? "") (\($0["frequency"]?.intValue ?? 0))" }.joined(separator: ", ")
             return ToolOutput(structured: .object(structured), text: text)
@@ -154,14 +167,18 @@ extension DataModelToolset {
         title: "Preview a table",
         description: "Returns the first rows of a table of the data model (as loaded, ignoring selections), to see what its records look like.",
         toolset: "data_model",
-        input: .object("Arguments.", properties: [
-            appID, ("table", .string("Table name (see get_data_model).", maxLength: 500)),
-            ("rows", .integer("Rows to return.", minimum: 1, maximum: 100, defaultValue: 10)),
-        ], required: ["app_id", "table"]),
-        output: .object("Rows.", properties: [
-            ("table", .string("The table.")), ("columns", .array("Field names.", items: .string("Field."), maxItems: 10_000)),
-            ("rows", .array("Rows, one array of cell texts per row.", items: .array("A row.", items: .string("Cell."), maxItems: 10_000), maxItems: 100)),
-        ], required: ["table", "columns", "rows"])
+        input: .object(
+            "Arguments.",
+            properties: [
+                appID, ("table", .string("Table name (see get_data_model).", maxLength: 500)),
+                ("rows", .integer("Rows to return.", minimum: 1, maximum: 100, defaultValue: 10)),
+            ], required: ["app_id", "table"]),
+        output: .object(
+            "Rows.",
+            properties: [
+                ("table", .string("The table.")), ("columns", .array("Field names.", items: .string("Field."), maxItems: 10_000)),
+                ("rows", .array("Rows, one array of cell texts per row.", items: .array("A row.", items: .string("Cell."), maxItems: 10_000), maxItems: 100)),
+            ], required: ["table", "columns", "rows"])
     ) { arguments, context in
         let table = arguments.required("table")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
@@ -172,8 +189,10 @@ extension DataModelToolset {
             let columns = (data.first ?? []).compactMap { $0["qText"]?.stringValue }
             let rows = data.dropFirst().map { $0.map { $0["qText"]?.stringValue ?? "" } }
             return ToolOutput(
-                structured: ["table": .string(table), "columns": .array(columns.map { .string($0) }),
-                             "rows": .array(rows.map { .array($0.map { .string($0) }) })],
+                structured: [
+                    "table": .string(table), "columns": .array(columns.map { .string($0) }),
+                    "rows": .array(rows.map { .array($0.map { .string($0) }) }),
+                ],
                 text: TextTable.render(headers: columns, rows: Array(rows)))
         }
     }
@@ -186,17 +205,28 @@ extension DataModelToolset {
             'Europe' is a value of Region before filtering on it. Searches the given fields, or every field.
             """,
         toolset: "data_model",
-        input: .object("Arguments.", properties: [
-            appID, ("text", .string("Text to look for.", maxLength: 200)),
-            ("fields", .array("Fields to search (default: all).", items: .string("Field.", maxLength: 500), maxItems: 100)),
-            ("limit", .integer("Most matches returned.", minimum: 1, maximum: 500, defaultValue: 50)),
-        ], required: ["app_id", "text"]),
-        output: .object("Matches.", properties: [
-            ("matches", .array("Matching values.", items: .object("A match.", properties: [
-                ("field", .string("Field.")), ("value", .string("Value.")), ("frequency", count("Rows holding it.")),
-            ], required: ["field", "value"]), maxItems: 500)),
-            ("truncated", .boolean("True when there were more matches than the limit.")),
-        ], required: ["matches", "truncated"])
+        input: .object(
+            "Arguments.",
+            properties: [
+                appID, ("text", .string("Text to look for.", maxLength: 200)),
+                ("fields", .array("Fields to search (default: all).", items: .string("Field.", maxLength: 500), maxItems: 100)),
+                ("limit", .integer("Most matches returned.", minimum: 1, maximum: 500, defaultValue: 50)),
+            ], required: ["app_id", "text"]),
+        output: .object(
+            "Matches.",
+            properties: [
+                (
+                    "matches",
+                    .array(
+                        "Matching values.",
+                        items: .object(
+                            "A match.",
+                            properties: [
+                                ("field", .string("Field.")), ("value", .string("Value.")), ("frequency", count("Rows holding it.")),
+                            ], required: ["field", "value"]), maxItems: 500)
+                ),
+                ("truncated", .boolean("True when there were more matches than the limit.")),
+            ], required: ["matches", "truncated"])
     ) { arguments, context in
         let text = arguments.required("text")
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArgumentError(field: "text", message: "must not be empty") }
@@ -217,9 +247,11 @@ extension DataModelToolset {
             }
             return ToolOutput(
                 structured: ["matches": .array(matches), "truncated": .bool(truncated)],
-                text: TextTable.render(headers: ["field", "value", "frequency"], rows: matches.map {
-                    [$0["field"]?.stringValue ?? "", $0["value"]?.stringValue ?? "", String($0["frequency"]?.intValue ?? 0)]
-                }) + (truncated ? "\nmore matches exist; narrow the search or raise limit" : ""))
+                text: TextTable.render(
+                    headers: ["field", "value", "frequency"],
+                    rows: matches.map {
+                        [$0["field"]?.stringValue ?? "", $0["value"]?.stringValue ?? "", String($0["frequency"]?.intValue ?? 0)]
+                    }) + (truncated ? "\nmore matches exist; narrow the search or raise limit" : ""))
         }
     }
 }

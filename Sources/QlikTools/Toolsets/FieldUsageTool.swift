@@ -20,13 +20,22 @@ enum FieldUsageTool {
             """,
         toolset: "governance",
         input: .object("Arguments.", properties: [GovernanceToolset.appID, ("field", .string("Field name.", maxLength: 500))], required: ["app_id", "field"]),
-        output: .object("Usages.", properties: [
-            ("field", .string("The field.")),
-            ("usages", .array("Where the field is used.", items: .object("A usage.", properties: [
-                ("kind", .string("measure, dimension, object, variable or script.")), ("id", .string("Item id or section name.")),
-                ("title", .string("Title.")), ("detail", .string("The definition that mentions the field.")),
-            ], required: ["kind", "id"]), maxItems: 10_000)),
-        ], required: ["field", "usages"])
+        output: .object(
+            "Usages.",
+            properties: [
+                ("field", .string("The field.")),
+                (
+                    "usages",
+                    .array(
+                        "Where the field is used.",
+                        items: .object(
+                            "A usage.",
+                            properties: [
+                                ("kind", .string("measure, dimension, object, variable or script.")), ("id", .string("Item id or section name.")),
+                                ("title", .string("Title.")), ("detail", .string("The definition that mentions the field.")),
+                            ], required: ["kind", "id"]), maxItems: 10_000)
+                ),
+            ], required: ["field", "usages"])
     ) { arguments, context in
         let field = arguments.required("field")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
@@ -63,15 +72,21 @@ enum FieldUsageTool {
             for section in GovernanceToolset.sections(try await doc.script()) {
                 let lines = section.text.split(separator: "\n").filter { mentions(String($0), field: field) }
                 if !lines.isEmpty {
-                    usages.append(["kind": "script", "id": .string(section.name), "title": .string(section.name),
-                                   "detail": .string(lines.prefix(5).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | "))])
+                    usages.append([
+                        "kind": "script", "id": .string(section.name), "title": .string(section.name),
+                        "detail": .string(lines.prefix(5).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")),
+                    ])
                 }
             }
-            return ToolOutput(structured: ["field": .string(field), "usages": .array(usages)],
-                              text: usages.isEmpty ? "'\(field)' is not used by any master item, object, variable or script line"
-                                : TextTable.render(headers: ["kind", "id", "detail"], rows: usages.map {
-                                    [$0["kind"]?.stringValue ?? "", $0["id"]?.stringValue ?? "", $0["detail"]?.stringValue ?? ""]
-                                }, maxCellWidth: 100))
+            return ToolOutput(
+                structured: ["field": .string(field), "usages": .array(usages)],
+                text: usages.isEmpty
+                    ? "'\(field)' is not used by any master item, object, variable or script line"
+                    : TextTable.render(
+                        headers: ["kind", "id", "detail"],
+                        rows: usages.map {
+                            [$0["kind"]?.stringValue ?? "", $0["id"]?.stringValue ?? "", $0["detail"]?.stringValue ?? ""]
+                        }, maxCellWidth: 100))
         }
     }
 }

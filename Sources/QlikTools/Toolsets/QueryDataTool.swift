@@ -15,25 +15,36 @@ enum QueryDataTool {
             by any column, and paging (limit + cursor). Returns the rows and the totals over all rows.
             """,
         toolset: "analytics",
-        input: .object("Arguments.", properties: [
-            AnalyticsToolset.appID,
-            ("dimensions", .array("Field names or master dimension ids to group by.", items: .string("Dimension.", maxLength: 500), maxItems: 5)),
-            ("measures", .array("Expressions or master measure ids.", items: .string("Measure.", maxLength: 10_000), maxItems: 10)),
-            ("filters", AnalyticsSupport.filtersSchema),
-            ("sort", .array("Sort order, first key first.", items: .object("A sort key.", properties: [
-                ("column", .string("A dimension or measure as given above.", maxLength: 10_000)),
-                ("descending", .boolean("Largest first.", defaultValue: false)),
-            ], required: ["column"]), maxItems: 15)),
-            ("limit", .integer("Rows per page.", minimum: 1, maximum: maxRows, defaultValue: 100)),
-            ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
-        ], required: ["app_id"]),
-        output: .object("The table.", properties: [
-            ("columns", .array("Column titles: dimensions, then measures.", items: .string("Title."), maxItems: 15)),
-            ("rows", .array("Rows; dimension cells are text, measure cells numbers (or text/null).", items: .array("A row.", items: .any("A cell."), maxItems: 15), maxItems: maxRows)),
-            ("totals", .array("Each measure over all rows.", items: .any("A total."), maxItems: 10)),
-            ("total_rows", .integer("Rows in the whole result.", minimum: 0, maximum: Int.max)),
-            ("next_cursor", .string("Cursor of the next page.")),
-        ], required: ["columns", "rows", "totals", "total_rows"])
+        input: .object(
+            "Arguments.",
+            properties: [
+                AnalyticsToolset.appID,
+                ("dimensions", .array("Field names or master dimension ids to group by.", items: .string("Dimension.", maxLength: 500), maxItems: 5)),
+                ("measures", .array("Expressions or master measure ids.", items: .string("Measure.", maxLength: 10_000), maxItems: 10)),
+                ("filters", AnalyticsSupport.filtersSchema),
+                (
+                    "sort",
+                    .array(
+                        "Sort order, first key first.",
+                        items: .object(
+                            "A sort key.",
+                            properties: [
+                                ("column", .string("A dimension or measure as given above.", maxLength: 10_000)),
+                                ("descending", .boolean("Largest first.", defaultValue: false)),
+                            ], required: ["column"]), maxItems: 15)
+                ),
+                ("limit", .integer("Rows per page.", minimum: 1, maximum: maxRows, defaultValue: 100)),
+                ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
+            ], required: ["app_id"]),
+        output: .object(
+            "The table.",
+            properties: [
+                ("columns", .array("Column titles: dimensions, then measures.", items: .string("Title."), maxItems: 15)),
+                ("rows", .array("Rows; dimension cells are text, measure cells numbers (or text/null).", items: .array("A row.", items: .any("A cell."), maxItems: 15), maxItems: maxRows)),
+                ("totals", .array("Each measure over all rows.", items: .any("A total."), maxItems: 10)),
+                ("total_rows", .integer("Rows in the whole result.", minimum: 0, maximum: Int.max)),
+                ("next_cursor", .string("Cursor of the next page.")),
+            ], required: ["columns", "rows", "totals", "total_rows"])
     ) { arguments, context in
         let dimensions = (arguments.array("dimensions") ?? []).compactMap(\.stringValue)
         let measures = (arguments.array("measures") ?? []).compactMap(\.stringValue)
@@ -56,8 +67,9 @@ enum QueryDataTool {
         let dimensionDefs: [JSONValue] = try dimensions.map { name in
             if lookup.contains(name) { return ["qDef": ["qFieldDefs": [.string(DataModelToolset.bracketed(name))], "qFieldLabels": [.string(name)]]] }
             if masterDimensions.contains(where: { $0["qInfo"]?["qId"]?.stringValue == name }) { return ["qLibraryId": .string(name)] }
-            throw ToolError.notFound("dimension", name, candidates: fields + masterDimensions.compactMap { $0["qInfo"]?["qId"]?.stringValue },
-                                     listTool: "list_fields or list_dimensions")
+            throw ToolError.notFound(
+                "dimension", name, candidates: fields + masterDimensions.compactMap { $0["qInfo"]?["qId"]?.stringValue },
+                listTool: "list_fields or list_dimensions")
         }
         let measureDefs: [JSONValue] = measures.map { text in
             if masterMeasures.contains(where: { $0["qInfo"]?["qId"]?.stringValue == text }) { return ["qLibraryId": .string(text), "qSortBy": ["qSortByNumeric": -1]] }
@@ -88,10 +100,16 @@ enum QueryDataTool {
         let pageHeight = min(limit, 10_000 / max(1, names.count))
         let cube = try await doc.createSessionObject([
             "qInfo": ["qType": "mcp-query"],
-            "qHyperCubeDef": ["qDimensions": .array(dimensionSorts), "qMeasures": .array(measureSorts),
-                              "qInterColumnSortOrder": .array(order.map { .number(Double($0)) }), "qSuppressZero": false,
-                              "qInitialDataFetch": [["qTop": .number(Double(offset)), "qLeft": 0,
-                                                     "qWidth": .number(Double(names.count)), "qHeight": .number(Double(pageHeight))]]],
+            "qHyperCubeDef": [
+                "qDimensions": .array(dimensionSorts), "qMeasures": .array(measureSorts),
+                "qInterColumnSortOrder": .array(order.map { .number(Double($0)) }), "qSuppressZero": false,
+                "qInitialDataFetch": [
+                    [
+                        "qTop": .number(Double(offset)), "qLeft": 0,
+                        "qWidth": .number(Double(names.count)), "qHeight": .number(Double(pageHeight)),
+                    ]
+                ],
+            ],
         ])
         do {
             let layout = try await cube.layout()
@@ -121,8 +139,9 @@ enum QueryDataTool {
             // Use the page delivered with the layout when it covers the request; fetch otherwise.
             var matrix: [JSONValue]?
             if let initial = hyperCube?["qDataPages"]?[0], initial["qArea"]?["qTop"]?.intValue == offset,
-               initial["qArea"]?["qWidth"]?.intValue == width, let delivered = initial["qMatrix"]?.arrayValue,
-               delivered.count >= height || offset + delivered.count == totalRows {
+                initial["qArea"]?["qWidth"]?.intValue == width, let delivered = initial["qMatrix"]?.arrayValue,
+                delivered.count >= height || offset + delivered.count == totalRows
+            {
                 matrix = Array(delivered.prefix(height))
             }
             if matrix == nil {

@@ -5,15 +5,19 @@ import QlikEngine
 /// Selection tools: they act on the MCP session's own selection state, which persists across its
 /// calls and is never shared with another session.
 enum SelectionTools {
-    static let selectionsOutput = Schema.object("The session's selections.", properties: [
-        ("selections", .array("Fields with selections.", items: AnalyticsSupport.selectionItem, maxItems: 1_000)),
-    ], required: ["selections"])
+    static let selectionsOutput = Schema.object(
+        "The session's selections.",
+        properties: [
+            ("selections", .array("Fields with selections.", items: AnalyticsSupport.selectionItem, maxItems: 1_000))
+        ], required: ["selections"])
 
     static func render(_ selections: [JSONValue]) -> String {
-        selections.isEmpty ? "no selections" : selections.map { item in
-            let values = (item["values"]?.arrayValue ?? []).compactMap(\.stringValue)
-            return "\(item["field"]?.stringValue ?? ""): \(values.prefix(10).joined(separator: ", "))\(values.count > 10 ? " … (\(values.count))" : "")"
-        }.joined(separator: "\n")
+        selections.isEmpty
+            ? "no selections"
+            : selections.map { item in
+                let values = (item["values"]?.arrayValue ?? []).compactMap(\.stringValue)
+                return "\(item["field"]?.stringValue ?? ""): \(values.prefix(10).joined(separator: ", "))\(values.count > 10 ? " … (\(values.count))" : "")"
+            }.joined(separator: "\n")
     }
 
     static let selectValues = QlikTool(
@@ -25,11 +29,13 @@ enum SelectionTools {
             Replaces the field's previous selection unless toggle is true.
             """,
         toolset: "analytics",
-        input: .object("Arguments.", properties: [
-            AnalyticsToolset.appID, ("field", .string("Field name.", maxLength: 500)),
-            ("values", .array("Values to select (text, or numbers for numeric fields).", items: .any("A value."), maxItems: 1_000)),
-            ("toggle", .boolean("Add to / remove from the current selection instead of replacing it.", defaultValue: false)),
-        ], required: ["app_id", "field", "values"]),
+        input: .object(
+            "Arguments.",
+            properties: [
+                AnalyticsToolset.appID, ("field", .string("Field name.", maxLength: 500)),
+                ("values", .array("Values to select (text, or numbers for numeric fields).", items: .any("A value."), maxItems: 1_000)),
+                ("toggle", .boolean("Add to / remove from the current selection instead of replacing it.", defaultValue: false)),
+            ], required: ["app_id", "field", "values"]),
         output: selectionsOutput, readOnly: true, idempotent: true
     ) { arguments, context in
         let field = arguments.required("field")
@@ -43,8 +49,9 @@ enum SelectionTools {
             }
             guard !wanted.isEmpty else { throw ArgumentError(field: "values", message: "give at least one value (use clear_selections to clear)") }
             guard try await doc.field(field).selectValues(wanted, toggle: arguments.bool("toggle") ?? false) else {
-                throw ToolError(code: "VALUES_NOT_FOUND", category: .notFound, message: "none of the values exist in '\(field)'",
-                                remediation: "check the values with get_field_values or search_values")
+                throw ToolError(
+                    code: "VALUES_NOT_FOUND", category: .notFound, message: "none of the values exist in '\(field)'",
+                    remediation: "check the values with get_field_values or search_values")
             }
             let selections = try await AnalyticsSupport.selections(doc)
             return ToolOutput(structured: ["selections": .array(selections)], text: render(selections))
@@ -56,8 +63,9 @@ enum SelectionTools {
         title: "Clear selections",
         description: "Clears this session's selections in one field, or in every field when no field is given.",
         toolset: "analytics",
-        input: .object("Arguments.", properties: [AnalyticsToolset.appID, ("field", .string("Field to clear (default: all).", maxLength: 500))],
-                       required: ["app_id"]),
+        input: .object(
+            "Arguments.", properties: [AnalyticsToolset.appID, ("field", .string("Field to clear (default: all).", maxLength: 500))],
+            required: ["app_id"]),
         output: selectionsOutput
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in

@@ -18,25 +18,42 @@ enum VisualizationToolset {
         description: "Lists the app's sheets (dashboards pages) with id, title, description and how many objects each holds. Use get_sheet to see a sheet's charts and tables.",
         toolset: "visualization",
         input: .object("Arguments.", properties: [appID], required: ["app_id"]),
-        output: .object("Sheets.", properties: [
-            ("sheets", .array("Sheets in display order.", items: .object("A sheet.", properties: [
-                ("id", .string("Sheet id.")), ("title", .string("Title.")), ("description", .string("Description.")),
-                ("object_count", .integer("Objects on the sheet.", minimum: 0, maximum: Int.max)),
-            ], required: ["id", "title", "object_count"]), maxItems: 10_000)),
-        ], required: ["sheets"])
+        output: .object(
+            "Sheets.",
+            properties: [
+                (
+                    "sheets",
+                    .array(
+                        "Sheets in display order.",
+                        items: .object(
+                            "A sheet.",
+                            properties: [
+                                ("id", .string("Sheet id.")), ("title", .string("Title.")), ("description", .string("Description.")),
+                                ("object_count", .integer("Objects on the sheet.", minimum: 0, maximum: Int.max)),
+                            ], required: ["id", "title", "object_count"]), maxItems: 10_000)
+                )
+            ], required: ["sheets"])
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
-            let items = try await doc.sessionLayout(["qInfo": ["qType": "mcp-sheet-list"],
-                                                     "qAppObjectListDef": ["qType": "sheet", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "rank": "/rank", "cells": "/cells"]]])["qAppObjectList"]?["qItems"]?.arrayValue ?? []
+            let items =
+                try await doc.sessionLayout([
+                    "qInfo": ["qType": "mcp-sheet-list"],
+                    "qAppObjectListDef": ["qType": "sheet", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description", "rank": "/rank", "cells": "/cells"]],
+                ])["qAppObjectList"]?["qItems"]?.arrayValue ?? []
             let sheets: [JSONValue] = items.sorted { ($0["qData"]?["rank"]?.doubleValue ?? 0) < ($1["qData"]?["rank"]?.doubleValue ?? 0) }.map { item in
-                ["id": item["qInfo"]?["qId"] ?? "", "title": item["qMeta"]?["title"] ?? item["qData"]?["title"] ?? "",
-                 "description": item["qMeta"]?["description"] ?? item["qData"]?["description"] ?? "",
-                 "object_count": .number(Double(item["qData"]?["cells"]?.arrayValue?.count ?? 0))]
+                [
+                    "id": item["qInfo"]?["qId"] ?? "", "title": item["qMeta"]?["title"] ?? item["qData"]?["title"] ?? "",
+                    "description": item["qMeta"]?["description"] ?? item["qData"]?["description"] ?? "",
+                    "object_count": .number(Double(item["qData"]?["cells"]?.arrayValue?.count ?? 0)),
+                ]
             }
-            return ToolOutput(structured: ["sheets": .array(sheets)],
-                              text: TextTable.render(headers: ["id", "title", "objects"], rows: sheets.map {
-                                  [$0["id"]?.stringValue ?? "", $0["title"]?.stringValue ?? "", String($0["object_count"]?.intValue ?? 0)]
-                              }))
+            return ToolOutput(
+                structured: ["sheets": .array(sheets)],
+                text: TextTable.render(
+                    headers: ["id", "title", "objects"],
+                    rows: sheets.map {
+                        [$0["id"]?.stringValue ?? "", $0["title"]?.stringValue ?? "", String($0["object_count"]?.intValue ?? 0)]
+                    }))
         }
     }
 
@@ -56,40 +73,58 @@ enum VisualizationToolset {
         description: "Returns a sheet's title, description and objects: each chart or table with its id, type, title and grid position.",
         toolset: "visualization",
         input: .object("Arguments.", properties: [appID, ("sheet_id", .string("Sheet id from list_sheets.", maxLength: 500))], required: ["app_id", "sheet_id"]),
-        output: .object("The sheet.", properties: [
-            ("id", .string("Sheet id.")), ("title", .string("Title.")), ("description", .string("Description.")),
-            ("objects", .array("Objects on the sheet.", items: .object("An object.", properties: [
-                ("id", .string("Object id.")), ("type", .string("Visualization type.")), ("title", .string("Title.")),
-                ("col", .integer("Grid column.", minimum: 0, maximum: 10_000)), ("row", .integer("Grid row.", minimum: 0, maximum: 10_000)),
-                ("colspan", .integer("Width in columns.", minimum: 0, maximum: 10_000)), ("rowspan", .integer("Height in rows.", minimum: 0, maximum: 10_000)),
-            ], required: ["id", "type"]), maxItems: 10_000)),
-        ], required: ["id", "title", "objects"])
+        output: .object(
+            "The sheet.",
+            properties: [
+                ("id", .string("Sheet id.")), ("title", .string("Title.")), ("description", .string("Description.")),
+                (
+                    "objects",
+                    .array(
+                        "Objects on the sheet.",
+                        items: .object(
+                            "An object.",
+                            properties: [
+                                ("id", .string("Object id.")), ("type", .string("Visualization type.")), ("title", .string("Title.")),
+                                ("col", .integer("Grid column.", minimum: 0, maximum: 10_000)), ("row", .integer("Grid row.", minimum: 0, maximum: 10_000)),
+                                ("colspan", .integer("Width in columns.", minimum: 0, maximum: 10_000)), ("rowspan", .integer("Height in rows.", minimum: 0, maximum: 10_000)),
+                            ], required: ["id", "type"]), maxItems: 10_000)
+                ),
+            ], required: ["id", "title", "objects"])
     ) { arguments, context in
         let sheetID = arguments.required("sheet_id")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
             let sheet = try await object(sheetID, doc: doc)
             let properties = try await sheet.properties()
             guard properties["qInfo"]?["qType"]?.stringValue == "sheet" else {
-                throw ToolError(code: "NOT_A_SHEET", category: .invalidArgument, message: "'\(sheetID)' is a \(properties["qInfo"]?["qType"]?.stringValue ?? "object"), not a sheet",
-                                remediation: "use get_object for charts and tables; list_sheets for sheet ids")
+                throw ToolError(
+                    code: "NOT_A_SHEET", category: .invalidArgument, message: "'\(sheetID)' is a \(properties["qInfo"]?["qType"]?.stringValue ?? "object"), not a sheet",
+                    remediation: "use get_object for charts and tables; list_sheets for sheet ids")
             }
             let tree = try await sheet.fullPropertyTree()
-            let titles = Dictionary((tree["qChildren"]?.arrayValue ?? []).compactMap { child -> (String, String)? in
-                guard let id = child["qProperty"]?["qInfo"]?["qId"]?.stringValue else { return nil }
-                return (id, child["qProperty"]?["title"]?.stringValue ?? "")
-            }, uniquingKeysWith: { first, _ in first })
+            let titles = Dictionary(
+                (tree["qChildren"]?.arrayValue ?? []).compactMap { child -> (String, String)? in
+                    guard let id = child["qProperty"]?["qInfo"]?["qId"]?.stringValue else { return nil }
+                    return (id, child["qProperty"]?["title"]?.stringValue ?? "")
+                }, uniquingKeysWith: { first, _ in first })
             let objects: [JSONValue] = (properties["cells"]?.arrayValue ?? []).map { cell in
                 let id = cell["name"]?.stringValue ?? ""
-                return ["id": .string(id), "type": cell["type"] ?? "", "title": .string(titles[id] ?? ""),
-                        "col": cell["col"] ?? 0, "row": cell["row"] ?? 0, "colspan": cell["colspan"] ?? 0, "rowspan": cell["rowspan"] ?? 0]
+                return [
+                    "id": .string(id), "type": cell["type"] ?? "", "title": .string(titles[id] ?? ""),
+                    "col": cell["col"] ?? 0, "row": cell["row"] ?? 0, "colspan": cell["colspan"] ?? 0, "rowspan": cell["rowspan"] ?? 0,
+                ]
             }
             let title = properties["qMetaDef"]?["title"] ?? ""
             return ToolOutput(
                 structured: ["id": .string(sheetID), "title": title, "description": properties["qMetaDef"]?["description"] ?? "", "objects": .array(objects)],
-                text: "\(title.stringValue ?? sheetID)\n" + TextTable.render(headers: ["id", "type", "title", "position"], rows: objects.map {
-                    [$0["id"]?.stringValue ?? "", $0["type"]?.stringValue ?? "", $0["title"]?.stringValue ?? "",
-                     "col \($0["col"]?.intValue ?? 0), row \($0["row"]?.intValue ?? 0), \($0["colspan"]?.intValue ?? 0)×\($0["rowspan"]?.intValue ?? 0)"]
-                }))
+                text: "\(title.stringValue ?? sheetID)\n"
+                    + TextTable.render(
+                        headers: ["id", "type", "title", "position"],
+                        rows: objects.map {
+                            [
+                                $0["id"]?.stringValue ?? "", $0["type"]?.stringValue ?? "", $0["title"]?.stringValue ?? "",
+                                "col \($0["col"]?.intValue ?? 0), row \($0["row"]?.intValue ?? 0), \($0["colspan"]?.intValue ?? 0)×\($0["rowspan"]?.intValue ?? 0)",
+                            ]
+                        }))
         }
     }
 
@@ -99,15 +134,31 @@ enum VisualizationToolset {
         description: "Describes a chart or table: its type, title, dimensions and measures with their expressions (master items resolved), so you know what it shows.",
         toolset: "visualization",
         input: .object("Arguments.", properties: [appID, ("object_id", .string("Object id from get_sheet.", maxLength: 500))], required: ["app_id", "object_id"]),
-        output: .object("The object.", properties: [
-            ("id", .string("Object id.")), ("type", .string("Visualization type.")), ("title", .string("Title.")),
-            ("dimensions", .array("Dimensions.", items: .object("A dimension.", properties: [
-                ("label", .string("Label.")), ("field", .string("Field.")), ("master_id", .string("Master dimension id.")),
-            ], required: ["label"]), maxItems: 100)),
-            ("measures", .array("Measures.", items: .object("A measure.", properties: [
-                ("label", .string("Label.")), ("expression", .string("Expression.")), ("master_id", .string("Master measure id.")),
-            ], required: ["label", "expression"]), maxItems: 100)),
-        ], required: ["id", "type", "dimensions", "measures"])
+        output: .object(
+            "The object.",
+            properties: [
+                ("id", .string("Object id.")), ("type", .string("Visualization type.")), ("title", .string("Title.")),
+                (
+                    "dimensions",
+                    .array(
+                        "Dimensions.",
+                        items: .object(
+                            "A dimension.",
+                            properties: [
+                                ("label", .string("Label.")), ("field", .string("Field.")), ("master_id", .string("Master dimension id.")),
+                            ], required: ["label"]), maxItems: 100)
+                ),
+                (
+                    "measures",
+                    .array(
+                        "Measures.",
+                        items: .object(
+                            "A measure.",
+                            properties: [
+                                ("label", .string("Label.")), ("expression", .string("Expression.")), ("master_id", .string("Master measure id.")),
+                            ], required: ["label", "expression"]), maxItems: 100)
+                ),
+            ], required: ["id", "type", "dimensions", "measures"])
     ) { arguments, context in
         let objectID = arguments.required("object_id")
         return try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
@@ -136,9 +187,12 @@ enum VisualizationToolset {
             var lines = ["\(title) (\(type.stringValue ?? ""))"]
             lines += dimensions.map { "dimension: \($0["label"]?.stringValue ?? "") [\($0["field"]?.stringValue ?? "")]" }
             lines += measures.map { "measure: \($0["label"]?.stringValue ?? "") = \($0["expression"]?.stringValue ?? "")" }
-            return ToolOutput(structured: ["id": .string(objectID), "type": type, "title": .string(title),
-                                           "dimensions": .array(dimensions), "measures": .array(measures)],
-                              text: lines.joined(separator: "\n"))
+            return ToolOutput(
+                structured: [
+                    "id": .string(objectID), "type": type, "title": .string(title),
+                    "dimensions": .array(dimensions), "measures": .array(measures),
+                ],
+                text: lines.joined(separator: "\n"))
         }
     }
 
@@ -147,11 +201,13 @@ enum VisualizationToolset {
         title: "Object data",
         description: "Returns the data a chart or table shows, under this session's current selections, page by page (limit + cursor), with its column titles and totals.",
         toolset: "visualization",
-        input: .object("Arguments.", properties: [
-            appID, ("object_id", .string("Object id from get_sheet.", maxLength: 500)),
-            ("limit", .integer("Rows per page.", minimum: 1, maximum: maxRows, defaultValue: 100)),
-            ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
-        ], required: ["app_id", "object_id"]),
+        input: .object(
+            "Arguments.",
+            properties: [
+                appID, ("object_id", .string("Object id from get_sheet.", maxLength: 500)),
+                ("limit", .integer("Rows per page.", minimum: 1, maximum: maxRows, defaultValue: 100)),
+                ("cursor", .string("next_cursor of the previous page.", maxLength: 200)),
+            ], required: ["app_id", "object_id"]),
         output: QueryDataTool.tool.output
     ) { arguments, context in
         let objectID = arguments.required("object_id")
@@ -160,19 +216,23 @@ enum VisualizationToolset {
             let target = try await object(objectID, doc: doc)
             let layout = try await target.layout()
             guard let cube = layout["qHyperCube"] else {
-                throw ToolError(code: "NO_DATA", category: .unsupported, message: "'\(objectID)' shows no data table (it is a \(layout["qInfo"]?["qType"]?.stringValue ?? "container"))",
-                                remediation: "use get_sheet to find its charts and tables")
+                throw ToolError(
+                    code: "NO_DATA", category: .unsupported, message: "'\(objectID)' shows no data table (it is a \(layout["qInfo"]?["qType"]?.stringValue ?? "container"))",
+                    remediation: "use get_sheet to find its charts and tables")
             }
             let width = cube["qSize"]?["qcx"]?.intValue ?? 0
             let dimensionCount = cube["qDimensionInfo"]?.arrayValue?.count ?? 0
-            return try await QueryDataTool.read(cube: target, layout: layout, width: width, dimensionCount: dimensionCount,
-                                                offset: offset, limit: arguments.int("limit") ?? 100)
+            return try await QueryDataTool.read(
+                cube: target, layout: layout, width: width, dimensionCount: dimensionCount,
+                offset: offset, limit: arguments.int("limit") ?? 100)
         }
     }
 
     static func bookmarkItems(_ doc: Doc) async throws -> [JSONValue] {
-        try await doc.sessionLayout(["qInfo": ["qType": "mcp-bookmarks"],
-                                     "qBookmarkListDef": ["qType": "bookmark", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description"]]])["qBookmarkList"]?["qItems"]?.arrayValue ?? []
+        try await doc.sessionLayout([
+            "qInfo": ["qType": "mcp-bookmarks"],
+            "qBookmarkListDef": ["qType": "bookmark", "qData": ["title": "/qMetaDef/title", "description": "/qMetaDef/description"]],
+        ])["qBookmarkList"]?["qItems"]?.arrayValue ?? []
     }
 
     static let listBookmarks = QlikTool(
@@ -181,21 +241,33 @@ enum VisualizationToolset {
         description: "Lists the app's bookmarks — saved selection states — with id, title and description.",
         toolset: "visualization",
         input: .object("Arguments.", properties: [appID], required: ["app_id"]),
-        output: .object("Bookmarks.", properties: [
-            ("bookmarks", .array("Bookmarks.", items: .object("A bookmark.", properties: [
-                ("id", .string("Bookmark id.")), ("title", .string("Title.")), ("description", .string("Description.")),
-            ], required: ["id", "title"]), maxItems: 10_000)),
-        ], required: ["bookmarks"])
+        output: .object(
+            "Bookmarks.",
+            properties: [
+                (
+                    "bookmarks",
+                    .array(
+                        "Bookmarks.",
+                        items: .object(
+                            "A bookmark.",
+                            properties: [
+                                ("id", .string("Bookmark id.")), ("title", .string("Title.")), ("description", .string("Description.")),
+                            ], required: ["id", "title"]), maxItems: 10_000)
+                )
+            ], required: ["bookmarks"])
     ) { arguments, context in
         try await context.backend.withDoc(arguments.required("app_id"), tag: context.sessionID) { doc, _ in
             let items = try await bookmarkItems(doc)
             let bookmarks: [JSONValue] = items.map {
                 ["id": $0["qInfo"]?["qId"] ?? "", "title": $0["qMeta"]?["title"] ?? "", "description": $0["qMeta"]?["description"] ?? ""]
             }
-            return ToolOutput(structured: ["bookmarks": .array(bookmarks)],
-                              text: TextTable.render(headers: ["id", "title", "description"], rows: bookmarks.map {
-                                  [$0["id"]?.stringValue ?? "", $0["title"]?.stringValue ?? "", $0["description"]?.stringValue ?? ""]
-                              }))
+            return ToolOutput(
+                structured: ["bookmarks": .array(bookmarks)],
+                text: TextTable.render(
+                    headers: ["id", "title", "description"],
+                    rows: bookmarks.map {
+                        [$0["id"]?.stringValue ?? "", $0["title"]?.stringValue ?? "", $0["description"]?.stringValue ?? ""]
+                    }))
         }
     }
 
@@ -204,8 +276,9 @@ enum VisualizationToolset {
         title: "Apply a bookmark",
         description: "Applies a bookmark's selections to this session (replacing its current selections) and returns the resulting selections.",
         toolset: "visualization",
-        input: .object("Arguments.", properties: [appID, ("bookmark_id", .string("Bookmark id or title from list_bookmarks.", maxLength: 500))],
-                       required: ["app_id", "bookmark_id"]),
+        input: .object(
+            "Arguments.", properties: [appID, ("bookmark_id", .string("Bookmark id or title from list_bookmarks.", maxLength: 500))],
+            required: ["app_id", "bookmark_id"]),
         output: SelectionTools.selectionsOutput
     ) { arguments, context in
         let reference = arguments.required("bookmark_id")
@@ -213,8 +286,9 @@ enum VisualizationToolset {
             let items = try await bookmarkItems(doc)
             let found = try AnalyticsSupport.resolveMaster(reference, kind: "bookmark", items: items, listTool: "list_bookmarks")
             guard try await doc.applyBookmark(found["qInfo"]?["qId"]?.stringValue ?? reference) else {
-                throw ToolError(code: "BOOKMARK_NOT_APPLIED", category: .engineError, message: "the engine could not apply '\(reference)'",
-                                remediation: "the bookmark may refer to fields that no longer exist")
+                throw ToolError(
+                    code: "BOOKMARK_NOT_APPLIED", category: .engineError, message: "the engine could not apply '\(reference)'",
+                    remediation: "the bookmark may refer to fields that no longer exist")
             }
             let selections = try await AnalyticsSupport.selections(doc)
             return ToolOutput(structured: ["selections": .array(selections)], text: SelectionTools.render(selections))

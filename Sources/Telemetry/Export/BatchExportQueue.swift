@@ -10,8 +10,10 @@ public struct BatchExportConfiguration: Sendable {
     public var scheduledDelay: Duration = .seconds(5)
     public var exportTimeout: Duration = .seconds(30)
 
-    public init(maxQueueSize: Int = 2048, maxExportBatchSize: Int = 512,
-                scheduledDelay: Duration = .seconds(5), exportTimeout: Duration = .seconds(30)) {
+    public init(
+        maxQueueSize: Int = 2048, maxExportBatchSize: Int = 512,
+        scheduledDelay: Duration = .seconds(5), exportTimeout: Duration = .seconds(30)
+    ) {
         self.maxQueueSize = max(1, maxQueueSize)
         self.maxExportBatchSize = max(1, min(maxExportBatchSize, self.maxQueueSize))
         self.scheduledDelay = scheduledDelay
@@ -38,10 +40,12 @@ public struct BatchExportMetricNames: Sendable {
     public let exported: String
     public let queueLength: String
 
-    public static let spans = BatchExportMetricNames(dropped: "qlik_mcp_telemetry_spans_dropped_total", exported: "qlik_mcp_telemetry_spans_exported_total",
-                                                     queueLength: "qlik_mcp_telemetry_span_queue_length")
-    public static let logs = BatchExportMetricNames(dropped: "qlik_mcp_telemetry_log_records_dropped_total", exported: "qlik_mcp_telemetry_log_records_exported_total",
-                                                    queueLength: "qlik_mcp_telemetry_log_record_queue_length")
+    public static let spans = BatchExportMetricNames(
+        dropped: "qlik_mcp_telemetry_spans_dropped_total", exported: "qlik_mcp_telemetry_spans_exported_total",
+        queueLength: "qlik_mcp_telemetry_span_queue_length")
+    public static let logs = BatchExportMetricNames(
+        dropped: "qlik_mcp_telemetry_log_records_dropped_total", exported: "qlik_mcp_telemetry_log_records_exported_total",
+        queueLength: "qlik_mcp_telemetry_log_record_queue_length")
 }
 
 /// Batches items (finished spans, log records) on a bounded queue and hands them to `process`
@@ -83,8 +87,10 @@ public final class BatchExportQueue<Item: Sendable>: @unchecked Sendable {
     /// - Parameters:
     ///   - name: the worker thread's name.
     ///   - process: exports one batch; called on the worker thread only, one batch at a time.
-    public init(name: String, configuration: BatchExportConfiguration, metrics: BatchExportMetricNames, metricsFactory: any MetricsFactory,
-                process: @escaping @Sendable ([Item], ExportControl) -> ExportResult) {
+    public init(
+        name: String, configuration: BatchExportConfiguration, metrics: BatchExportMetricNames, metricsFactory: any MetricsFactory,
+        process: @escaping @Sendable ([Item], ExportControl) -> ExportResult
+    ) {
         self.configuration = configuration
         self.process = process
         self.droppedCounter = Counter(label: metrics.dropped, factory: metricsFactory)
@@ -168,7 +174,8 @@ public final class BatchExportQueue<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         while true {
             while !shuttingDown && !flushRequested && queue.count < configuration.maxExportBatchSize
-                    && ContinuousClock.now < nextScheduled {
+                && ContinuousClock.now < nextScheduled
+            {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: (nextScheduled - .now).seconds))
             }
             if shuttingDown, let deadline = shutdownDeadline, ContinuousClock.now >= deadline {

@@ -43,8 +43,10 @@ final class CurlHTTPClient {
 
     /// POSTs `body`. `shouldAbort` is polled while the transfer runs (libcurl's progress callback,
     /// at least once a second) so a shutdown deadline can cut a hung request short.
-    func post(url: String, headers: [(String, String)], body: Data, timeout: Duration, tls: TLSFiles,
-              shouldAbort: @escaping () -> Bool = { false }) throws -> Response {
+    func post(
+        url: String, headers: [(String, String)], body: Data, timeout: Duration, tls: TLSFiles,
+        shouldAbort: @escaping () -> Bool = { false }
+    ) throws -> Response {
         guard let handle else { throw Failure(code: CURLE_FAILED_INIT, message: "libcurl could not create a handle") }
         curl_easy_reset(handle)
         let accumulator = Accumulator(shouldAbort: shouldAbort)

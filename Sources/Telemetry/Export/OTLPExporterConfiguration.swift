@@ -85,8 +85,9 @@ public struct OTLPExporterConfiguration: Sendable, Equatable {
             let checked = try validatedURL(base, variable: "OTEL_EXPORTER_OTLP_ENDPOINT")
             url = (checked.hasSuffix("/") ? String(checked.dropLast()) : checked) + "/v1/\(signal.rawValue)"
         } else if signal == .logs {
-            throw TelemetryConfigurationError.invalid(variable: exporterVariable, value: "otlp",
-                                                      expected: "an endpoint as well: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")
+            throw TelemetryConfigurationError.invalid(
+                variable: exporterVariable, value: "otlp",
+                expected: "an endpoint as well: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")
         } else {
             return nil
         }
@@ -133,7 +134,8 @@ public struct OTLPExporterConfiguration: Sendable, Equatable {
 
     static func validatedURL(_ raw: String, variable: String) throws -> String {
         guard let components = URLComponents(string: raw), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else {
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else {
             throw TelemetryConfigurationError.invalid(variable: variable, value: raw, expected: "an http:// or https:// URL, e.g. http://localhost:4318")
         }
         return raw

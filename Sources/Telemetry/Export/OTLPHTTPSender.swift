@@ -63,8 +63,9 @@ final class OTLPHTTPSender: @unchecked Sendable {
             let detail: String
             var retryAfter: String?
             do {
-                let response = try client.post(url: configuration.url, headers: headers, body: body, timeout: budget, tls: tls,
-                                               shouldAbort: { control.remaining <= .zero })
+                let response = try client.post(
+                    url: configuration.url, headers: headers, body: body, timeout: budget, tls: tls,
+                    shouldAbort: { control.remaining <= .zero })
                 if (200..<300).contains(response.status) { return .success }
                 reason = response.status >= 500 ? "http_5xx" : (response.status == 429 ? "http_429" : "http_4xx")
                 let message = String(decoding: response.body.prefix(200), as: UTF8.self)
@@ -101,13 +102,15 @@ final class OTLPHTTPSender: @unchecked Sendable {
         } else {
             // A log-export failure must not feed the log exporter it is about (a loop): the
             // logger of the log exporter writes to stderr only (see TelemetrySystem).
-            logger.warning("\(signal == "traces" ? "span" : "log record") export failed", metadata: [
-                "error.type": .string(reason),
-                "error.message": .string(detail),
-                "qlik_mcp.otlp.signal": .string(signal),
-                "qlik_mcp.otlp.items": .stringConvertible(items),
-                "qlik_mcp.otlp.suppressed_since_last": .stringConvertible(suppressedFailures),
-            ])
+            logger.warning(
+                "\(signal == "traces" ? "span" : "log record") export failed",
+                metadata: [
+                    "error.type": .string(reason),
+                    "error.message": .string(detail),
+                    "qlik_mcp.otlp.signal": .string(signal),
+                    "qlik_mcp.otlp.items": .stringConvertible(items),
+                    "qlik_mcp.otlp.suppressed_since_last": .stringConvertible(suppressedFailures),
+                ])
             lastFailureLog = now
             suppressedFailures = 0
         }

@@ -10,8 +10,10 @@ public final class OTLPLogExporter: Sendable {
     public let resource: TelemetryResource
     private let sender: OTLPHTTPSender
 
-    public init(configuration: OTLPExporterConfiguration, resource: TelemetryResource, metricsFactory: any MetricsFactory,
-                logger: Logger, logInterval: Duration = .seconds(60)) {
+    public init(
+        configuration: OTLPExporterConfiguration, resource: TelemetryResource, metricsFactory: any MetricsFactory,
+        logger: Logger, logInterval: Duration = .seconds(60)
+    ) {
         self.configuration = configuration
         self.resource = resource
         self.sender = OTLPHTTPSender(configuration: configuration, signal: "logs", metricsFactory: metricsFactory, logger: logger, logInterval: logInterval)

@@ -18,13 +18,15 @@ struct LogRecordFields: Sendable {
     static func `for`(_ format: LogFormat) -> LogRecordFields {
         switch format {
         case .json, .text:
-            return LogRecordFields(timestamp: "timestamp", level: "severity_text", body: "body", logger: "otel.scope.name",
-                                   traceID: "trace_id", spanID: "span_id", instanceID: "service.instance.id",
-                                   file: "code.file.path", line: "code.line.number", function: "code.function.name")
+            return LogRecordFields(
+                timestamp: "timestamp", level: "severity_text", body: "body", logger: "otel.scope.name",
+                traceID: "trace_id", spanID: "span_id", instanceID: "service.instance.id",
+                file: "code.file.path", line: "code.line.number", function: "code.function.name")
         case .ecs:
-            return LogRecordFields(timestamp: "@timestamp", level: "log.level", body: "message", logger: "log.logger",
-                                   traceID: "trace.id", spanID: "span.id", instanceID: "service.node.name",
-                                   file: "log.origin.file.name", line: "log.origin.file.line", function: "log.origin.function")
+            return LogRecordFields(
+                timestamp: "@timestamp", level: "log.level", body: "message", logger: "log.logger",
+                traceID: "trace.id", spanID: "span.id", instanceID: "service.node.name",
+                file: "log.origin.file.name", line: "log.origin.file.line", function: "log.origin.function")
         }
     }
 

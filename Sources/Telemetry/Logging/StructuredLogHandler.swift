@@ -36,8 +36,10 @@ public struct StructuredLogHandler: LogHandler {
         /// Where log records go for OTLP export (`OTEL_LOGS_EXPORTER=otlp`), besides the sink.
         let export: BatchExportQueue<LogRecordData>?
 
-        init(label: String, format: LogFormat, service: [(String, String)], sink: any LogSink, scrubber: PIIScrubber, lineCounters: LineCounters?,
-             export: BatchExportQueue<LogRecordData>?) {
+        init(
+            label: String, format: LogFormat, service: [(String, String)], sink: any LogSink, scrubber: PIIScrubber, lineCounters: LineCounters?,
+            export: BatchExportQueue<LogRecordData>?
+        ) {
             self.export = export
             self.label = label
             self.format = format
@@ -67,8 +69,9 @@ public struct StructuredLogHandler: LogHandler {
         let fields = LogRecordFields.for(format)
         var service = [("service.name", resource.serviceName), ("service.version", resource.serviceVersion)]
         if let instance = resource.attributes["service.instance.id"] { service.append((fields.instanceID, instance)) }
-        self.core = Core(label: label, format: format, service: service, sink: sink, scrubber: scrubber,
-                         lineCounters: metricsFactory.map(LineCounters.init), export: export)
+        self.core = Core(
+            label: label, format: format, service: service, sink: sink, scrubber: scrubber,
+            lineCounters: metricsFactory.map(LineCounters.init), export: export)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -104,16 +107,19 @@ public struct StructuredLogHandler: LogHandler {
             let span = ServiceContext.current?.spanContext
             var spec = timespec()
             clock_gettime(CLOCK_REALTIME, &spec)
-            export.enqueue(LogRecordData(
-                timeUnixNano: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec),
-                severityNumber: LogRecordFields.severityNumber(event.level), severityText: LogRecordFields.severityText(event.level),
-                body: body, scope: core.label, attributes: LogRecordData.attributes(attributes, scrubber: core.scrubber),
-                traceID: span?.traceID, spanID: span?.spanID))
+            export.enqueue(
+                LogRecordData(
+                    timeUnixNano: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec),
+                    severityNumber: LogRecordFields.severityNumber(event.level), severityText: LogRecordFields.severityText(event.level),
+                    body: body, scope: core.label, attributes: LogRecordData.attributes(attributes, scrubber: core.scrubber),
+                    traceID: span?.traceID, spanID: span?.spanID))
         }
     }
 
-    private func json(_ event: LogEvent, body: String, traceID: Logger.MetadataValue?, spanID: Logger.MetadataValue?,
-                      attributes: [(String, Logger.MetadataValue)]) -> [UInt8] {
+    private func json(
+        _ event: LogEvent, body: String, traceID: Logger.MetadataValue?, spanID: Logger.MetadataValue?,
+        attributes: [(String, Logger.MetadataValue)]
+    ) -> [UInt8] {
         let core = self.core
         let fields = core.fields
         var json = JSONWriter()
@@ -149,7 +155,8 @@ public struct StructuredLogHandler: LogHandler {
 
     private func text(_ event: LogEvent, body: String, traceID: Logger.MetadataValue?, attributes: [(String, Logger.MetadataValue)]) -> [UInt8] {
         let core = self.core
-        var out = LogTimestamp.now() + " " + LogRecordFields.severityText(event.level).padding(toLength: 8, withPad: " ", startingAt: 0)
+        var out =
+            LogTimestamp.now() + " " + LogRecordFields.severityText(event.level).padding(toLength: 8, withPad: " ", startingAt: 0)
             + core.label + ": " + body
         for (key, value) in attributes.sorted(by: { $0.0 < $1.0 }) {
             out += " " + key + "=" + Self.textValue(value, key: key, scrubber: core.scrubber)

@@ -51,7 +51,8 @@ public enum MetricCatalog {
         "qlik_mcp_sessions_expired_total": "MCP sessions closed after being idle too long, by transport.",
         "qlik_mcp_notifications_total": "Server-to-client MCP notifications sent, by method.",
         "qlik_mcp_sse_events_dropped_total": "Events evicted from a session's bounded resumability store before a client could replay them.",
-        "qlik_mcp_auth_attempts_total": "Credential checks on the MCP endpoints, by method (oauth, apikey, none) and outcome (ok, missing, expired, bad_signature, wrong_audience, revoked, insufficient_scope, …).",
+        "qlik_mcp_auth_attempts_total":
+            "Credential checks on the MCP endpoints, by method (oauth, apikey, none) and outcome (ok, missing, expired, bad_signature, wrong_audience, revoked, insufficient_scope, …).",
         "http_server_request_duration_seconds": "HTTP request duration in seconds until the response head (OpenTelemetry http.server.request.duration), by method, route and status code.",
         "http_server_active_requests": "HTTP requests in flight (OpenTelemetry http.server.active_requests), by method.",
         "qlik_mcp_health_ready": "1 while /readyz reports ready, 0 otherwise.",

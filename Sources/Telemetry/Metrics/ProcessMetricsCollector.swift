@@ -56,28 +56,29 @@ public struct ProcessSample: Sendable {
 
     public static func read() -> ProcessSample? {
         #if os(Linux)
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after "(comm)" start at field 3 (state); index 0 here is field 3.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        func field(_ number: Int) -> Double { Double(fields[number - 3]) ?? 0 }
-        guard fields.count > 22 else { return nil }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
-        var limit = rlimit()
-        getrlimit(RLIMIT_NOFILE_VALUE, &limit)
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count).map { max(0, $0 - 1) } ?? 0
-        return ProcessSample(
-            residentBytes: Int(field(24) * pageSize),
-            virtualBytes: Int(field(23)),
-            cpuSeconds: (field(14) + field(15)) / ticks,
-            openFDs: fds,
-            maxFDs: Int(limit.rlim_cur),
-            threads: Int(field(20)),
-            startTimeSeconds: bootTime() + field(22) / ticks
-        )
+            guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // Fields after "(comm)" start at field 3 (state); index 0 here is field 3.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            func field(_ number: Int) -> Double { Double(fields[number - 3]) ?? 0 }
+            guard fields.count > 22 else { return nil }
+            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+            let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+            var limit = rlimit()
+            getrlimit(RLIMIT_NOFILE_VALUE, &limit)
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count).map { max(0, $0 - 1) } ?? 0
+            return ProcessSample(
+                residentBytes: Int(field(24) * pageSize),
+                virtualBytes: Int(field(23)),
+                cpuSeconds: (field(14) + field(15)) / ticks,
+                openFDs: fds,
+                maxFDs: Int(limit.rlim_cur),
+                threads: Int(field(20)),
+                startTimeSeconds: bootTime() + field(22) / ticks
+            )
         #else
-        return nil
+            return nil
         #endif
     }
 
@@ -91,5 +92,5 @@ public struct ProcessSample: Sendable {
 }
 
 #if os(Linux)
-private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue))
+    private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue))
 #endif

@@ -17,9 +17,9 @@ public final class TelemetryMetrics: Sendable {
         self.factory = QlikMetricsFactory(registry: registry)
         self.process = ProcessMetricsCollector(registry: registry)
         #if swift(>=6.3)
-        let swiftVersion = "6.3"
+            let swiftVersion = "6.3"
         #else
-        let swiftVersion = "6"
+            let swiftVersion = "6"
         #endif
         registry.makeGauge(
             descriptor: MetricCatalog.descriptor("qlik_mcp_build_info"),

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The rules qlik-mcp applies by default, in the order they run.
@@ -31,7 +32,8 @@ public enum BuiltinScrubRules {
                 ),
                 ScrubRule(
                     kind: "secret",
-                    pattern: #"(?i)\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|authorization|cookie|set-cookie)\b["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Negotiate|Token)\s+)?+(?!\[REDACTED:)([^\s"',;&]+)"#,
+                    pattern:
+                        #"(?i)\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|authorization|cookie|set-cookie)\b["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Negotiate|Token)\s+)?+(?!\[REDACTED:)([^\s"',;&]+)"#,
                     group: 1,
                     trigger: { shape in
                         (shape.colons > 0 || shape.equals)

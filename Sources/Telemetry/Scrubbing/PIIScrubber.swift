@@ -107,7 +107,10 @@ public struct PIIScrubber: Sendable {
         if shape.contains(caseInsensitive: "authorization") { return "authorization" }
         if shape.contains(caseInsensitive: "cookie") { return "cookie" }
         if shape.contains(caseInsensitive: "apikey") || shape.contains(caseInsensitive: "api_key")
-            || shape.contains(caseInsensitive: "api-key") { return "api_key" }
+            || shape.contains(caseInsensitive: "api-key")
+        {
+            return "api_key"
+        }
         if shape.contains(caseInsensitive: "token") { return "token" }
         if key.utf8.count == 11 && shape.contains(caseInsensitive: "x-qlik-user") { return "qlik_user" }
         return nil
@@ -125,7 +128,8 @@ public struct PIIScrubber: Sendable {
             let whole = match.range
             let target = match.range(at: rule.group)
             guard target.location != NSNotFound,
-                  let candidateRange = Range(whole, in: text) else { continue }
+                let candidateRange = Range(whole, in: text)
+            else { continue }
             guard rule.validate(text[candidateRange]) else { continue }
             result += ns.substring(with: NSRange(location: cursor, length: target.location - cursor))
             result += rule.marker

@@ -1,6 +1,6 @@
+import ServiceContextModule
 import Synchronization
 import Tracing
-import ServiceContextModule
 
 /// The span type of `QlikTracer`. Thread-safe; ending it hands a `SpanRecord` to the span
 /// processor, which never blocks (a full queue drops the span and counts the drop).
@@ -106,17 +106,18 @@ public final class QlikSpan: Tracing.Span {
             return state
         }
         guard isRecording, let finished, let processor else { return }
-        processor.onEnd(SpanRecord(
-            context: spanContext,
-            parentSpanID: parentSpanID,
-            name: finished.operationName,
-            kind: kind,
-            startNanos: startNanos,
-            endNanos: max(endNanos, startNanos),
-            attributes: finished.attributes,
-            events: finished.events,
-            links: finished.links,
-            status: finished.status
-        ))
+        processor.onEnd(
+            SpanRecord(
+                context: spanContext,
+                parentSpanID: parentSpanID,
+                name: finished.operationName,
+                kind: kind,
+                startNanos: startNanos,
+                endNanos: max(endNanos, startNanos),
+                attributes: finished.attributes,
+                events: finished.events,
+                links: finished.links,
+                status: finished.status
+            ))
     }
 }

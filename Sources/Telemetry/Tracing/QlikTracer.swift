@@ -69,7 +69,7 @@ public final class QlikTracer: Tracer {
         _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
     ) where Extract: Extractor, Extract.Carrier == Carrier {
         guard let traceparent = extractor.extract(key: W3CPropagation.traceparentHeader, from: carrier),
-              let remote = W3CPropagation.parse(
+            let remote = W3CPropagation.parse(
                 traceparent: traceparent,
                 tracestate: extractor.extract(key: W3CPropagation.tracestateHeader, from: carrier))
         else { return }

@@ -1,5 +1,5 @@
-import Tracing
 import ServiceContextModule
+import Tracing
 
 /// The identity of a span as propagated in W3C trace context: ids, flags and `tracestate`.
 public struct SpanContext: Hashable, Sendable {

@@ -41,8 +41,9 @@ public struct SpanRecord: Sendable {
     }
 
     private func with(status: SpanStatus) -> SpanRecord {
-        SpanRecord(context: context, parentSpanID: parentSpanID, name: name, kind: kind, startNanos: startNanos,
-                   endNanos: endNanos, attributes: attributes, events: events, links: links, status: status)
+        SpanRecord(
+            context: context, parentSpanID: parentSpanID, name: name, kind: kind, startNanos: startNanos,
+            endNanos: endNanos, attributes: attributes, events: events, links: links, status: status)
     }
 
     static func scrub(_ attributes: SpanAttributes, _ scrubber: PIIScrubber) -> SpanAttributes {

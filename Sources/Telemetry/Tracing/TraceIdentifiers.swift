@@ -20,9 +20,10 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     /// Parses 32 lowercase hex characters; nil for anything else or the all-zero id.
     public init?<S: StringProtocol>(hex: S) {
         guard hex.utf8.count == 32,
-              let high = HexCoding.parse(hex.utf8.prefix(16)),
-              let low = HexCoding.parse(hex.utf8.dropFirst(16)),
-              high != 0 || low != 0 else { return nil }
+            let high = HexCoding.parse(hex.utf8.prefix(16)),
+            let low = HexCoding.parse(hex.utf8.dropFirst(16)),
+            high != 0 || low != 0
+        else { return nil }
         self.init(high: high, low: low)
     }
 

@@ -19,7 +19,8 @@ public enum W3CPropagation {
         if value[0] != UInt8(ascii: "0") || value[1] != UInt8(ascii: "0") {
             // A future version: never `ff`, and its extra fields start with `-`.
             guard value[0] != UInt8(ascii: "f") || value[1] != UInt8(ascii: "f"),
-                  value.count == 55 || value[55] == UInt8(ascii: "-") else { return nil }
+                value.count == 55 || value[55] == UInt8(ascii: "-")
+            else { return nil }
             value = [UInt8(ascii: "0"), UInt8(ascii: "0")] + value[2..<55]
         }
         let header = String(decoding: value, as: UTF8.self)
@@ -31,7 +32,8 @@ public enum W3CPropagation {
             parsed = try? TraceContext(traceParentHeaderValue: header)
         }
         guard let context = parsed, let traceID = Telemetry.TraceID(hex: context.traceID.description),
-              let spanID = Telemetry.SpanID(hex: context.spanID.description) else { return nil }
+            let spanID = Telemetry.SpanID(hex: context.spanID.description)
+        else { return nil }
         return SpanContext(traceID: traceID, spanID: spanID, traceFlags: context.flags.rawValue, traceState: state, isRemote: true)
     }
 

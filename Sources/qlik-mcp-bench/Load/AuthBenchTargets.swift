@@ -1,6 +1,6 @@
-import MCPAuth
 import Crypto
 import Foundation
+import MCPAuth
 import MCPServerHost
 import QlikTools
 
@@ -26,10 +26,12 @@ enum AuthBenchTargets {
         var env = BenchTarget.fullTelemetry
         env["QLIK_MCP_OAUTH_CLIENT_ID"] = "bench"
         env["QLIK_MCP_OAUTH_CLIENT_SECRET"] = "bench"
-        var withJWT = BenchTarget.qlikMCP(name: "qlik-mcp (JWT)", extraArguments: [
-            "--auth", "oauth", "--oauth-provider", "github", "--public-url", publicURL, "--oauth-audience", audience,
-            "--oauth-signing-key", signing.path, "--oauth-access-token-ttl", "86400",
-        ], env: env)
+        var withJWT = BenchTarget.qlikMCP(
+            name: "qlik-mcp (JWT)",
+            extraArguments: [
+                "--auth", "oauth", "--oauth-provider", "github", "--public-url", publicURL, "--oauth-audience", audience,
+                "--oauth-signing-key", signing.path, "--oauth-access-token-ttl", "86400",
+            ], env: env)
         withJWT.headers = ["Authorization": "Bearer \(token)"]
         return [withKey, withJWT]
     }

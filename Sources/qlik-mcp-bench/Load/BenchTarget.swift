@@ -39,8 +39,10 @@ struct BenchTarget: Codable, Sendable {
     static func qlikMCP(name: String = "qlik-mcp", extraArguments: [String] = [], env: [String: String] = fullTelemetry) -> BenchTarget {
         BenchTarget(
             name: name, transport: .http,
-            command: ["{qlik-mcp}", "serve", "--transport", "http", "--port", "{port}", "--engine", "ws://127.0.0.1:{engine_port}",
-                      "--max-sessions", "20000", "--log-level", "info"] + extraArguments,
+            command: [
+                "{qlik-mcp}", "serve", "--transport", "http", "--port", "{port}", "--engine", "ws://127.0.0.1:{engine_port}",
+                "--max-sessions", "20000", "--log-level", "info",
+            ] + extraArguments,
             env: env, url: "http://127.0.0.1:{port}/mcp", headers: nil, tools: qlikMCPTools, unsupported: nil, note: nil)
     }
 
@@ -56,8 +58,12 @@ struct BenchTarget: Codable, Sendable {
     static let qlikMCPTools: [String: ToolCallSpec] = [
         "trivial": ToolCallSpec(name: "get_engine_info", arguments: [:], expect: "engine_version"),
         "metadata": ToolCallSpec(name: "list_measures", arguments: ["app_id": "sales-analytics"], expect: "Sum(Sales)"),
-        "data": ToolCallSpec(name: "query_data", arguments: ["app_id": "sales-analytics", "dimensions": ["Region", "Category"],
-                                                               "measures": ["Sum(Sales)", "Count(DISTINCT OrderID)"]], expect: "Americas"),
+        "data": ToolCallSpec(
+            name: "query_data",
+            arguments: [
+                "app_id": "sales-analytics", "dimensions": ["Region", "Category"],
+                "measures": ["Sum(Sales)", "Count(DISTINCT OrderID)"],
+            ], expect: "Americas"),
     ]
 }
 

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
 import JSONCore
+import NIOCore
 import Synchronization
 
 /// A Streamable HTTP MCP session for the load generator: JSON or SSE responses (servers built on
@@ -22,7 +22,9 @@ final class HTTPBenchSession: MCPBenchSession {
     var sessionID: String? { state.withLock { $0.session } }
 
     func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
-        let id = state.withLock { state -> Int in state.nextID += 1; return state.nextID }
+        let id = state.withLock { state -> Int in
+            state.nextID += 1; return state.nextID
+        }
         let (status, contentType, text) = try await post(["jsonrpc": "2.0", "id": .number(Double(id)), "method": .string(method), "params": params])
         guard status == 200 else { throw BenchError("\(method): HTTP \(status) \(text.prefix(200))") }
         guard let message = Self.message(in: text, contentType: contentType, id: id) else {

@@ -82,8 +82,9 @@ struct LoadBench: AsyncParsableCommand {
             guard !list.isEmpty else { throw ValidationError("--only matched no target") }
         }
         let runner = try LoadRunner(plan: plan, results: URL(fileURLWithPath: results), venvs: URL(fileURLWithPath: venvs).standardizedFileURL.path)
-        let rows = try await runner.run(targets: list, scenarios: scenarioList.compactMap(LoadScenario.init(rawValue:)),
-                                        commandLine: (["qlik-mcp-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        let rows = try await runner.run(
+            targets: list, scenarios: scenarioList.compactMap(LoadScenario.init(rawValue:)),
+            commandLine: (["qlik-mcp-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         // Smoke mode guards the harness (CI): any target that failed to start, any failed run and
         // any call error fails the command. Never a timing check.
         let broken = rows.filter { $0.failed || $0.errors > 0 }

@@ -73,8 +73,10 @@ struct LoadRunner {
             var rows: [LoadRow] = []
             for scenario in scenarios {
                 for target in targets {
-                    let values = ["qlik-mcp": executable, "engine_port": String(enginePort), "venvs": venvs,
-                                  "otlp": "http://127.0.0.1:\(otlpPort)", "port": String(try freeLoopbackPort())]
+                    let values = [
+                        "qlik-mcp": executable, "engine_port": String(enginePort), "venvs": venvs,
+                        "otlp": "http://127.0.0.1:\(otlpPort)", "port": String(try freeLoopbackPort()),
+                    ]
                     rows += await measure(target.expanded(values), scenario, client: client)
                 }
             }
@@ -83,8 +85,10 @@ struct LoadRunner {
         let ratioed = Self.withRatios(rows)
         LoadTable(rows: ratioed, targets: targets, plan: plan).print()
         let file = results.appendingPathComponent("load-\(Int(Date().timeIntervalSince1970)).json")
-        try LoadResultsFile(commandLine: commandLine, machine: .current, rows: ratioed,
-                            notes: targets.compactMap { target in target.note.map { "\(target.name): \($0)" } }).write(to: file)
+        try LoadResultsFile(
+            commandLine: commandLine, machine: .current, rows: ratioed,
+            notes: targets.compactMap { target in target.note.map { "\(target.name): \($0)" } }
+        ).write(to: file)
         Swift.print("results: \(file.path)")
         return ratioed
     }

@@ -21,9 +21,11 @@ struct LoadTable {
                     Swift.print("| \(row.target) | \(row.mode) | — | not run: \(skipped.replacingOccurrences(of: "|", with: "/").prefix(160)) | | | | | | | | |")
                     continue
                 }
-                let cells = [row.target, row.mode, String(row.operations), "\(Self.number(row.throughput)) \(row.unit)",
-                             Self.number(row.p50), Self.number(row.p90), Self.number(row.p99), Self.number(row.max), String(row.errors),
-                             Self.number(row.cpuSeconds), Self.number(row.peakRSSMiB), row.baselineRatio.map { "×" + Self.number($0) } ?? ""]
+                let cells = [
+                    row.target, row.mode, String(row.operations), "\(Self.number(row.throughput)) \(row.unit)",
+                    Self.number(row.p50), Self.number(row.p90), Self.number(row.p99), Self.number(row.max), String(row.errors),
+                    Self.number(row.cpuSeconds), Self.number(row.peakRSSMiB), row.baselineRatio.map { "×" + Self.number($0) } ?? "",
+                ]
                 Swift.print("| " + cells.joined(separator: " | ") + " |")
             }
             for row in group where row.firstError != nil {
@@ -55,9 +57,10 @@ struct MachineFacts: Codable {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return MachineFacts(cores: ProcessInfo.processInfo.activeProcessorCount,
-                            memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30),
-                            cpu: model.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown", kernel: "Linux \(release)")
+        return MachineFacts(
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30),
+            cpu: model.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown", kernel: "Linux \(release)")
     }
 
     var summary: String { "\(cores) cores (\(cpu)), \(String(format: "%.1f", memoryGiB)) GiB, \(kernel); load generator, servers and demo engine share the cores" }

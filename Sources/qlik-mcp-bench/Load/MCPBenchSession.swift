@@ -16,10 +16,12 @@ let benchProtocolVersion = "2025-06-18"
 extension MCPBenchSession {
     /// `initialize` then `notifications/initialized`.
     func handshake() async throws {
-        let reply = try await request("initialize", [
-            "protocolVersion": .string(benchProtocolVersion), "capabilities": [:],
-            "clientInfo": ["name": "qlik-mcp-bench", "version": "1"],
-        ])
+        let reply = try await request(
+            "initialize",
+            [
+                "protocolVersion": .string(benchProtocolVersion), "capabilities": [:],
+                "clientInfo": ["name": "qlik-mcp-bench", "version": "1"],
+            ])
         if let error = reply["error"] { throw BenchError("initialize failed: \(JSONCoding.serialize(error))") }
         try await notify("notifications/initialized")
     }

@@ -37,7 +37,9 @@ final class StdioBenchSession: MCPBenchSession {
     }
 
     func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
-        let id = state.withLock { state -> Int in state.nextID += 1; return state.nextID }
+        let id = state.withLock { state -> Int in
+            state.nextID += 1; return state.nextID
+        }
         let timeout = Task { [weak self] in
             try await Task.sleep(for: .seconds(60))
             self?.resume(id: id, with: .failure(BenchError("\(method): no answer within 60 s")))
@@ -82,7 +84,8 @@ final class StdioBenchSession: MCPBenchSession {
         }
         for line in lines {
             guard let message = try? JSONCoding.parse(String(decoding: line, as: UTF8.self)),
-                  let id = message["id"]?.intValue, message["method"] == nil else { continue }
+                let id = message["id"]?.intValue, message["method"] == nil
+            else { continue }
             resume(id: id, with: .success(message))
         }
     }

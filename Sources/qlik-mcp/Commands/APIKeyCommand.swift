@@ -1,6 +1,6 @@
-import MCPAuth
 import ArgumentParser
 import Foundation
+import MCPAuth
 import MCPServerHost
 import QlikTools
 
@@ -14,12 +14,15 @@ struct APIKeyCommand: ParsableCommand {
     )
 
     struct FileOption: ParsableArguments {
-        @Option(name: .customLong("apikeys-file"), help: ArgumentHelp(
-            "The key file. Env: QLIK_MCP_APIKEYS_FILE. Default: ~/.config/qlik-mcp/apikeys.json.", valueName: "path"))
+        @Option(
+            name: .customLong("apikeys-file"),
+            help: ArgumentHelp(
+                "The key file. Env: QLIK_MCP_APIKEYS_FILE. Default: ~/.config/qlik-mcp/apikeys.json.", valueName: "path"))
         var path: String?
 
         var store: APIKeyStore {
-            let chosen = path ?? ProcessInfo.processInfo.environment["QLIK_MCP_APIKEYS_FILE"]
+            let chosen =
+                path ?? ProcessInfo.processInfo.environment["QLIK_MCP_APIKEYS_FILE"]
                 ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/qlik-mcp/apikeys.json").path
             return APIKeyStore(path: URL(fileURLWithPath: chosen))
         }
@@ -38,11 +41,13 @@ struct APIKeyCommand: ParsableCommand {
             do {
                 let (key, record) = try file.store.create(name: name, scopes: try QlikScope.parseList(scopes), expiresInDays: expiresInDays)
                 print(key)
-                FileHandle.standardError.write(Data("""
-                    created key \(record.id) '\(record.name)' with \(record.scopes.map(\.rawValue).joined(separator: ",")) \
-                    in \(file.store.path.path); this is the only time the key is shown. Send it as `Authorization: Bearer <key>`.
+                FileHandle.standardError.write(
+                    Data(
+                        """
+                        created key \(record.id) '\(record.name)' with \(record.scopes.map(\.rawValue).joined(separator: ",")) \
+                        in \(file.store.path.path); this is the only time the key is shown. Send it as `Authorization: Bearer <key>`.
 
-                    """.utf8))
+                        """.utf8))
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -60,12 +65,14 @@ struct APIKeyCommand: ParsableCommand {
             let formatter = ISO8601DateFormatter()
             print("id            state    name                  scopes                          created               expires")
             for record in records {
-                let columns = [record.id.padding(toLength: 14, withPad: " ", startingAt: 0),
-                               record.state(at: now).padding(toLength: 9, withPad: " ", startingAt: 0),
-                               record.name.padding(toLength: 22, withPad: " ", startingAt: 0),
-                               record.scopes.map(\.rawValue).joined(separator: ",").padding(toLength: 32, withPad: " ", startingAt: 0),
-                               formatter.string(from: record.created).padding(toLength: 22, withPad: " ", startingAt: 0),
-                               record.expires.map { formatter.string(from: $0) } ?? "never"]
+                let columns = [
+                    record.id.padding(toLength: 14, withPad: " ", startingAt: 0),
+                    record.state(at: now).padding(toLength: 9, withPad: " ", startingAt: 0),
+                    record.name.padding(toLength: 22, withPad: " ", startingAt: 0),
+                    record.scopes.map(\.rawValue).joined(separator: ",").padding(toLength: 32, withPad: " ", startingAt: 0),
+                    formatter.string(from: record.created).padding(toLength: 22, withPad: " ", startingAt: 0),
+                    record.expires.map { formatter.string(from: $0) } ?? "never",
+                ]
                 print(columns.joined())
             }
         }

@@ -1,9 +1,9 @@
-import MCPAuth
-import ServerSettings
 import ArgumentParser
 import Foundation
+import MCPAuth
 import MCPServerHost
 import QlikTools
+import ServerSettings
 
 /// The authentication flags of `serve` (HTTP transports only; stdio runs as the local user).
 /// Secrets — upstream client secret, introspection secret — come from environment variables or
@@ -25,13 +25,16 @@ struct AuthOptions: ParsableArguments {
     var oauthProviderURL: String?
     @Option(help: ArgumentHelp("File holding the upstream client id (or env QLIK_MCP_OAUTH_CLIENT_ID).", valueName: "path")) var oauthClientIDFile: String?
     @Option(help: ArgumentHelp("File holding the upstream client secret (or env QLIK_MCP_OAUTH_CLIENT_SECRET).", valueName: "path")) var oauthClientSecretFile: String?
-    @Option(help: ArgumentHelp("Proxy mode: PEM file of an EC P-256 token-signing key; repeat to keep older keys valid (first signs). Env: QLIK_MCP_OAUTH_SIGNING_KEYS (comma-separated).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Proxy mode: PEM file of an EC P-256 token-signing key; repeat to keep older keys valid (first signs). Env: QLIK_MCP_OAUTH_SIGNING_KEYS (comma-separated).", valueName: "path"))
     var oauthSigningKey: [String] = []
     @Option(help: ArgumentHelp("Proxy mode: access token lifetime in seconds (60–86400, default 600). Env: QLIK_MCP_OAUTH_ACCESS_TOKEN_TTL.", valueName: "seconds"))
     var oauthAccessTokenTTL: Int?
     @Option(help: ArgumentHelp("RFC 7662 introspection endpoint for opaque tokens (credentials: QLIK_MCP_INTROSPECTION_CLIENT_ID/_SECRET). Env: QLIK_MCP_OAUTH_INTROSPECTION_URL.", valueName: "url"))
     var oauthIntrospectionURL: String?
-    @Option(help: ArgumentHelp("Scopes a client is told to ask for (401 challenge) and granted when it asks for none; default qlik:read,qlik:data. Env: QLIK_MCP_OAUTH_DEFAULT_SCOPES.", valueName: "list"))
+    @Option(
+        help: ArgumentHelp("Scopes a client is told to ask for (401 challenge) and granted when it asks for none; default qlik:read,qlik:data. Env: QLIK_MCP_OAUTH_DEFAULT_SCOPES.", valueName: "list"))
     var oauthDefaultScopes: String?
     @Option(help: ArgumentHelp("The API key file (qlik-mcp apikey create). Env: QLIK_MCP_APIKEYS_FILE.", valueName: "path")) var apikeysFile: String?
     @Option(help: ArgumentHelp("Hybrid mode (Enterprise): the token claim that names the Qlik user, e.g. preferred_username or upn. Env: QLIK_MCP_OAUTH_IDENTITY_CLAIM.", valueName: "claim"))
@@ -67,7 +70,8 @@ struct AuthOptions: ParsableArguments {
         settings.audience = oauthAudience ?? env("QLIK_MCP_OAUTH_AUDIENCE") ?? file.audience
         settings.issuer = oauthIssuer ?? env("QLIK_MCP_OAUTH_ISSUER") ?? file.issuer
         settings.apiKeysFile = apikeysFile ?? env("QLIK_MCP_APIKEYS_FILE") ?? file.apiKeysFile
-        settings.signingKeyFiles = oauthSigningKey.isEmpty
+        settings.signingKeyFiles =
+            oauthSigningKey.isEmpty
             ? (env("QLIK_MCP_OAUTH_SIGNING_KEYS")?.split(separator: ",").map { String($0) } ?? file.signingKeys ?? []) : oauthSigningKey
         if let ttl = oauthAccessTokenTTL ?? env("QLIK_MCP_OAUTH_ACCESS_TOKEN_TTL").flatMap(Int.init) ?? file.accessTokenTTL {
             guard (60...86_400).contains(ttl) else { throw ValidationError("--oauth-access-token-ttl must be between 60 and 86400 seconds") }

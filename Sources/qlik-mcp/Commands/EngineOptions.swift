@@ -1,19 +1,20 @@
-import ServerSettings
-import DemoWiring
 import ArgumentParser
+import DemoEngine
+import DemoWiring
 import Foundation
 import Logging
-import DemoEngine
 import MCPServerHost
 import QlikEngine
 import QlikTools
+import ServerSettings
 import ServiceLifecycle
 
 /// Which engine the tools use: the embedded demo engine (default) or a Qlik deployment.
 /// Every option also reads a `QLIK_MCP_*` environment variable (the flag wins).
 struct EngineOptions: ParsableArguments {
     @Flag(help: "Use the embedded demo engine (the default when no --engine is given).") var demo = false
-    @Option(help: ArgumentHelp("Qlik engine: ws://host:port (Desktop), wss://host[:port] (Enterprise, with --cert/--key), https://tenant (Cloud, with --api-key). Env: QLIK_MCP_ENGINE.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("Qlik engine: ws://host:port (Desktop), wss://host[:port] (Enterprise, with --cert/--key), https://tenant (Cloud, with --api-key). Env: QLIK_MCP_ENGINE.", valueName: "url"))
     var engine: String?
     @Option(help: ArgumentHelp("Client certificate (PEM file) for Enterprise. Env: QLIK_MCP_CLIENT_CERT.", valueName: "path")) var cert: String?
     @Option(help: ArgumentHelp("Client key (PEM file) for Enterprise. Env: QLIK_MCP_CLIENT_KEY.", valueName: "path")) var key: String?
@@ -52,11 +53,13 @@ struct EngineOptions: ParsableArguments {
             case "ws":
                 return .desktop(host: host, port: url.port ?? 4848)
             case "wss":
-                return try .enterprise(host: host, port: url.port ?? 4747,
-                                       certificates: .init(clientCertificate: value(cert, "QLIK_MCP_CLIENT_CERT", file.cert), clientKey: value(key, "QLIK_MCP_CLIENT_KEY", file.key),
-                                                           rootCA: value(ca, "QLIK_MCP_CA_CERT", file.ca)),
-                                       userDirectory: value(userDirectory, "QLIK_MCP_USER_DIRECTORY", file.userDirectory) ?? "",
-                                       userID: value(userID, "QLIK_MCP_USER_ID", file.userID) ?? "")
+                return try .enterprise(
+                    host: host, port: url.port ?? 4747,
+                    certificates: .init(
+                        clientCertificate: value(cert, "QLIK_MCP_CLIENT_CERT", file.cert), clientKey: value(key, "QLIK_MCP_CLIENT_KEY", file.key),
+                        rootCA: value(ca, "QLIK_MCP_CA_CERT", file.ca)),
+                    userDirectory: value(userDirectory, "QLIK_MCP_USER_DIRECTORY", file.userDirectory) ?? "",
+                    userID: value(userID, "QLIK_MCP_USER_ID", file.userID) ?? "")
             case "https":
                 let fromFile = file.apiKeyEnv.flatMap { ProcessEnvironment.current[$0] }
                 guard let apiKey = value(apiKey, "QLIK_MCP_API_KEY", fromFile) else {
@@ -81,14 +84,18 @@ struct EngineOptions: ParsableArguments {
             let errorRate = Double(ProcessEnvironment.current["QLIK_MCP_DEMO_ERROR_RATE"] ?? "0") ?? 0
             guard (0...1).contains(errorRate) else { throw ValidationError("QLIK_MCP_DEMO_ERROR_RATE must be between 0 and 1") }
             let errorMethods = ToolFilterOptions.list(ProcessEnvironment.current["QLIK_MCP_DEMO_ERROR_METHODS"]) ?? []
-            let demo = DemoBackend(faults: FaultController(FaultInjection(latency: .milliseconds(latency), errorRate: errorRate, errorMethods: errorMethods)),
-                                   logger: logger)
+            let demo = DemoBackend(
+                faults: FaultController(FaultInjection(latency: .milliseconds(latency), errorRate: errorRate, errorMethods: errorMethods)),
+                logger: logger)
             let group = ServiceGroup(configuration: .init(services: [demo.server], logger: logger))
             let task = Task { try await group.run() }
-            return (await demo.backend(), {
-                await group.triggerGracefulShutdown()
-                _ = await task.result
-            })
+            return (
+                await demo.backend(),
+                {
+                    await group.triggerGracefulShutdown()
+                    _ = await task.result
+                }
+            )
         }
         let endpoint = try endpoint(file)
         let kind: String
@@ -125,9 +132,11 @@ struct ToolFilterOptions: ParsableArguments {
     func registry(file: ServerConfigFile = ServerConfigFile()) throws -> ToolRegistry {
         let env = ProcessEnvironment.current
         do {
-            return try ToolRegistry(filter: .init(toolsets: Self.list(toolsets ?? env["QLIK_MCP_TOOLSETS"]) ?? file.toolsets.map(Set.init),
-                                                  disabledTools: Self.list(disableTools ?? env["QLIK_MCP_DISABLE_TOOLS"]) ?? file.disableTools.map(Set.init) ?? [],
-                                                  readOnly: Self.flag(readOnly, "QLIK_MCP_READ_ONLY") || file.readOnly == true))
+            return try ToolRegistry(
+                filter: .init(
+                    toolsets: Self.list(toolsets ?? env["QLIK_MCP_TOOLSETS"]) ?? file.toolsets.map(Set.init),
+                    disabledTools: Self.list(disableTools ?? env["QLIK_MCP_DISABLE_TOOLS"]) ?? file.disableTools.map(Set.init) ?? [],
+                    readOnly: Self.flag(readOnly, "QLIK_MCP_READ_ONLY") || file.readOnly == true))
         } catch let error as ArgumentError {
             throw ValidationError("--\(error.field): \(error.message)")
         }

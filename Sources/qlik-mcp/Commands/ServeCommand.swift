@@ -1,10 +1,10 @@
-import MCPAuth
-import ServerSettings
 import ArgumentParser
 import Foundation
 import Logging
+import MCPAuth
 import MCPServerHost
 import QlikTools
+import ServerSettings
 import Telemetry
 
 /// `qlik-mcp serve`: the MCP server over stdio or HTTP.
@@ -32,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest request body in bytes (413 beyond). Env: QLIK_MCP_MAX_BODY_BYTES.", valueName: "bytes")) var maxBodyBytes: Int?
     @Option(help: ArgumentHelp("Seconds before a request is cancelled and answered with an error. Env: QLIK_MCP_REQUEST_TIMEOUT.", valueName: "seconds")) var requestTimeout: Int?
     @Option(help: ArgumentHelp("Seconds in-flight requests get to finish on SIGTERM. Env: QLIK_MCP_DRAIN_TIMEOUT.", valueName: "seconds")) var drainTimeout: Int?
-    @Option(help: ArgumentHelp("Comma-separated Host values accepted (host:* for any port). Default on loopback: localhost names. Env: QLIK_MCP_ALLOWED_HOSTS.", valueName: "list")) var allowedHosts: String?
+    @Option(help: ArgumentHelp("Comma-separated Host values accepted (host:* for any port). Default on loopback: localhost names. Env: QLIK_MCP_ALLOWED_HOSTS.", valueName: "list")) var allowedHosts:
+        String?
     @Option(help: ArgumentHelp("Comma-separated browser Origins accepted (http://host:* for any port). Env: QLIK_MCP_ALLOWED_ORIGINS.", valueName: "list")) var allowedOrigins: String?
     @Flag(help: "Serve /debug/traces (recent spans as JSON and HTML). Env: QLIK_MCP_DEBUG_ENDPOINTS.") var debugEndpoints = false
     @Option(help: ArgumentHelp("A YAML or JSON settings file (see README, \"The server\"); flags and environment variables win over it. Env: QLIK_MCP_CONFIG.", valueName: "path"))
@@ -47,10 +48,14 @@ struct ServeCommand: AsyncParsableCommand {
     /// flag, else environment variable, else the config file, else the default.
     private func int(_ flag: Int?, _ variable: String, file: Int?, default fallback: Int, range: ClosedRange<Int>, name: String) throws -> Int {
         let value: Int
-        if let flag { value = flag } else if let text = env(variable) {
+        if let flag {
+            value = flag
+        } else if let text = env(variable) {
             guard let parsed = Int(text) else { throw ValidationError("\(variable)='\(text)' is not a whole number") }
             value = parsed
-        } else { value = file ?? fallback }
+        } else {
+            value = file ?? fallback
+        }
         guard range.contains(value) else { throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))") }
         return value
     }
@@ -72,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(http.host)
         var options = loopback ? HTTPTransportOptions.loopback(port: http.port) : HTTPTransportOptions()
         options.maxSessions = try int(maxSessions, "QLIK_MCP_MAX_SESSIONS", file: file.maxSessions, default: 10_000, range: 1...1_000_000, name: "max-sessions")
-        options.sessionIdleTimeout = .seconds(try int(sessionIdleTimeout, "QLIK_MCP_SESSION_IDLE_TIMEOUT", file: file.sessionIdleTimeout, default: 1_800, range: 1...86_400, name: "session-idle-timeout"))
+        options.sessionIdleTimeout = .seconds(
+            try int(sessionIdleTimeout, "QLIK_MCP_SESSION_IDLE_TIMEOUT", file: file.sessionIdleTimeout, default: 1_800, range: 1...86_400, name: "session-idle-timeout"))
         options.maxBodyBytes = try int(maxBodyBytes, "QLIK_MCP_MAX_BODY_BYTES", file: file.maxBodyBytes, default: 1 << 20, range: 1_024...(64 << 20), name: "max-body-bytes")
         options.requestTimeout = .seconds(try int(requestTimeout, "QLIK_MCP_REQUEST_TIMEOUT", file: file.requestTimeout, default: 300, range: 1...7_200, name: "request-timeout"))
         if let hosts = ToolFilterOptions.list(allowedHosts ?? env("QLIK_MCP_ALLOWED_HOSTS")) ?? file.allowedHosts.map(Set.init) { options.allowedHosts = hosts.sorted() }
@@ -91,8 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard authentication.allowsInsecureNoAuth(file.auth) else {
                 throw ValidationError("refusing to serve \(http.host) without authentication: use --auth oauth|apikey|oauth+apikey, bind to 127.0.0.1, or pass --insecure-no-auth")
             }
-            logger.warning("listening on a non-loopback interface without authentication (--insecure-no-auth): anyone who can reach this port can use the tools",
-                           metadata: ["host": .string(http.host)])
+            logger.warning(
+                "listening on a non-loopback interface without authentication (--insecure-no-auth): anyone who can reach this port can use the tools",
+                metadata: ["host": .string(http.host)])
         }
         if mode == "http" {
             let listenHost = http.host.contains(":") ? "[\(http.host)]" : http.host
@@ -114,9 +121,13 @@ struct ServeCommand: AsyncParsableCommand {
             setup.identityMapping = mapping
         }
         let hostService = MCPHost(setup: setup, telemetry: system, logger: logger)
-        logger.info("starting", metadata: ["qlik_mcp.transport": .string(mode), "qlik_mcp.backend": .string(backend.kind), "qlik_mcp.tools": .stringConvertible(registry.tools.count),
-                                           "qlik_mcp.dynamic_toolsets": .stringConvertible(dynamic),
-                                           "qlik_mcp.auth": .string(mode == "http" ? authSettings.mode.rawValue : "local")])
+        logger.info(
+            "starting",
+            metadata: [
+                "qlik_mcp.transport": .string(mode), "qlik_mcp.backend": .string(backend.kind), "qlik_mcp.tools": .stringConvertible(registry.tools.count),
+                "qlik_mcp.dynamic_toolsets": .stringConvertible(dynamic),
+                "qlik_mcp.auth": .string(mode == "http" ? authSettings.mode.rawValue : "local"),
+            ])
         do {
             if mode == "http" {
                 try await hostService.runHTTP(http)

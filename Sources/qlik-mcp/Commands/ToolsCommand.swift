@@ -1,9 +1,9 @@
 import ArgumentParser
 import DemoEngine
-import MCPServerHost
 import Foundation
-import Logging
 import JSONCore
+import Logging
+import MCPServerHost
 import QlikEngine
 import QlikTools
 import Telemetry

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 @testable import Telemetry
 
 /// Parses one JSON log line into a dictionary (fails the test on invalid JSON).

@@ -1,9 +1,10 @@
 import Foundation
-import OTLPProto
 import Hummingbird
 import HummingbirdTLS
 import NIOSSL
+import OTLPProto
 import Synchronization
+
 @testable import Telemetry
 
 /// A loopback OTLP/HTTP collector for tests: records every POST and answers as the test scripts it.
@@ -48,9 +49,12 @@ final class TestOTLPReceiver: Sendable {
             let buffer = try await request.body.collect(upTo: 64 * 1024 * 1024)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let record = Received(at: .now, path: request.uri.path, contentType: request.headers[.contentType],
-                                  headers: headers, body: Data(buffer: buffer))
-            let index = state.withLock { $0.append(record); return $0.count }
+            let record = Received(
+                at: .now, path: request.uri.path, contentType: request.headers[.contentType],
+                headers: headers, body: Data(buffer: buffer))
+            let index = state.withLock {
+                $0.append(record); return $0.count
+            }
             arrivals.yield(index)
             switch script(index) {
             case .ok:
