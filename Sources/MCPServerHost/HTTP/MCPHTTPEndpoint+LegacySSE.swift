@@ -25,17 +25,7 @@ extension MCPHTTPEndpoint {
         let server = hosted.server
         let registry = self.registry
         let events = await session.open(endpoint: "/messages?sessionId=\(id)") { await registry.remove(id) }
-        do {
-            // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
-            try await ServiceContext.withValue(nil) {
-                try await server.start(
-                    transport: InstrumentedTransport(
-                        session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                        spanAttributes: hosted.spanAttributes, logger: logger))
-            }
-        } catch {
-            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
-        }
+        if let failure = await start(hosted, over: session, sessionID: id) { return failure }
         await registry.add(.init(transport: session, server: server, kind: "sse", owner: principal?.ownerKey, tools: hosted.tools))
         return Self.response(.stream(events, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"]))
     }

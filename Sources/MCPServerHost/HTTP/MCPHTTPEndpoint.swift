@@ -144,17 +144,7 @@ struct MCPHTTPEndpoint: Sendable {
             maxStoredBytes: options.maxStoredBytes, logger: logger)
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
         let server = hosted.server
-        do {
-            // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
-            try await ServiceContext.withValue(nil) {
-                try await server.start(
-                    transport: InstrumentedTransport(
-                        session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
-                        spanAttributes: hosted.spanAttributes, logger: logger))
-            }
-        } catch {
-            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
-        }
+        if let failure = await start(hosted, over: session, sessionID: id) { return failure }
         await registry.add(.init(transport: session, server: server, kind: "http", owner: principal?.ownerKey, tools: hosted.tools))
         let response = await session.post(envelope, request: request)
         if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
@@ -188,6 +178,23 @@ struct MCPHTTPEndpoint: Sendable {
         if let failure = validate(sdkRequest, method: "DELETE", sessionID: id, initialize: false) { return Self.response(failure) }
         await registry.remove(id)
         return Response(status: .ok)
+    }
+
+    /// Starts a session's SDK server over its transport, wrapped in `InstrumentedTransport`; the
+    /// 500 to send when it cannot start.
+    func start(_ hosted: HostedSession, over session: any Transport, sessionID id: String) async -> Response? {
+        do {
+            // The session's server loop must not inherit this request's trace (see InstrumentedTransport).
+            try await ServiceContext.withValue(nil) {
+                try await hosted.server.start(
+                    transport: InstrumentedTransport(
+                        session, sessionID: id, inFlight: inFlight, directToolCalls: hosted.directToolCalls,
+                        spanAttributes: hosted.spanAttributes, logger: logger))
+            }
+            return nil
+        } catch {
+            return Self.response(.error(statusCode: 500, .internalError("could not start the session: \(error)")))
+        }
     }
 
     /// The SDK's validators: Host/Origin (DNS rebinding), Accept, Content-Type, protocol version, session.
