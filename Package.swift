@@ -188,6 +188,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A RESP3 Redis client on SwiftNIO (parser, pipelined connections, TLS). Hand-written: no
+        // Swift Redis client is among the packages this project can use.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The MCP server host: transports, HTTP routes, probes, sessions, drain.
         .target(
             name: "MCPServerHost",
@@ -327,6 +338,14 @@ let package = Package(
                 "JSONCore",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,152 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import RedisClient
+
+/// A real `redis-server` on a free loopback port for one test (Debian `redis-server`; installed by
+/// `.ci/run` and `scripts/bootstrap`). No persistence; killed when the test ends.
+final class RedisServerProcess: Sendable {
+    let port: Int
+    private let process: Process
+
+    init(password: String? = nil) async throws {
+        let socket = try ServerSocketPort.free()
+        port = socket
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/redis-server")
+        process.arguments =
+            ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--enable-debug-command", "local"]
+            + (password.map { ["--requirepass", $0] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Ready when it accepts connections (bounded: 10 s).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let connection = try? await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), password: password)) {
+                await connection.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))  // polling a port, not synchronising on time
+        }
+        process.terminate()
+        throw RedisError.configuration("redis-server did not start on port \(port)")
+    }
+
+    /// SIGTERM, then SIGKILL after 2 s; reaped with `waitpid` (Foundation's `waitUntilExit`
+    /// does not return for this child under the test runner).
+    func stop() {
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<200 {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || reaped == -1 { return }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+    }
+}
+
+enum ServerSocketPort {
+    static func free() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+@Suite("RESP3 client against a real redis-server", .serialized)
+struct RedisServerTests {
+    @Test("commands, binary-safe values, error replies, pipelining order, scripts")
+    func commands() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        let redis = try await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port, database: 3)))
+        defer { Task { await redis.close() } }
+        #expect(try await redis.send(["SET", "k", "a\r\nb\u{0}c"]) == .simpleString("OK"))
+        #expect(try await redis.send(["GET", "k"]) == .bulkString(Array("a\r\nb\u{0}c".utf8)))
+        #expect(try await redis.send(["GET", "missing"]) == .null)
+        await #expect(throws: RedisError.self) { try await redis.send(["INCR", "k"]) }
+        let replies = try await redis.pipeline((0..<200).map { _ in ["INCR", "counter"] })
+        #expect(replies.map { $0.int } == (1...200).map { Int64($0) })
+        #expect(try await redis.send(["HSET", "h", "a", "1", "b", "2"]).int == 2)
+        if case .map(let pairs) = try await redis.send(["HGETALL", "h"]) { #expect(pairs.count == 2) } else { Issue.record("HGETALL should be a RESP3 map") }
+        // EVALSHA with the NOSCRIPT fallback a caller needs after a server restart.
+        let script = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+        await #expect(throws: RedisError.server("NOSCRIPT No matching script. Please use EVAL.")) {
+            try await redis.send(["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "1", "x", "1"])
+        }
+        let sha = try #require(try await redis.send(["SCRIPT", "LOAD", script]).string)
+        #expect(try await redis.send(["EVALSHA", sha, "1", "x", "5"]).int == 5)
+        #expect(try await redis.send(["SELECT", "3"]) == .simpleString("OK"))  // the URL's database was selected
+        #expect(try await redis.send(["DBSIZE"]).int == 4)
+    }
+
+    @Test("authentication: the right password connects, a wrong one is a clear error")
+    func auth() async throws {
+        let server = try await RedisServerProcess(password: "s3cret")
+        defer { server.stop() }
+        let good = try await RedisConnection.connect(RedisConfiguration(url: try RedisURL(parsing: "redis://127.0.0.1:\(server.port)"), password: "s3cret"))
+        #expect(try await good.send(["PING"]) == .simpleString("PONG"))
+        await good.close()
+        await #expect(throws: RedisError.self) {
+            _ = try await RedisConnection.connect(RedisConfiguration(url: try RedisURL(parsing: "redis://127.0.0.1:\(server.port)"), password: "wrong"))
+        }
+    }
+
+    @Test("pub/sub messages arrive as push messages")
+    func pubsub() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        let url = RedisURL(host: "127.0.0.1", port: server.port)
+        let subscriber = try await RedisConnection.connect(RedisConfiguration(url: url))
+        let publisher = try await RedisConnection.connect(RedisConfiguration(url: url))
+        var pushes = subscriber.pushes.makeAsyncIterator()
+        _ = try await subscriber.pipeline([["SUBSCRIBE", "session:1"]])
+        let confirmation = await pushes.next()
+        #expect(confirmation?.first?.string == "subscribe")
+        #expect(try await publisher.send(["PUBLISH", "session:1", "hello"]).int == 1)
+        let message = await pushes.next()
+        #expect(message?.map(\.string) == ["message", "session:1", "hello"])
+        await subscriber.close()
+        await publisher.close()
+    }
+
+    @Test("a server that stops answering: the command times out, the connection closes, nothing hangs")
+    func timeout() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port))
+        configuration.commandTimeout = .milliseconds(300)
+        let redis = try await RedisConnection.connect(configuration)
+        let start = ContinuousClock.now
+        // DEBUG SLEEP blocks the server for longer than the timeout.
+        await #expect(throws: RedisError.timeout(command: "DEBUG")) { try await redis.send(["DEBUG", "SLEEP", "2"]) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(!redis.isOpen)
+        await #expect(throws: RedisError.connectionClosed) { try await redis.send(["PING"]) }
+    }
+
+    @Test("nothing listening: connecting fails fast with the address in the message")
+    func refused() async throws {
+        let port = try ServerSocketPort.free()
+        do {
+            _ = try await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)))
+            Issue.record("expected an error")
+        } catch let error as RedisError {
+            #expect(error.description.contains("127.0.0.1:\(port)"))
+        }
+    }
+}
