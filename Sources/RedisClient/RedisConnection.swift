@@ -106,21 +106,23 @@ public final class RedisConnection: Sendable {
             var buffer = channel.allocator.buffer(capacity: 64)
             RESPEncoder.encode(command, into: &buffer)
             let push = ["SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE"].contains(command.first?.uppercased() ?? "")
-            channel.write((buffer, promise, push), promise: nil)
+            // A write that fails (the channel closed under us) never reaches the handler's queue:
+            // its reply must fail here, or it would wait forever. (Completing a promise twice is a no-op.)
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { _ in promise.fail(RedisError.connectionClosed) }
+            channel.write((buffer, promise, push), promise: written)
         }
         channel.flush()
         let limit = timeout ?? configuration.commandTimeout
+        let name = commands.first?.first ?? "?"
         let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)) {
+            for promise in promises { promise.fail(RedisError.timeout(command: name)) }
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }
         var replies: [RESPValue] = []
         replies.reserveCapacity(promises.count)
-        do {
-            for promise in promises { replies.append(try await promise.futureResult.get()) }
-        } catch RedisError.connectionClosed where !channel.isActive && replies.count < promises.count {
-            throw RedisError.timeout(command: commands.first?.first ?? "?")
-        }
+        for promise in promises { replies.append(try await promise.futureResult.get()) }
         return replies
     }
 

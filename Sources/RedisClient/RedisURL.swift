@@ -61,6 +61,8 @@ public enum RedisError: Error, CustomStringConvertible, Equatable {
     case protocolViolation(String)
     /// Bad configuration (URL, options).
     case configuration(String)
+    /// Redis cannot be used now (unreachable, or the pool is exhausted): retry after the delay.
+    case unavailable(reason: String, retryAfter: Duration)
 
     public var description: String {
         switch self {
@@ -69,6 +71,9 @@ public enum RedisError: Error, CustomStringConvertible, Equatable {
         case .connectionClosed: return "the connection to Redis is closed"
         case .protocolViolation(let detail): return "Redis sent a malformed reply: \(detail)"
         case .configuration(let detail): return detail
+        case .unavailable(let reason, let retryAfter):
+            let seconds = max(1, Int((Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+            return "\(reason) (retry after \(seconds) s)"
         }
     }
 }

@@ -10,9 +10,8 @@ final class RedisServerProcess: Sendable {
     let port: Int
     private let process: Process
 
-    init(password: String? = nil) async throws {
-        let socket = try ServerSocketPort.free()
-        port = socket
+    init(password: String? = nil, port fixedPort: Int? = nil) async throws {
+        port = try fixedPort ?? ServerSocketPort.free()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/redis-server")
         process.arguments =
@@ -139,6 +138,56 @@ struct RedisServerTests {
         await #expect(throws: RedisError.connectionClosed) { try await redis.send(["PING"]) }
     }
 
+    @Test("the pool reuses at most its size of connections under concurrency")
+    func poolBounds() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.stop() }
+        let pool = RedisConnectionPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port)), maxConnections: 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask { _ = try await pool.send(["INCR", "n\(index % 7)"]) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(await pool.openConnections <= 4)
+        let total = try await (0..<7).asyncMap { try await pool.send(["GET", "n\($0)"]).int ?? 0 }.reduce(0, +)
+        #expect(total == 200)
+        await pool.shutdown()
+    }
+
+    @Test("Redis down: fast, clear, retryable errors; back up: the pool reconnects by itself")
+    func outageAndRecovery() async throws {
+        let server = try await RedisServerProcess()
+        let port = server.port
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port))
+        configuration.commandTimeout = .milliseconds(500)
+        let pool = RedisConnectionPool(configuration: configuration, maxConnections: 2)
+        #expect(try await pool.send(["SET", "k", "v"]) == .simpleString("OK"))
+        server.stop()
+        let start = ContinuousClock.now
+        var sawUnavailable = false
+        for _ in 0..<5 {
+            do {
+                _ = try await pool.send(["GET", "k"])
+                Issue.record("a command succeeded with Redis down")
+            } catch let error as RedisError {
+                if case .unavailable = error { sawUnavailable = true; #expect(error.description.contains("retry after")) }
+            }
+        }
+        #expect(sawUnavailable)
+        #expect(ContinuousClock.now - start < .seconds(3), "errors must come fast, not after timeouts")
+        let restarted = try await RedisServerProcess(port: port)
+        defer { restarted.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var recovered = false
+        while ContinuousClock.now < deadline {
+            if (try? await pool.send(["PING"])) == .simpleString("PONG") { recovered = true; break }
+            try await Task.sleep(for: .milliseconds(100))  // the pool's backoff, polled
+        }
+        #expect(recovered)
+        await pool.shutdown()
+    }
+
     @Test("nothing listening: connecting fails fast with the address in the message")
     func refused() async throws {
         let port = try ServerSocketPort.free()
@@ -148,5 +197,13 @@ struct RedisServerTests {
         } catch let error as RedisError {
             #expect(error.description.contains("127.0.0.1:\(port)"))
         }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }
