@@ -345,6 +345,7 @@ let package = Package(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -122,7 +122,13 @@ public final class RedisConnection: Sendable {
         defer { deadline.cancel() }
         var replies: [RESPValue] = []
         replies.reserveCapacity(promises.count)
-        for promise in promises { replies.append(try await promise.futureResult.get()) }
+        do {
+            for promise in promises { replies.append(try await promise.futureResult.get()) }
+        } catch RedisError.timeout(let command) {
+            // The deadline closes the connection: the caller sees it closed when this returns.
+            try? await channel.closeFuture.get()
+            throw RedisError.timeout(command: command)
+        }
         return replies
     }
 

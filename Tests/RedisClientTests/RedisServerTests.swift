@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import RedisClient
@@ -11,7 +12,7 @@ final class RedisServerProcess: Sendable {
     private let process: Process
 
     init(password: String? = nil, port fixedPort: Int? = nil) async throws {
-        port = try fixedPort ?? ServerSocketPort.free()
+        port = fixedPort ?? freeLoopbackPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/redis-server")
         process.arguments =
@@ -48,21 +49,6 @@ final class RedisServerProcess: Sendable {
         }
         kill(pid, SIGKILL)
         _ = waitpid(pid, &status, 0)
-    }
-}
-
-enum ServerSocketPort {
-    static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
@@ -190,7 +176,7 @@ struct RedisServerTests {
 
     @Test("nothing listening: connecting fails fast with the address in the message")
     func refused() async throws {
-        let port = try ServerSocketPort.free()
+        let port = freeLoopbackPort()
         do {
             _ = try await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port)))
             Issue.record("expected an error")
