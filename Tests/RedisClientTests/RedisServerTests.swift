@@ -11,28 +11,46 @@ final class RedisServerProcess: Sendable {
     let port: Int
     private let process: Process
 
+    /// Starts the server; when it exits at once (another process took the port between choosing
+    /// it and binding it, which parallel tests make likely), tries again on a new port, up to five
+    /// times.
     init(password: String? = nil, port fixedPort: Int? = nil) async throws {
-        port = fixedPort ?? freeLoopbackPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/redis-server")
-        process.arguments =
-            ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--enable-debug-command", "local"]
-            + (password.map { ["--requirepass", $0] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-        // Ready when it accepts connections (bounded: 10 s).
-        let deadline = ContinuousClock.now + .seconds(10)
+        let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/redis-server"
+        for _ in 0..<5 {
+            let port = fixedPort ?? freeLoopbackPort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments =
+                ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--enable-debug-command", "local"]
+                + (password.map { ["--requirepass", $0] } ?? [])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if try await Self.ready(process, port: port, password: password) {
+                self.port = port
+                self.process = process
+                return
+            }
+        }
+        throw RedisError.configuration("redis-server did not start (five attempts)")
+    }
+
+    /// True when the server answers on `port` within 20 s; false when it exited first (or did not answer, then it is killed).
+    private static func ready(_ process: Process, port: Int, password: String?) async throws -> Bool {
+        let pid = process.processIdentifier
+        let deadline = ContinuousClock.now + .seconds(20)
+        var status: Int32 = 0
         while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return false }  // it exited: the port was taken
             if let connection = try? await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: port), password: password)) {
                 await connection.close()
-                return
+                return true
             }
             try await Task.sleep(for: .milliseconds(50))  // polling a port, not synchronising on time
         }
-        process.terminate()
-        throw RedisError.configuration("redis-server did not start on port \(port)")
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+        return false
     }
 
     /// SIGTERM, then SIGKILL after 2 s; reaped with `waitpid` (Foundation's `waitUntilExit`
