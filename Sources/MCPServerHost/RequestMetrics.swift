@@ -21,7 +21,16 @@ public final class MCPRequestMetrics: Sendable {
     /// JSON-RPC error codes the server produces; any other code counts as `other`.
     static let knownErrorCodes: Set<String> = ["-32700", "-32600", "-32601", "-32602", "-32603", "-32001", "-32002", "-32000"]
 
-    private let operations = Mutex<[String: Metrics.Timer]>([:])
+    /// The label set of one operation series (a struct key: no string built per request).
+    private struct OperationKey: Hashable {
+        let method: String
+        let tool: String?
+        let errorType: String?
+        let transport: String
+        let protocolVersion: String
+    }
+
+    private let operations = Mutex<[OperationKey: Metrics.Timer]>([:])
     private let sessionGauges = Mutex<[String: (active: Meter, total: Counter)]>([:])
     private let sessionDurations = Mutex<[String: Metrics.Timer]>([:])
 
@@ -42,7 +51,7 @@ public final class MCPRequestMetrics: Sendable {
 
     private func operation(method: String, tool: String?, errorType: String?, transport: String, protocolVersion: String) -> Metrics.Timer {
         let method = Self.methodLabel(method)
-        let key = "\(method)|\(tool ?? "")|\(errorType ?? "")|\(transport)|\(protocolVersion)"
+        let key = OperationKey(method: method, tool: tool, errorType: errorType, transport: transport, protocolVersion: protocolVersion)
         return operations.withLock { cache in
             if let timer = cache[key] { return timer }
             var dimensions = [("mcp_method_name", method)]

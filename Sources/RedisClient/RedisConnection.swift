@@ -56,7 +56,7 @@ public final class RedisConnection: Sendable {
         }
         let parser = configuration.parser
         let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000 + configuration.connectTimeout.components.attoseconds / 1_000_000_000))
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -115,7 +115,7 @@ public final class RedisConnection: Sendable {
         channel.flush()
         let limit = timeout ?? configuration.commandTimeout
         let name = commands.first?.first ?? "?"
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)) {
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(limit)) {
             for promise in promises { promise.fail(RedisError.timeout(command: name)) }
             channel.close(promise: nil)
         }

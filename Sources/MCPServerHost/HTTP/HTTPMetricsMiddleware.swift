@@ -34,7 +34,13 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 /// The metric handles of `HTTPMetricsMiddleware`, cached per label set.
 final class HTTPServerMetrics: Sendable {
     private let actives = Mutex<[String: Meter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
+    private struct Key: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    private let timers = Mutex<[Key: Metrics.Timer]>([:])
 
     func active(_ method: String) -> Meter {
         actives.withLock { cache in
@@ -46,7 +52,7 @@ final class HTTPServerMetrics: Sendable {
     }
 
     func record(route: String, method: String, status: Int, start: ContinuousClock.Instant) {
-        let key = "\(route) \(method) \(status)"
+        let key = Key(route: route, method: method, status: status)
         timers.withLock { cache in
             if let timer = cache[key] { return timer }
             let timer = Metrics.Timer(

@@ -36,7 +36,6 @@ public final class BatchingStandardErrorSink: LogSink {
     }
 
     private let state = Mutex(State())
-    private let condition = NSCondition()
     private let maxBufferedBytes: Int
     /// How often the writer thread writes what has accumulated.
     static let interval: TimeInterval = 0.02
@@ -81,10 +80,9 @@ public final class BatchingStandardErrorSink: LogSink {
 
     public func flush() {
         writeLock.withLock { _ in
-            let batch = state.withLock { state -> [UInt8] in
-                defer { state.buffer.removeAll(keepingCapacity: true) }
-                return state.buffer
-            }
+            // Take the buffer instead of copying it.
+            var batch: [UInt8] = []
+            state.withLock { swap(&batch, &$0.buffer) }
             guard !batch.isEmpty else { return }
             batch.withUnsafeBytes { FileDescriptorWriter.writeAll(fd, $0) }
         }
@@ -92,10 +90,8 @@ public final class BatchingStandardErrorSink: LogSink {
 
     private func runWriter() {
         while true {
-            condition.lock()
             // Lines wait at most `interval` before they are written.
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
-            condition.unlock()
+            Thread.sleep(forTimeInterval: Self.interval)
             flush()
         }
     }
