@@ -149,6 +149,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,6 +197,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // State shared by replicas in Redis: sessions, event logs, the bus, the OAuth proxy's store.
+        .target(
+            name: "ClusterState",
+            dependencies: [
+                "JSONCore",
+                "MCPAuth",
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -203,6 +219,7 @@ let package = Package(
         .target(
             name: "MCPServerHost",
             dependencies: [
+                "ClusterState",
                 "HTTPHardening",
                 "JSONCore",
                 "MCPAuth",
@@ -232,6 +249,7 @@ let package = Package(
         .executableTarget(
             name: "qlik-mcp",
             dependencies: [
+                "ClusterState",
                 "DemoEngine",
                 "DemoWiring",
                 "JSONCore",
@@ -239,6 +257,7 @@ let package = Package(
                 "MCPServerHost",
                 "QlikEngine",
                 "QlikTools",
+                "RedisClient",
                 "ServerSettings",
                 "Telemetry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

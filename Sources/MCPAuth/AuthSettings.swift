@@ -72,7 +72,9 @@ public struct HTTPAuth: Sendable {
     }
 
     /// Builds the validators for `settings`. `listenURL` is the public URL when none is configured.
-    public static func make(_ settings: AuthSettings, listenURL: String, logger: Logger) async throws(AuthSetupError) -> HTTPAuth? {
+    /// `stateStore` holds the authorization-server proxy's state (shared by replicas with
+    /// `--state redis`); nil keeps it in this process.
+    public static func make(_ settings: AuthSettings, listenURL: String, stateStore: (any AuthStateStore)? = nil, logger: Logger) async throws(AuthSetupError) -> HTTPAuth? {
         guard settings.mode != .none else { return nil }
         if settings.publicURL == nil, let host = URLComponents(string: listenURL)?.host, !LoopbackHost.matches(host) {
             throw AuthSetupError("give --public-url https://… : the URL clients use to reach this server (it names the resource tokens must be for)")
@@ -126,13 +128,16 @@ public struct HTTPAuth: Sendable {
                 } catch {
                     throw AuthSetupError(error.description)
                 }
+                if issuer.ephemeral, stateStore != nil {
+                    throw AuthSetupError("with --state redis every replica must sign tokens with the same key: give --oauth-signing-key (the same PEM file on every replica)")
+                }
                 if issuer.ephemeral {
                     logger.warning("no --oauth-signing-key: tokens are signed with a key made at start-up and stop working when the server restarts")
                 }
                 var proxyConfiguration = configuration
                 proxyConfiguration.refreshTokenLifetime = settings.refreshTokenLifetime
                 proxyConfiguration.defaultScopes = settings.defaultScopes
-                let built = OAuthProxy(configuration: proxyConfiguration, tokens: issuer, logger: logger)
+                let built = OAuthProxy(configuration: proxyConfiguration, tokens: issuer, store: stateStore ?? InMemoryAuthStateStore(), logger: logger)
                 jwt = JWTAccessTokenValidator(
                     issuer: configuration.issuer, audience: audience, keys: issuer.verificationKeys, allowedAlgorithms: ["ES256"],
                     isRevokedFamily: { await built.isRevoked(family: $0) }, cacheValidated: true)

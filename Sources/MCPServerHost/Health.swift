@@ -1,3 +1,4 @@
+import ClusterState
 import Foundation
 import JSONCore
 import Logging
@@ -20,18 +21,39 @@ public final class HealthMonitor: Sendable {
         var started = false
         var draining = false
         var engine = Dependency(up: false, detail: "not checked yet", checkedAt: nil)
+        /// Redis, with `--state redis` (nil: not a dependency).
+        var redis: Dependency?
+
+        var ready: Bool { started && !draining && engine.up && redis?.up != false }
     }
 
     private let state = Mutex(State())
     private let readyGauge = Gauge(label: "qlik_mcp_health_ready")
     private let engineGauge = Gauge(label: "qlik_mcp_health_dependency_up", dimensions: [("dependency", "qlik_engine")])
+    private let redisGauge = Gauge(label: "qlik_mcp_health_dependency_up", dimensions: [("dependency", "redis")])
 
     public init() {}
 
     public var isStarted: Bool { state.withLock { $0.started } }
     public var isDraining: Bool { state.withLock { $0.draining } }
     public var engine: Dependency { state.withLock { $0.engine } }
-    public var isReady: Bool { state.withLock { $0.started && !$0.draining && $0.engine.up } }
+    public var redis: Dependency? { state.withLock { $0.redis } }
+    public var isReady: Bool { state.withLock { $0.ready } }
+
+    /// Redis becomes a dependency of readiness (`--state redis`).
+    func expectRedis() {
+        state.withLock { $0.redis = Dependency(up: false, detail: "not checked yet", checkedAt: nil) }
+        redisGauge.record(0)
+    }
+
+    func record(redis dependency: Dependency) {
+        let ready = state.withLock { state -> Bool in
+            state.redis = dependency
+            return state.ready
+        }
+        redisGauge.record(dependency.up ? 1 : 0)
+        readyGauge.record(ready ? 1 : 0)
+    }
 
     /// Readiness fails from now on (SIGTERM).
     public func startDraining() {
@@ -43,7 +65,7 @@ public final class HealthMonitor: Sendable {
         let ready = state.withLock { state -> Bool in
             state.engine = dependency
             if dependency.up { state.started = true }
-            return state.started && !state.draining && state.engine.up
+            return state.ready
         }
         engineGauge.record(dependency.up ? 1 : 0)
         readyGauge.record(ready ? 1 : 0)
@@ -51,15 +73,21 @@ public final class HealthMonitor: Sendable {
 
     /// The JSON body of `/readyz` and `/healthz`.
     func report() -> JSONValue {
-        let (started, draining, engine) = state.withLock { ($0.started, $0.draining, $0.engine) }
-        var dependency: [String: JSONValue] = ["up": .bool(engine.up), "detail": .string(engine.detail)]
-        if let checked = engine.checkedAt { dependency["checked_at"] = .string(checked.formatted(.iso8601)) }
-        if let latency = engine.latencyMilliseconds { dependency["latency_ms"] = .number((latency * 1000).rounded() / 1000) }
-        let ready = started && !draining && engine.up
+        let current = state.withLock { $0 }
+        var dependencies: [String: JSONValue] = ["qlik_engine": Self.json(current.engine)]
+        if let redis = current.redis { dependencies["redis"] = Self.json(redis) }
+        let ready = current.ready
         return [
-            "status": .string(ready ? "ready" : draining ? "draining" : started ? "degraded" : "starting"),
-            "started": .bool(started), "draining": .bool(draining), "dependencies": ["qlik_engine": .object(dependency)],
+            "status": .string(ready ? "ready" : current.draining ? "draining" : current.started ? "degraded" : "starting"),
+            "started": .bool(current.started), "draining": .bool(current.draining), "dependencies": .object(dependencies),
         ]
+    }
+
+    private static func json(_ dependency: Dependency) -> JSONValue {
+        var object: [String: JSONValue] = ["up": .bool(dependency.up), "detail": .string(dependency.detail)]
+        if let checked = dependency.checkedAt { object["checked_at"] = .string(checked.formatted(.iso8601)) }
+        if let latency = dependency.latencyMilliseconds { object["latency_ms"] = .number((latency * 1000).rounded() / 1000) }
+        return .object(object)
     }
 }
 
@@ -99,6 +127,30 @@ struct EngineHealthChecker: Service {
     struct CheckTimeout: Error, CustomStringConvertible {
         let timeout: Duration
         var description: String { "the engine did not answer EngineVersion within \(timeout)" }
+    }
+}
+
+/// Pings Redis every `interval` (every 200 ms while it is down, so readiness returns quickly).
+struct RedisHealthChecker: Service {
+    let cluster: ClusterState
+    let health: HealthMonitor
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let start = ContinuousClock.now
+                let result = await Result { try await cluster.ping() }
+                let elapsed = ContinuousClock.now - start
+                let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                switch result {
+                case .success: health.record(redis: .init(up: true, detail: "PONG", checkedAt: Date(), latencyMilliseconds: milliseconds))
+                case .failure(let error):
+                    health.record(redis: .init(up: false, detail: String(describing: error).prefix(300).description, checkedAt: Date(), latencyMilliseconds: milliseconds))
+                }
+                try await Task.sleep(for: health.redis?.up == true ? interval : .milliseconds(200))
+            }
+        }
     }
 }
 

@@ -133,6 +133,7 @@ public actor InstrumentedTransport: Transport {
         if method == "initialize", let requested = envelope.params?["protocolVersion"]?.stringValue {
             protocolVersion = Version.supported.contains(requested) ? requested : Version.latest
         }
+        if envelope.restored { return envelope.raw }
         guard let id = envelope.id else {
             if method == "notifications/cancelled", let cancelled = envelope.params?["requestId"],
                 let request = pending.removeValue(forKey: Self.key(cancelled))

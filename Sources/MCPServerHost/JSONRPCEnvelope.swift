@@ -14,11 +14,15 @@ public struct JSONRPCEnvelope: Sendable {
     /// The service context of the transport request that carried the message — with HTTP, the
     /// HTTP server span's — so the MCP span becomes its child.
     public let context: ServiceContext?
+    /// A message this server replays to itself to restore a session on another replica (the
+    /// client's `initialize`): handled, but not traced or counted as a client request.
+    public let restored: Bool
 
-    public init(raw: Data, message: JSONValue, context: ServiceContext? = nil) {
+    public init(raw: Data, message: JSONValue, context: ServiceContext? = nil, restored: Bool = false) {
         self.raw = raw
         self.message = message
         self.context = context
+        self.restored = restored
     }
 
     /// Parses `data`; nil when it is not JSON.
@@ -28,8 +32,8 @@ public struct JSONRPCEnvelope: Sendable {
     }
 
     /// A message built here (a cancellation, say), serialised once.
-    public static func make(_ message: JSONValue) -> JSONRPCEnvelope {
-        JSONRPCEnvelope(raw: Data(JSONCoding.serialize(message).utf8), message: message)
+    public static func make(_ message: JSONValue, restored: Bool = false) -> JSONRPCEnvelope {
+        JSONRPCEnvelope(raw: Data(JSONCoding.serialize(message).utf8), message: message, restored: restored)
     }
 
     /// The request id; nil for notifications and responses without one.

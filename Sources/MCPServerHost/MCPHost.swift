@@ -1,3 +1,4 @@
+import ClusterState
 import Foundation
 import HTTPHardening
 import Hummingbird
@@ -22,6 +23,9 @@ public struct MCPHost: Sendable {
         public var engineCheckInterval: Duration = .seconds(10)
         /// Authentication of the MCP endpoints; nil serves them without (`--auth none`).
         public var auth: HTTPAuth?
+        /// Shared state in Redis (`--state redis`): sessions, event logs and the bus between
+        /// replicas. Nil keeps every session in this process (`--state memory`).
+        public var cluster: ClusterState?
 
         public init() {}
     }
@@ -47,7 +51,9 @@ public struct MCPHost: Sendable {
         MCPRequestMetrics.shared.preregister(transports: ["http", "sse"], protocolVersion: Version.latest)
         Gauge(label: "qlik_mcp_sessions_limit").record(configuration.transport.maxSessions)
         Gauge(label: "process_memory_limit_bytes").record(MemoryLimit.bytes)
-        let registry = SessionRegistry(maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, logger: logger)
+        let registry = SessionRegistry(
+            maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, cluster: configuration.cluster, logger: logger)
+        if configuration.cluster != nil { health.expectRedis() }
         let router = Router(context: MCPRequestContext.self)
         // The HTTP server span of every request (W3C trace context extracted from the headers);
         // MCP request spans are its children. Query parameters that can carry secrets are redacted.
@@ -82,9 +88,14 @@ public struct MCPHost: Sendable {
         let checker = EngineHealthChecker(backend: setup.backend, health: health, interval: configuration.engineCheckInterval, timeout: .seconds(3))
         let drain = DrainCoordinator(health: health, registry: registry, inFlight: inFlight, timeout: configuration.drainTimeout, logger: logger)
         let sweeper = SessionSweeper(registry: registry, interval: .seconds(min(60, max(1, configuration.transport.sessionIdleTimeout.components.seconds / 4))))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = extraServices.map { .init(service: $0) }
+        if let cluster = configuration.cluster {
+            services.append(.init(service: RedisHealthChecker(cluster: cluster, health: health, interval: .seconds(2))))
+        }
+        services += [.init(service: app), .init(service: checker), .init(service: sweeper), .init(service: drain)]
         let group = ServiceGroup(
             configuration: .init(
-                services: extraServices.map { .init(service: $0) } + [.init(service: app), .init(service: checker), .init(service: sweeper), .init(service: drain)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

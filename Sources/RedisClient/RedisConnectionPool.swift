@@ -1,3 +1,5 @@
+import Metrics
+
 /// A bounded pool of Redis connections that heals by itself.
 ///
 /// - At most `maxConnections` connections; callers beyond that wait (at most `maxWaiters` of
@@ -18,9 +20,13 @@ public actor RedisConnectionPool {
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
     private var closed = false
+    private let instrumentation: RedisInstrumentation
+    private let openGauge = Gauge(label: "qlik_mcp_redis_pool_connections")
+    private let waiterGauge = Gauge(label: "qlik_mcp_redis_pool_waiters")
 
     public init(configuration: RedisConfiguration, maxConnections: Int = 8, maxWaiters: Int = 1_024) {
         self.configuration = configuration
+        self.instrumentation = RedisInstrumentation(url: configuration.url)
         self.maxConnections = max(1, maxConnections)
         self.maxWaiters = max(0, maxWaiters)
     }
@@ -28,10 +34,20 @@ public actor RedisConnectionPool {
     /// Connections open now (idle or in use).
     public var openConnections: Int { open }
 
-    /// Sends one command on a pooled connection.
+    /// Sends one command on a pooled connection (traced and counted; `operation` names a script).
     @discardableResult
-    public func send(_ command: [String], timeout: Duration? = nil) async throws -> RESPValue {
-        try await withConnection { try await $0.send(command, timeout: timeout) }
+    public func send(_ command: [String], timeout: Duration? = nil, operation: String? = nil) async throws -> RESPValue {
+        try await instrumentation.measure(command.first?.uppercased() ?? "?", operation: operation) {
+            try await withConnection { try await $0.send(command, timeout: timeout) }
+        }
+    }
+
+    /// Sends several commands in one round trip on one connection; error replies are returned,
+    /// not thrown. Traced as one span named by `operation`.
+    public func pipeline(_ commands: [[String]], operation: String, timeout: Duration? = nil) async throws -> [RESPValue] {
+        try await instrumentation.measure("PIPELINE", operation: operation) {
+            try await withConnection { try await $0.pipeline(commands, timeout: timeout) }
+        }
     }
 
     /// Runs `body` with a connection of the pool, returned afterwards unless it closed.
@@ -58,7 +74,13 @@ public actor RedisConnectionPool {
         for connection in connections { await connection.close() }
     }
 
+    private func updateGauges() {
+        openGauge.record(open)
+        waiterGauge.record(waiters.count)
+    }
+
     private func checkout() async throws -> RedisConnection {
+        defer { updateGauges() }
         guard !closed else { throw RedisError.connectionClosed }
         while let connection = idle.popLast() {
             if connection.isOpen { return connection }
@@ -74,7 +96,10 @@ public actor RedisConnectionPool {
             await self?.expire(id)
         }
         defer { timer.cancel() }
-        let handed = await withCheckedContinuation { continuation in waiters.append((id, continuation)) }
+        let handed = await withCheckedContinuation { continuation in
+            waiters.append((id, continuation))
+            updateGauges()
+        }
         guard let handed else {
             throw RedisError.unavailable(reason: "no Redis connection became free within \(timeout)", retryAfter: .seconds(1))
         }
@@ -87,6 +112,7 @@ public actor RedisConnectionPool {
     }
 
     private func checkin(_ connection: RedisConnection) {
+        defer { updateGauges() }
         guard connection.isOpen, !closed else {
             open -= 1
             // A slot freed: a waiter may connect anew.

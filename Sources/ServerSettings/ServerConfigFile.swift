@@ -31,6 +31,12 @@ import Yams
 ///   allowed_hosts: ["mcp.example.com"]
 ///   allowed_origins: []
 ///   debug_endpoints: false
+/// state:                     # HTTP only; see README "Scale out"
+///   mode: redis              # memory (default) | redis
+///   redis_url: redis://redis:6379/0   # no password here: redis_password_file or QLIK_MCP_REDIS_PASSWORD
+///   redis_password_file: /run/secrets/redis-password
+///   redis_ca_file: /etc/qlik-mcp/redis-ca.pem     # rediss:// only
+///   key_prefix: "qlik-mcp:"
 /// auth:                      # HTTP only; see README "Deploy remotely"
 ///   mode: oauth              # none | oauth | apikey | oauth+apikey
 ///   public_url: https://mcp.example.com
@@ -65,6 +71,18 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var allowedOrigins: [String]?
     public var debugEndpoints: Bool?
     public var auth = Auth()
+    public var state = State()
+
+    /// The `state:` section (`serve --state …`).
+    public struct State: Sendable, Equatable {
+        public var mode: String?
+        public var redisURL: String?
+        public var redisPasswordFile: String?
+        public var redisCAFile: String?
+        public var keyPrefix: String?
+
+        public init() {}
+    }
 
     /// The `auth:` section; every key is also a flag of `serve` (`mode` is `--auth`).
     public struct Auth: Sendable, Equatable {
@@ -122,7 +140,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth"])
+        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state"])
         config.transport = try top["transport"].map { try reader.choice($0, "transport", ["stdio", "http"]) }
         config.host = try top["host"].map { try reader.string($0, "host") }
         config.port = try top["port"].map { try reader.int($0, "port", 0...65_535) }
@@ -164,6 +182,20 @@ public struct ServerConfigFile: Sendable, Equatable {
             config.debugEndpoints = try section["debug_endpoints"].map { try reader.bool($0, "http.debug_endpoints") }
         }
         if let auth = top["auth"] { config.auth = try parseAuth(auth, reader) }
+        if let state = top["state"] {
+            let section = try reader.mapping(state, "state", keys: ["mode", "redis_url", "redis_password_file", "redis_ca_file", "key_prefix"])
+            config.state.mode = try section["mode"].map { try reader.choice($0, "state.mode", ["memory", "redis"]) }
+            if let url = section["redis_url"] {
+                let text = try reader.string(url, "state.redis_url")
+                if let at = text.firstIndex(of: "@"), text[..<at].contains(":"), text[..<at].split(separator: "/").last?.contains(":") == true {
+                    throw reader.error(url, "do not put the Redis password in the file: use redis_password_file or QLIK_MCP_REDIS_PASSWORD")
+                }
+                config.state.redisURL = text
+            }
+            config.state.redisPasswordFile = try section["redis_password_file"].map { try reader.string($0, "state.redis_password_file") }
+            config.state.redisCAFile = try section["redis_ca_file"].map { try reader.string($0, "state.redis_ca_file") }
+            config.state.keyPrefix = try section["key_prefix"].map { try reader.string($0, "state.key_prefix") }
+        }
         return config
     }
 

@@ -4,12 +4,15 @@ import JSONCore
 /// evaluation with variables and set analysis.
 final class DocSession {
     let app: DemoApp
-    private(set) var selection = SelectionState()
+    /// The selections, shared with the other sockets of the same engine session (identity).
+    private let selectionBox: SelectionBox
+    var selection: SelectionState { selectionBox.value }
     private var stateCache: [SelectionState: ModelState] = [:]
     private static let stateCacheLimit = 32
 
-    init(app: DemoApp) {
+    init(app: DemoApp, selection: SelectionBox = SelectionBox()) {
         self.app = app
+        self.selectionBox = selection
     }
 
     var model: DataModel { app.model }
@@ -26,7 +29,7 @@ final class DocSession {
     var currentState: ModelState { state(selection) }
 
     func setSelection(_ selection: SelectionState) {
-        self.selection = selection
+        selectionBox.value = selection
     }
 
     // MARK: expressions
@@ -104,7 +107,7 @@ final class DocSession {
             for value in values { symbols.formUnion(match(value, in: field)) }
             next.set(field: field.index, values: symbols)
         }
-        selection = next
+        selectionBox.value = next
         return true
     }
 }

@@ -24,6 +24,8 @@ final class QIXSession {
     let catalog: DemoAppCatalog
     /// The app named in the URL (`/app/<id>`), if any.
     let boundAppID: String?
+    /// The selection state of an app in this session (shared by identity; see `SharedSelections`).
+    let selection: (String) -> SelectionBox
     var doc: DocSession?
     var handles: [Int: Handle] = [-1: Handle(kind: .global, type: "Global", genericID: "")]
     private var handleByKey: [String: Int] = [:]
@@ -37,9 +39,10 @@ final class QIXSession {
     static let maxOpenHandles = 10_000
     static let maxSessionObjects = 1_000
 
-    init(catalog: DemoAppCatalog, boundAppID: String?) {
+    init(catalog: DemoAppCatalog, boundAppID: String?, selection: @escaping (String) -> SelectionBox = { _ in SelectionBox() }) {
         self.catalog = catalog
         self.boundAppID = boundAppID
+        self.selection = selection
     }
 
     /// The notification sent when the socket opens.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPHardening
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -53,6 +54,8 @@ public final class DemoEngineServer: Service, Sendable {
     private let port = Mutex<Int?>(nil)
     private let portWaiters = Mutex<[CheckedContinuation<Int, Never>]>([])
     private let connections = Atomic<Int>(0)
+    /// Selection state by user, app and identity (`/app/<id>/identity/<key>`).
+    let sharedSelections = SharedSelections()
 
     public init(
         catalog: DemoAppCatalog, configuration: Configuration = Configuration(), faults: FaultController = FaultController(),
@@ -91,6 +94,8 @@ public final class DemoEngineServer: Service, Sendable {
                     responder: responder, configuration: channelConfiguration
                 ) { [self] request, _, _ in
                     guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
+                    let identity = Self.identity(fromPath: request.path ?? "")
+                    let user = request.headerFields[Self.qlikUser] ?? "anonymous"
                     guard !faults.current.refuseConnections else { return .dontUpgrade }
                     guard activeConnections < configuration.maxConnections else {
                         logger.warning("refusing a connection: session limit reached", metadata: ["qlik_mcp.demo.max_connections": .stringConvertible(configuration.maxConnections)])
@@ -100,7 +105,7 @@ public final class DemoEngineServer: Service, Sendable {
                     return .upgrade([:]) { inbound, outbound, _ in
                         // Open sockets end at graceful shutdown, so SIGTERM is not held up by idle clients.
                         try await cancelWhenGracefulShutdown {
-                            try await self.serve(appID: appID.isEmpty ? nil : appID, inbound: inbound, outbound: outbound)
+                            try await self.serve(appID: appID.isEmpty ? nil : appID, user: user, identity: identity, inbound: inbound, outbound: outbound)
                         }
                     }
                 })
@@ -132,7 +137,17 @@ public final class DemoEngineServer: Service, Sendable {
         try await app.run()
     }
 
-    /// `/app/<id>` → id; `/app` or `/app/` → "" (Global only); anything else → nil.
+    static let qlikUser = HTTPField.Name("X-Qlik-User")!
+
+    /// `/app/<id>/identity/<key>` → key; nil without one.
+    static func identity(fromPath path: String) -> String? {
+        let clean = path.split(separator: "?").first.map(String.init) ?? path
+        let parts = clean.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 4, parts[0] == "app", parts[2] == "identity", parts[3].utf8.count <= 256 else { return nil }
+        return String(parts[3]).removingPercentEncoding ?? String(parts[3])
+    }
+
+    /// `/app/<id>` (optionally followed by `/identity/<key>`) → id; `/app` or `/app/` → "" (Global only); anything else → nil.
     static func appID(fromPath path: String) -> String? {
         let clean = path.split(separator: "?").first.map(String.init) ?? path
         let parts = clean.split(separator: "/", omittingEmptySubsequences: true)
@@ -141,10 +156,11 @@ public final class DemoEngineServer: Service, Sendable {
         return String(parts[1]).removingPercentEncoding ?? String(parts[1])
     }
 
-    private func serve(appID: String?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    private func serve(appID: String?, user: String, identity: String?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         connections.add(1, ordering: .relaxed)
         defer { connections.subtract(1, ordering: .relaxed) }
-        let session = QIXSession(catalog: catalog, boundAppID: appID)
+        let shared = sharedSelections
+        let session = QIXSession(catalog: catalog, boundAppID: appID) { app in shared.box(user: user, appID: app, identity: identity) }
         try await outbound.write(.text(JSONCoding.serialize(QIXSession.onConnected)))
         var received = 0
         for try await message in inbound.messages(maxSize: configuration.maxFrameBytes) {

@@ -3,15 +3,18 @@ import Foundation
 /// Where the authorization-server proxy keeps its short-lived state: client registrations,
 /// pending consents, upstream logins, authorization codes, refresh tokens and revoked grants.
 ///
-/// A seam so several replicas can share one store later (Redis, a database); the in-memory store
-/// is the default. Keys of secrets (codes, refresh tokens) are their SHA-256, never the secret.
+/// The in-memory store is the default; `RedisAuthStateStore` (module ClusterState) lets every
+/// replica share one. Errors of the store (Redis down) are answered 503, never as "unknown". Keys of secrets (codes, refresh tokens) are their SHA-256, never the secret.
 public protocol AuthStateStore: Sendable {
     /// Stores `value` under `namespace`/`key` for `ttl`; throws `AuthStateStoreError.full` when bounded out.
     func put(_ value: Data, namespace: String, key: String, ttl: Duration) async throws
-    func get(namespace: String, key: String) async -> Data?
+    func get(namespace: String, key: String) async throws -> Data?
     /// Returns and removes the value atomically (one-time use: codes, consent transactions).
-    func take(namespace: String, key: String) async -> Data?
-    func remove(namespace: String, key: String) async
+    func take(namespace: String, key: String) async throws -> Data?
+    /// Marks `key` as used; true for the first caller only (atomic across replicas: the one
+    /// use of a refresh token).
+    func claim(namespace: String, key: String, ttl: Duration) async throws -> Bool
+    func remove(namespace: String, key: String) async throws
 }
 
 public enum AuthStateStoreError: Error, CustomStringConvertible {
@@ -67,6 +70,12 @@ public actor InMemoryAuthStateStore: AuthStateStore {
         return value
     }
 
+    public func claim(namespace: String, key: String, ttl: Duration) throws -> Bool {
+        guard get(namespace: namespace, key: key) == nil else { return false }
+        try put(Data([1]), namespace: namespace, key: key, ttl: ttl)
+        return true
+    }
+
     public func remove(namespace: String, key: String) {
         entries[namespace]?[key] = nil
     }
@@ -88,13 +97,13 @@ struct TypedStore: Sendable {
         try await store.put(try Self.encoder.encode(value), namespace: namespace, key: key, ttl: ttl)
     }
 
-    func get<T: Decodable>(_ type: T.Type, _ namespace: String, _ key: String) async -> T? {
-        guard let data = await store.get(namespace: namespace, key: key) else { return nil }
+    func get<T: Decodable>(_ type: T.Type, _ namespace: String, _ key: String) async throws -> T? {
+        guard let data = try await store.get(namespace: namespace, key: key) else { return nil }
         return try? Self.decoder.decode(type, from: data)
     }
 
-    func take<T: Decodable>(_ type: T.Type, _ namespace: String, _ key: String) async -> T? {
-        guard let data = await store.take(namespace: namespace, key: key) else { return nil }
+    func take<T: Decodable>(_ type: T.Type, _ namespace: String, _ key: String) async throws -> T? {
+        guard let data = try await store.take(namespace: namespace, key: key) else { return nil }
         return try? Self.decoder.decode(type, from: data)
     }
 }

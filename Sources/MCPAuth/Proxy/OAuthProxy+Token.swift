@@ -7,25 +7,29 @@ extension OAuthProxy {
     /// revokes what it granted) and `refresh_token` (rotated; reuse of a rotated token revokes
     /// the family). `basic` is the decoded `Authorization: Basic` pair, if sent.
     func token(form: [String: String], repeated: Set<String>, basic: (id: String, secret: String)?) async -> OAuthReply {
+        do { return try await checkedToken(form: form, repeated: repeated, basic: basic) } catch { return Self.storeUnavailable(error) }
+    }
+
+    private func checkedToken(form: [String: String], repeated: Set<String>, basic: (id: String, secret: String)?) async throws -> OAuthReply {
         if let name = repeated.first { return .error(400, "invalid_request", "the parameter \(name) is repeated") }
         let client: RegisteredClient
-        switch await authenticateClient(form: form, basic: basic) {
+        switch try await authenticateClient(form: form, basic: basic) {
         case .success(let found): client = found
         case .failure(let reply): return reply
         }
         switch form["grant_type"] {
-        case "authorization_code": return await exchangeCode(form, client: client)
-        case "refresh_token": return await refresh(form, client: client)
+        case "authorization_code": return try await exchangeCode(form, client: client)
+        case "refresh_token": return try await refresh(form, client: client)
         case nil: return .error(400, "invalid_request", "grant_type is missing")
         case let other?: return .error(400, "unsupported_grant_type", "grant_type \(other.prefix(40)) is not supported; use authorization_code or refresh_token")
         }
     }
 
-    private func authenticateClient(form: [String: String], basic: (id: String, secret: String)?) async -> Result<RegisteredClient, OAuthReply> {
+    private func authenticateClient(form: [String: String], basic: (id: String, secret: String)?) async throws -> Result<RegisteredClient, OAuthReply> {
         let invalid = OAuthReply.error(
             401, "invalid_client", "unknown client or wrong client credentials",
             headers: basic == nil ? [] : [("WWW-Authenticate", "Basic realm=\"qlik-mcp\"")])
-        guard let clientID = basic?.id ?? form["client_id"], let client = await store.get(RegisteredClient.self, ProxyNamespace.client, clientID) else {
+        guard let clientID = basic?.id ?? form["client_id"], let client = try await store.get(RegisteredClient.self, ProxyNamespace.client, clientID) else {
             return .failure(invalid)
         }
         if let formID = form["client_id"], formID != clientID { return .failure(invalid) }
@@ -36,13 +40,13 @@ extension OAuthProxy {
         return .success(client)
     }
 
-    private func exchangeCode(_ form: [String: String], client: RegisteredClient) async -> OAuthReply {
+    private func exchangeCode(_ form: [String: String], client: RegisteredClient) async throws -> OAuthReply {
         guard let code = form["code"], let verifier = form["code_verifier"], let redirectURI = form["redirect_uri"] else {
             return .error(400, "invalid_request", "code, code_verifier and redirect_uri are required")
         }
         let key = OAuthSecrets.digest(code)
-        guard let issued = await store.take(IssuedCode.self, ProxyNamespace.code, key) else {
-            if let family = await store.get(String.self, ProxyNamespace.usedCode, key) {
+        guard let issued = try await store.take(IssuedCode.self, ProxyNamespace.code, key) else {
+            if let family = try await store.get(String.self, ProxyNamespace.usedCode, key) {
                 await revokeFamily(family)
                 telemetry.grant("token", outcome: "refused", clientID: client.clientID, subject: nil, reason: "code_replay")
                 return .error(400, "invalid_grant", "the authorization code was already used; the tokens issued for it are revoked")
@@ -67,17 +71,21 @@ extension OAuthProxy {
         return await issueTokens(client: client, scopes: issued.scopes, identity: issued.identity, family: issued.family, grant: "authorization_code")
     }
 
-    private func refresh(_ form: [String: String], client: RegisteredClient) async -> OAuthReply {
+    private func refresh(_ form: [String: String], client: RegisteredClient) async throws -> OAuthReply {
         guard client.grantTypes.contains("refresh_token") else { return .error(400, "unauthorized_client", "this client did not register the refresh_token grant") }
         guard let token = form["refresh_token"] else { return .error(400, "invalid_request", "refresh_token is required") }
         let key = OAuthSecrets.digest(token)
-        guard var grant = await store.get(RefreshGrant.self, ProxyNamespace.refresh, key), grant.expiresAt > Date().timeIntervalSince1970 else {
+        guard var grant = try await store.get(RefreshGrant.self, ProxyNamespace.refresh, key), grant.expiresAt > Date().timeIntervalSince1970 else {
             telemetry.grant("refresh", outcome: "refused", clientID: client.clientID, subject: nil, reason: "unknown_refresh_token")
             return .error(400, "invalid_grant", "the refresh token is unknown or expired")
         }
         guard grant.clientID == client.clientID else { return .error(400, "invalid_grant", "the refresh token was issued to another client") }
         let revoked = await isRevoked(family: grant.family)
-        if grant.used || revoked {
+        // The one use of this token, atomic across replicas: of two concurrent redemptions (on any
+        // replicas) exactly one claims it; the other is reuse.
+        let remaining = max(1, grant.expiresAt - Date().timeIntervalSince1970)
+        let first = try await rawStore.claim(namespace: ProxyNamespace.usedRefresh, key: key, ttl: .seconds(Int64(remaining)))
+        if grant.used || revoked || !first {
             await revokeFamily(grant.family)
             telemetry.grant("refresh", outcome: "refused", clientID: client.clientID, subject: pseudonym(grant.identity), reason: "refresh_token_reuse")
             return .error(400, "invalid_grant", "this refresh token was already used; the whole grant is revoked — sign in again")
@@ -90,9 +98,13 @@ extension OAuthProxy {
             scopes = parsed.sorted().map(\.rawValue)
         }
         grant.used = true
-        let remaining = max(1, grant.expiresAt - Date().timeIntervalSince1970)
         try? await store.put(grant, ProxyNamespace.refresh, key, ttl: .seconds(Int64(remaining)))
         return await issueTokens(client: client, scopes: scopes, identity: grant.identity, family: grant.family, grant: "refresh_token")
+    }
+
+    /// A store error (Redis unreachable): retryable, never mistaken for an unknown grant.
+    static func storeUnavailable(_ error: any Error) -> OAuthReply {
+        .error(503, "temporarily_unavailable", "the authorization state store is unavailable; retry shortly", headers: [("Retry-After", "2")])
     }
 
     private func revokeFamily(_ family: String) async {

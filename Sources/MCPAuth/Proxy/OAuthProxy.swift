@@ -59,8 +59,9 @@ public struct OAuthProxy: Sendable {
     }
 
     /// True when tokens of this grant family were revoked (code replay, refresh-token reuse).
+    /// Fails closed: when the store cannot be read, the family counts as revoked.
     public func isRevoked(family: String) async -> Bool {
-        await rawStore.get(namespace: ProxyNamespace.revokedFamily, key: family) != nil
+        do { return try await rawStore.get(namespace: ProxyNamespace.revokedFamily, key: family) != nil } catch { return true }
     }
 
     // MARK: Metadata (RFC 8414)
@@ -124,10 +125,19 @@ public struct OAuthProxy: Sendable {
 
     // MARK: Authorization
 
+    /// The page shown when the state store (Redis) cannot be reached.
+    static func storeUnavailablePage(_ error: any Error) -> OAuthReply {
+        .page(503, ConsentPage.error("Temporarily unavailable", "The sign-in service cannot reach its state store right now. Try again in a moment."), headers: [("Retry-After", "2")])
+    }
+
     /// `GET /oauth/authorize`: checks the request and shows the consent page. Problems with the
     /// client or its redirect URI are shown to the user, never redirected (RFC 6749 §4.1.2.1).
     func authorize(_ query: [String: String]) async -> OAuthReply {
-        guard let clientID = query["client_id"], let client = await store.get(RegisteredClient.self, ProxyNamespace.client, clientID) else {
+        do { return try await checkedAuthorize(query) } catch { return Self.storeUnavailablePage(error) }
+    }
+
+    private func checkedAuthorize(_ query: [String: String]) async throws -> OAuthReply {
+        guard let clientID = query["client_id"], let client = try await store.get(RegisteredClient.self, ProxyNamespace.client, clientID) else {
             return .page(400, ConsentPage.error("Unknown application", "The client_id is missing or not registered with this server. The application must register first."))
         }
         let redirectURI: String
@@ -193,8 +203,12 @@ public struct OAuthProxy: Sendable {
     /// `POST /oauth/consent`: the user's decision. The consent transaction is one-time and must
     /// come from the browser that was shown the page (its cookie).
     func consent(form: [String: String], cookie: String?) async -> OAuthReply {
+        do { return try await checkedConsent(form: form, cookie: cookie) } catch { return Self.storeUnavailablePage(error) }
+    }
+
+    private func checkedConsent(form: [String: String], cookie: String?) async throws -> OAuthReply {
         guard let transaction = form["transaction"],
-            let pending = await store.take(PendingAuthorization.self, ProxyNamespace.consent, OAuthSecrets.digest(transaction))
+            let pending = try await store.take(PendingAuthorization.self, ProxyNamespace.consent, OAuthSecrets.digest(transaction))
         else {
             return .page(400, ConsentPage.error("Sign-in expired", "This sign-in request is unknown or has expired. Start again from the application."))
         }
@@ -233,8 +247,12 @@ public struct OAuthProxy: Sendable {
 
     /// `GET /oauth/callback`: back from the provider; hands the client a one-time code.
     func callback(_ query: [String: String]) async -> OAuthReply {
+        do { return try await checkedCallback(query) } catch { return Self.storeUnavailablePage(error) }
+    }
+
+    private func checkedCallback(_ query: [String: String]) async throws -> OAuthReply {
         guard let state = query["state"],
-            let transaction = await store.take(UpstreamTransaction.self, ProxyNamespace.upstream, OAuthSecrets.digest(state))
+            let transaction = try await store.take(UpstreamTransaction.self, ProxyNamespace.upstream, OAuthSecrets.digest(state))
         else {
             return .page(400, ConsentPage.error("Sign-in expired", "This sign-in is unknown, was already completed, or has expired. Start again from the application."))
         }

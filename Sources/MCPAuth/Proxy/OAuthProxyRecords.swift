@@ -47,5 +47,6 @@ enum ProxyNamespace {
     static let code = "code"
     static let usedCode = "code_used"
     static let refresh = "refresh"
+    static let usedRefresh = "refresh_used"
     static let revokedFamily = "revoked_family"
 }

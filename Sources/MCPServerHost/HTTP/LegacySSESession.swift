@@ -1,4 +1,6 @@
+import ClusterState
 import Foundation
+import JSONCore
 import Logging
 import MCP
 
@@ -15,6 +17,8 @@ actor LegacySSESession: HostedTransport, EnvelopeTransport {
     private(set) var lastActivity = ContinuousClock.now
     private var terminated = false
     private var keepalive: Task<Void, Never>?
+    private var subscription: SessionBus.Subscription?
+    private var busInbox: AsyncStream<String>.Continuation?
 
     init(sessionID: String, logger: Logger) {
         self.sessionID = sessionID
@@ -63,9 +67,40 @@ actor LegacySSESession: HostedTransport, EnvelopeTransport {
         return true
     }
 
+    /// Takes client messages POSTed to other replicas from the bus (`--state redis`).
+    func listen(on bus: SessionBus) async {
+        let (inbox, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        busInbox = continuation
+        do {
+            subscription = try await bus.listen(
+                session: sessionID,
+                onMessage: { message in
+                    if case .inbound(let data) = message { continuation.yield(data) }
+                }, resync: {})
+        } catch {
+            logger.warning("could not subscribe to the session's bus; only POSTs to this replica reach the session", metadata: Logger.Metadata.error(error))
+            return
+        }
+        Task { [weak self] in
+            for await text in inbox {
+                guard let envelope = JSONRPCEnvelope.parse(Data(text.utf8)), envelope.message.objectValue != nil else { continue }
+                _ = await self?.post(envelope)
+            }
+        }
+        if terminated {
+            continuation.finish()
+            await subscription?.cancel()
+        }
+    }
+
     func terminate() {
         guard !terminated else { return }
         terminated = true
+        busInbox?.finish()
+        if let subscription {
+            self.subscription = nil
+            Task { await subscription.cancel() }
+        }
         keepalive?.cancel()
         stream?.finish()
         stream = nil

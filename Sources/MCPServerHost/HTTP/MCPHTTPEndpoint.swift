@@ -1,3 +1,4 @@
+import ClusterState
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -121,17 +122,25 @@ struct MCPHTTPEndpoint: Sendable {
         guard let headerSession else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
         }
-        guard let entry = await registry.entry(headerSession), let session = entry.transport as? StreamableHTTPSession,
-            await owns(entry, principal, route: "/mcp")
-        else {
-            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
+        let (entry, record): (SessionRegistry.Entry, SessionRecord?)
+        switch await lookup(headerSession, principal: principal, route: "/mcp", kind: "http") {
+        case .found(let found, let stored): (entry, record) = (found, stored)
+        case .notFound, .remote: return Self.unknownSession()
+        case .unavailable(let refusal): return refusal
         }
+        guard let session = entry.transport as? StreamableHTTPSession else { return Self.unknownSession() }
         if let failure = validate(sdkRequest, method: "POST", sessionID: headerSession, initialize: isInitialize) { return Self.response(failure) }
         if isInitialize {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: this session is already initialized"), sessionID: headerSession))
         }
         if let refusal = await authorize(message, principal: principal, entry: entry, route: "/mcp") { return refusal }
-        return Self.response(await session.post(envelope, request: sdkRequest))
+        let response = await session.post(envelope, request: sdkRequest)
+        await saveToolsets(of: entry, record: record)
+        return Self.response(response)
+    }
+
+    static func unknownSession() -> Response {
+        response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
     }
 
     private func initialize(_ envelope: JSONRPCEnvelope, request: MCPHTTPRequest, principal: Principal?) async -> Response {
@@ -139,9 +148,7 @@ struct MCPHTTPEndpoint: Sendable {
         let id = UUID().uuidString.lowercased()
         let backend: QlikBackend
         do { backend = try setup.backend(for: principal) } catch { return Self.identityRefused(error) }
-        let session = StreamableHTTPSession(
-            sessionID: id, requestTimeout: options.requestTimeout, maxStoredEvents: options.maxStoredEvents,
-            maxStoredBytes: options.maxStoredBytes, logger: logger)
+        let session = makeStreamableSession(id)
         let hosted = await setup.makeSession(sessionID: id, backend: backend, principal: principal)
         let server = hosted.server
         if let failure = await start(hosted, over: session, sessionID: id) { return failure }
@@ -149,34 +156,44 @@ struct MCPHTTPEndpoint: Sendable {
         let response = await session.post(envelope, request: request)
         if case .data(let data, _) = response, (try? JSONCoding.parse(String(decoding: data, as: UTF8.self)))?["error"] != nil {
             await registry.remove(id)  // a failed initialize leaves no session behind
+            return Self.response(response)
+        }
+        let record = SessionRecord(id: id, kind: "http", owner: principal?.ownerKey, initializeParams: envelope.params.map { JSONCoding.serialize($0) })
+        if let refusal = await share(record) {
+            await registry.remove(id)
+            return refusal
         }
         return Self.response(response)
     }
 
     private func get(_ request: Request, _ context: MCPRequestContext) async -> Response {
-        let principal = context.principal
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
         }
-        guard let entry = await registry.entry(id), let session = entry.transport as? StreamableHTTPSession, await owns(entry, principal, route: "/mcp") else {
-            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session; initialize a new one")))
+        let entry: SessionRegistry.Entry
+        switch await lookup(id, principal: context.principal, route: "/mcp", kind: "http") {
+        case .found(let found, _): entry = found
+        case .notFound, .remote: return Self.unknownSession()
+        case .unavailable(let refusal): return refusal
         }
+        guard let session = entry.transport as? StreamableHTTPSession else { return Self.unknownSession() }
         if let failure = validate(sdkRequest, method: "GET", sessionID: id, initialize: false) { return Self.response(failure) }
         return Self.response(await session.get(lastEventID: sdkRequest.header(HTTPHeaderName.lastEventID)))
     }
 
     private func delete(_ request: Request, _ context: MCPRequestContext) async -> Response {
-        let principal = context.principal
         let sdkRequest = Self.sdkRequest(request, body: nil)
         guard let id = sdkRequest.header(HTTPHeaderName.sessionID) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header")))
         }
-        guard let entry = await registry.entry(id), await owns(entry, principal, route: "/mcp") else {
-            return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session")))
+        switch await lookup(id, principal: context.principal, route: "/mcp", kind: "http", restoring: false) {
+        case .found, .remote: break
+        case .notFound: return Self.response(.error(statusCode: 404, .invalidRequest("Not Found: unknown or expired session")))
+        case .unavailable(let refusal): return refusal
         }
         if let failure = validate(sdkRequest, method: "DELETE", sessionID: id, initialize: false) { return Self.response(failure) }
-        await registry.remove(id)
+        await registry.end(id)
         return Response(status: .ok)
     }
 
@@ -208,10 +225,10 @@ struct MCPHTTPEndpoint: Sendable {
 
     // MARK: Ownership and scopes
 
-    /// Whether the caller may see this session: it must be the principal who opened it. A
+    /// Whether the caller may see a session opened by `owner`: it must be the same principal. A
     /// mismatch is audited and then answered exactly like an unknown session.
-    func owns(_ entry: SessionRegistry.Entry, _ principal: Principal?, route: String) async -> Bool {
-        guard entry.owner != principal?.ownerKey else { return true }
+    func owns(_ owner: String?, _ principal: Principal?, route: String) -> Bool {
+        guard owner != principal?.ownerKey else { return true }
         if let principal {
             AuthTelemetry.shared.attempt(method: principal.method.rawValue, outcome: "session_owner_mismatch")
             AuthTelemetry.shared.denied(

@@ -77,11 +77,12 @@ public final class QIXConnection: Sendable {
     public static func connect(
         to endpoint: QIXEndpoint,
         appID: String?,
+        identity: String? = nil,
         options: Options = Options(),
         instrumentation: QIXInstrumentation = .shared,
         logger: Logger = Logger(label: "qlik-mcp.qix")
     ) async throws -> QIXConnection {
-        let url = endpoint.url(forApp: appID)
+        let url = endpoint.url(forApp: appID, identity: identity)
         let connection = QIXConnection(url: url, engineID: endpoint.engineID, options: options, instrumentation: instrumentation)
         if endpoint.insecureSkipVerify {
             logger.warning("TLS certificate verification is OFF for this engine; use only against a test installation", metadata: ["engine": .string(endpoint.engineID)])

@@ -75,11 +75,35 @@ public struct QIXEndpoint: Sendable {
             certificates: .init(rootCA: rootCA), apiKey: apiKey, insecureSkipVerify: insecureSkipVerify, virtualProxy: "")
     }
 
-    /// The WebSocket URL of an app session (or a Global-only session when `appID` is nil).
-    public func url(forApp appID: String?) -> String {
+    /// The WebSocket URL of an app session (or a Global-only session when `appID` is nil). With
+    /// an `identity`, `/identity/<identity>` is appended: Qlik engines key a session by user, app
+    /// and identity, so every connection with the same identity — from any replica — shares one
+    /// engine session and its selections.
+    public func url(forApp appID: String?, identity: String? = nil) -> String {
         let proxy = virtualProxy.isEmpty ? "" : "/" + virtualProxy.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let encoded = appID?.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? ""
-        return "\(baseURL)\(proxy)/app/\(encoded)"
+        let segment = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
+        let encoded = appID?.addingPercentEncoding(withAllowedCharacters: segment) ?? ""
+        let suffix = identity.flatMap { $0.addingPercentEncoding(withAllowedCharacters: segment) }.map { "/identity/\($0)" } ?? ""
+        return "\(baseURL)\(proxy)/app/\(encoded)\(appID == nil ? "" : suffix)"
+    }
+
+    /// The engine-session identity of an MCP session: a stable digest of its id (the id itself,
+    /// a credential of sorts, never reaches the engine or its logs). FNV-1a, 64 bits, twice with
+    /// different offsets: collisions between live sessions are out of reach, and no secret depends on it.
+    public static func sessionIdentity(for sessionID: String) -> String {
+        func fnv(_ offset: UInt64) -> UInt64 {
+            var hash = offset
+            for byte in sessionID.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            return hash
+        }
+        let parts = [fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4)].map { part -> String in
+            let hex = String(part, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return "mcp-" + parts.joined()
     }
 
     /// A stable name for metrics and pool keys (no credentials).

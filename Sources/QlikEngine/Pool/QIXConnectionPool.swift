@@ -88,12 +88,15 @@ public actor QIXConnectionPool {
     public var waiterCount: Int { waiters.count }
 
     /// Runs `body` with a session to `appID` on `endpoint`, returning it to the pool afterwards.
+    /// With `engineIdentity`, connections open the engine session of that identity (see
+    /// `QIXEndpoint.url(forApp:identity:)`): its selections are shared with every other
+    /// connection of the same identity, in this process or another.
     public func withSession<T: Sendable>(
-        _ endpoint: QIXEndpoint, appID: String?, tag: String = "",
+        _ endpoint: QIXEndpoint, appID: String?, tag: String = "", engineIdentity: String? = nil,
         _ body: @Sendable (Lease) async throws -> T
     ) async throws -> T {
         let key = Key(engine: endpoint.engineID, identity: endpoint.identity, appID: appID, tag: tag)
-        let entry = try await acquire(key, endpoint: endpoint)
+        let entry = try await acquire(key, endpoint: endpoint, engineIdentity: engineIdentity)
         do {
             let result = try await body(entry.lease)
             release(entry, healthy: entry.lease.connection.isOpen)
@@ -112,7 +115,7 @@ public actor QIXConnectionPool {
         }
     }
 
-    private func acquire(_ key: Key, endpoint: QIXEndpoint) async throws -> Entry {
+    private func acquire(_ key: Key, endpoint: QIXEndpoint, engineIdentity: String?) async throws -> Entry {
         while var candidates = idle[key], let entry = candidates.popLast() {
             idle[key] = candidates.isEmpty ? nil : candidates
             updateGauges()
@@ -136,7 +139,7 @@ public actor QIXConnectionPool {
         if !hasRoom(key) { evictIdle(for: key) }
         if hasRoom(key) {
             reserve(key)
-            return try await connect(key, endpoint: endpoint)
+            return try await connect(key, endpoint: endpoint, engineIdentity: engineIdentity)
         }
         guard waiters.count < configuration.maxWaiters else {
             throw QIXClientError.engineBusy(engine: key.engine, waited: .zero, limit: configuration.maxConnectionsPerEngine)
@@ -144,7 +147,7 @@ public actor QIXConnectionPool {
         let grant = try await wait(for: key)
         switch grant {
         case .entry(let entry): return entry
-        case .slot: return try await connect(key, endpoint: endpoint)
+        case .slot: return try await connect(key, endpoint: endpoint, engineIdentity: engineIdentity)
         }
     }
 
@@ -176,10 +179,10 @@ public actor QIXConnectionPool {
         waiter.continuation.resume(throwing: error)
     }
 
-    private func connect(_ key: Key, endpoint: QIXEndpoint) async throws -> Entry {
+    private func connect(_ key: Key, endpoint: QIXEndpoint, engineIdentity: String?) async throws -> Entry {
         do {
             let connection = try await QIXConnection.connect(
-                to: endpoint, appID: key.appID, options: configuration.connection,
+                to: endpoint, appID: key.appID, identity: engineIdentity, options: configuration.connection,
                 instrumentation: instrumentation, logger: logger)
             let global = Global(connection: connection)
             var doc: Doc?

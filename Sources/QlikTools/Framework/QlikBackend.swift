@@ -27,13 +27,14 @@ public final class QlikBackend: Sendable {
     }
 
     /// Runs `body` with the app open in the caller's session (`tag`), so selections persist per
-    /// MCP session and never leak to another one.
+    /// MCP session and never leak to another one. The engine session is the one of the MCP
+    /// session's identity, so every replica serving the MCP session sees the same selections.
     public func withDoc<T: Sendable>(_ appID: String, tag: String, _ body: @Sendable (Doc, QIXConnectionPool.Lease) async throws -> T) async throws -> T {
         guard !appID.isEmpty else {
             throw ToolError(code: "APP_ID_REQUIRED", category: .invalidArgument, message: "app_id is empty", remediation: "call list_apps and pass an app id")
         }
         do {
-            return try await pool.withSession(endpoint, appID: appID, tag: tag) { lease in
+            return try await pool.withSession(endpoint, appID: appID, tag: tag, engineIdentity: QIXEndpoint.sessionIdentity(for: tag)) { lease in
                 guard let doc = lease.doc else { throw QIXClientError.protocolViolation("no app open") }
                 return try await body(doc, lease)
             }

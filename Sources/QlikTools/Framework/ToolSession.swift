@@ -27,6 +27,15 @@ public actor ToolSession {
     /// Toolsets enabled in this session (dynamic mode).
     public var enabledToolsets: Set<String> { enabled }
 
+    /// Sets the enabled toolsets (a session restored on another replica); unknown names are
+    /// ignored. True when the set changed.
+    @discardableResult
+    public func setEnabledToolsets(_ names: Set<String>) -> Bool {
+        let known = names.filter { name in registry.tools.contains { $0.toolset == name } }
+        defer { enabled = known }
+        return enabled != known
+    }
+
     /// Limits the session to the tools these scopes allow (set from each authenticated request,
     /// so a step-up to more scopes shows more tools at once).
     /// Returns true when the scopes changed (the tool list may have changed with them).

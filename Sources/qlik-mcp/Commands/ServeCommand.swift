@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var tools: ToolFilterOptions
     @OptionGroup var telemetry: TelemetryOptions
     @OptionGroup(title: "Authentication (HTTP)") var authentication: AuthOptions
+    @OptionGroup(title: "Shared state (HTTP, several replicas)") var sharedState: StateOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -101,10 +102,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "listening on a non-loopback interface without authentication (--insecure-no-auth): anyone who can reach this port can use the tools",
                 metadata: ["host": .string(http.host)])
         }
+        if mode == "stdio", try sharedState.mode(file.state) == "redis" {
+            throw ValidationError("--state redis is for --transport http (a stdio session belongs to one process)")
+        }
         if mode == "http" {
+            http.cluster = try await sharedState.makeCluster(file.state, idleTimeout: http.transport.sessionIdleTimeout, logger: logger)
             let listenHost = http.host.contains(":") ? "[\(http.host)]" : http.host
             do {
-                http.auth = try await HTTPAuth.make(authSettings, listenURL: "http://\(listenHost):\(http.port)", logger: logger)
+                http.auth = try await HTTPAuth.make(
+                    authSettings, listenURL: "http://\(listenHost):\(http.port)", stateStore: http.cluster?.authStore, logger: logger)
             } catch {
                 throw ValidationError(error.description)
             }
@@ -127,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "qlik_mcp.transport": .string(mode), "qlik_mcp.backend": .string(backend.kind), "qlik_mcp.tools": .stringConvertible(registry.tools.count),
                 "qlik_mcp.dynamic_toolsets": .stringConvertible(dynamic),
                 "qlik_mcp.auth": .string(mode == "http" ? authSettings.mode.rawValue : "local"),
+                "qlik_mcp.state": .string(http.cluster == nil ? "memory" : "redis"),
             ])
         do {
             if mode == "http" {

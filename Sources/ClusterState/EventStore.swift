@@ -4,8 +4,8 @@ import Foundation
 /// (oldest evicted first). Event ids are `<stream>-<sequence>`, so a `Last-Event-ID` names its
 /// stream and position. Every stream starts with a priming event at the current position, so a
 /// client that reconnects before any message still resumes exactly.
-struct EventStore {
-    struct Event {
+public struct EventStore: Sendable {
+    struct Event: Sendable {
         let stream: String
         let sequence: Int
         let data: Data
@@ -23,14 +23,14 @@ struct EventStore {
     /// Sequence of the newest evicted event (eviction is global and in order).
     private var evictedUpTo = 0
 
-    init(maxEvents: Int, maxBytes: Int) {
+    public init(maxEvents: Int, maxBytes: Int) {
         self.maxEvents = max(1, maxEvents)
         self.maxBytes = max(1, maxBytes)
     }
 
     /// Stores a message sent on `stream` and returns its event id. Returns the number of events
     /// evicted to make room as well.
-    mutating func append(stream: String, data: Data) -> (id: String, evicted: Int) {
+    public mutating func append(stream: String, data: Data) -> (id: String, evicted: Int) {
         sequence += 1
         let event = Event(stream: stream, sequence: sequence, data: data)
         events.append(event)
@@ -51,25 +51,15 @@ struct EventStore {
     }
 
     /// The id of a priming event for `stream`: the current position, storing nothing.
-    func primingID(stream: String) -> String { "\(stream)-\(sequence)" }
-
-    enum Replay {
-        /// (event id, message) pairs.
-        case events(stream: String, [(String, Data)])
-        /// The id is malformed, or messages after it were evicted: replaying would lose some.
-        case unavailable
-    }
+    public func primingID(stream: String) -> String { "\(stream)-\(sequence)" }
 
     /// Events of the same stream after `lastEventID`.
-    func replay(after lastEventID: String) -> Replay {
-        guard let dash = lastEventID.lastIndex(of: "-"), let position = Int(lastEventID[lastEventID.index(after: dash)...]),
-            position >= 0, position <= sequence
-        else { return .unavailable }
-        let stream = String(lastEventID[..<dash])
+    public func replay(after lastEventID: String) -> Replay {
+        guard let (stream, position) = EventID.parse(lastEventID), position <= sequence else { return .unavailable }
         // Anything evicted after the position could have belonged to this stream.
         guard position >= evictedUpTo else { return .unavailable }
         return .events(stream: stream, events[head...].filter { $0.stream == stream && $0.sequence > position }.map { ($0.id, $0.data) })
     }
 
-    var count: Int { events.count - head }
+    public var count: Int { events.count - head }
 }
