@@ -349,6 +349,7 @@ let package = Package(
         .testTarget(
             name: "MCPServerHostTests",
             dependencies: [
+                "ClusterState",
                 "MCPServerHost",
                 "MCPAuth",
                 "QlikEngine",
@@ -363,7 +364,10 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
+                "ClusterState",
+                "MCPAuth",
                 "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -38,7 +38,23 @@ public actor RedisConnectionPool {
     @discardableResult
     public func send(_ command: [String], timeout: Duration? = nil, operation: String? = nil) async throws -> RESPValue {
         try await instrumentation.measure(command.first?.uppercased() ?? "?", operation: operation) {
-            try await withConnection { try await $0.send(command, timeout: timeout) }
+            try await self.withConnection { try await $0.send(command, timeout: timeout) }
+        }
+    }
+
+    /// Runs `script` (EVALSHA, or EVAL once when Redis does not have it cached: a fresh or
+    /// restarted server), traced and counted as one operation named after the script.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        let tail = [String(keys.count)] + keys + arguments
+        return try await instrumentation.measure("EVALSHA", operation: script.name) {
+            try await self.withConnection { connection in
+                do {
+                    return try await connection.send(["EVALSHA", script.sha1] + tail)
+                } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
+                    return try await connection.send(["EVAL", script.source] + tail)
+                }
+            }
         }
     }
 

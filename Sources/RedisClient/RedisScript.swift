@@ -17,16 +17,3 @@ public struct RedisScript: Sendable {
         }.joined()
     }
 }
-
-extension RedisConnectionPool {
-    /// Runs `script` with `keys` and `arguments`; an error reply is thrown as `RedisError.server`.
-    @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let tail = [String(keys.count)] + keys + arguments
-        do {
-            return try await send(["EVALSHA", script.sha1] + tail, operation: script.name)
-        } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
-            return try await send(["EVAL", script.source] + tail, operation: script.name)
-        }
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ClusterState
 @testable import MCPServerHost
 
 @Suite("event store and host checks")
@@ -45,7 +46,7 @@ struct EventStoreTests {
     }
 }
 
-extension EventStore.Replay {
+extension Replay {
     var isUnavailable: Bool {
         if case .unavailable = self { return true }
         return false

@@ -11,11 +11,11 @@ import log_schema
 
 
 class Server:
-    def __init__(self, binary, *args, env=None):
+    def __init__(self, binary, *args, env=None, demo=True):
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         full_env.update(env or {})
         self.process = subprocess.Popen(
-            [binary, "serve", "--demo", "--transport", "http", "--port", "0", *args],
+            [binary, "serve", *(["--demo"] if demo else []), "--transport", "http", "--port", "0", *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, text=True)
         self.log = []
         self.port = None

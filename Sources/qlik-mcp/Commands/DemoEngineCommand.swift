@@ -29,7 +29,11 @@ struct DemoEngineCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Order lines in the sales app (for smaller or bigger demos).", valueName: "count"))
     var orderLines = 120_000
 
+    @Option(help: ArgumentHelp("Delay every answer by this many milliseconds (simulates a distant engine, for tests and benchmarks).", valueName: "ms"))
+    var latencyMs = 0
+
     func validate() throws {
+        guard (0...10_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be between 0 and 10000") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (1_000...2_000_000).contains(orderLines) else { throw ValidationError("--order-lines must be between 1,000 and 2,000,000") }
     }
@@ -41,9 +45,12 @@ struct DemoEngineCommand: AsyncParsableCommand {
         if host != "127.0.0.1" && host != "localhost" && host != "::1" {
             logger.warning("the demo engine listens on a non-loopback interface; anyone who can reach it can read the demo apps", metadata: ["server.address": .string(host)])
         }
+        let faults = FaultController()
+        let latency = Duration.milliseconds(latencyMs)
+        faults.update { $0.latency = latency }
         let server = DemoEngineServer(
             catalog: .standard(orderLines: orderLines),
-            configuration: .init(host: host, port: port),
+            configuration: .init(host: host, port: port), faults: faults,
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
