@@ -8,6 +8,7 @@ import PackageDescription
 //   DemoEngine imports JSONCore, QIXWire, Telemetry, HTTPHardening only; it speaks to QlikEngine
 //   over the wire. DemoWiring joins the two for the CLI, the benchmarks and the tests.
 //   ServerSettings (the config file) is imported only by the CLI.
+//   RedisClient (RESP3) ← ClusterState (state shared in Redis; also imports MCPAuth) ← MCPServerHost.
 //   qlik-mcp-bench (benchmarks) is its own executable; nothing imports it.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),

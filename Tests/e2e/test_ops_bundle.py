@@ -220,13 +220,35 @@ def render(values):
     for name, text in rendered.items():
         for document in yaml.safe_load_all(text):
             if document:
-                documents[document["kind"]] = document
+                # The server's own objects by kind; the bundled Redis and demo engine as kind/component.
+                component = document["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+                documents[f"{document['kind']}/{component}" if component else document["kind"]] = document
     return documents
 
 
 def test_helm_chart_renders_probes_ports_and_security_context(qlik_mcp_bin, tmp_path):
     default = render({})
-    assert set(default) == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    assert set(default) == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                            "StatefulSet/redis", "Service/redis", "Deployment/demo-engine", "Service/demo-engine"}
+    # Several replicas by default, so state is in (the bundled) Redis and the demo engine runs once for all of them.
+    container = default["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["QLIK_MCP_STATE"] == "redis" and env["QLIK_MCP_REDIS_URL"] == "redis://qmcp-qlik-mcp-redis:6379/0"
+    assert "--demo" not in container["args"] and "ws://qmcp-qlik-mcp-demo-engine:4848" in container["args"]
+    assert default["Service/redis"]["spec"]["selector"] != default["Service"]["spec"]["selector"]
+    redis_args = default["StatefulSet/redis"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert redis_args[redis_args.index("--maxmemory-policy") + 1] == "noeviction"
+    with pytest.raises(Exception):
+        render({"state": {"mode": "memory"}})  # several replicas with per-pod state: refused
+    single = render({"state": {"mode": "memory"}, "replicaCount": 1, "autoscaling": {"enabled": False}})
+    assert "StatefulSet/redis" not in single and "--demo" in single["Deployment"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    external = render({"state": {"redis": {"bundled": False, "url": "rediss://redis.example.com:6380/2", "existingSecret": {"name": "rp"}}}})
+    assert "StatefulSet/redis" not in external
+    env = {e["name"]: e for e in external["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["QLIK_MCP_REDIS_URL"]["value"] == "rediss://redis.example.com:6380/2"
+    assert env["QLIK_MCP_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "rp"
+    with pytest.raises(Exception):
+        render({"state": {"redis": {"url": "redis://:secret@redis:6379/0"}}})  # schema: no password in the URL
     everything = render({"ingress": {"enabled": True, "tlsSecret": "tls"}, "serviceMonitor": {"enabled": True},
                          "prometheusRule": {"enabled": True}, "otlp": {"endpoint": "http://collector:4318"},
                          "engine": {"demo": False, "url": "wss://qlik.example.com", "userDirectory": "CORP", "userID": "svc",
@@ -279,8 +301,10 @@ def test_helm_chart_auth(qlik_mcp_bin, tmp_path):
     proxy = {"auth": {"mode": "oauth", "publicURL": "https://mcp.example.com", "provider": "github", "clientID": "abc",
                       "clientSecretSecret": {"name": "gh"}, "signingKeySecret": {"name": "sig"}}}
     with pytest.raises(Exception):
-        render(proxy)  # proxy state is in memory: more than one replica is refused at render time
-    single = render({**proxy, "replicaCount": 1, "autoscaling": {"enabled": False}})
+        render({**proxy, "state": {"mode": "memory"}})  # proxy state in memory: more than one replica is refused
+    with pytest.raises(Exception):
+        render({"auth": {**proxy["auth"], "signingKeySecret": {"name": ""}}})  # replicas must share one signing key
+    single = render(proxy)
     config = yaml.safe_load(single["ConfigMap"]["data"]["qlik-mcp.yaml"])
     assert config["auth"]["client_secret_file"] == "/etc/qlik-mcp/oauth-client/client-secret"
     assert config["auth"]["signing_keys"] == ["/etc/qlik-mcp/signing/signing.pem"]
@@ -320,6 +344,19 @@ def test_compose_and_dockerfile_reference_what_exists(qlik_mcp_bin):
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert dockerfile.count("\nFROM ") + dockerfile.startswith("FROM ") >= 2 and "--static-swift-stdlib" in dockerfile
     assert "USER 10001" in dockerfile and "HEALTHCHECK" in dockerfile and "org.opencontainers.image" in dockerfile
-    help_text = subprocess.run([qlik_mcp_bin, "serve", "--help"], capture_output=True, text=True).stdout
-    for flag in re.findall(r'"(--[a-z-]+)"', dockerfile + (compose_dir / "docker-compose.yml").read_text()):
-        assert flag in help_text, f"{flag} is not a serve flag"
+    help_text = {command: subprocess.run([qlik_mcp_bin, command, "--help"], capture_output=True, text=True).stdout for command in ("serve", "demo-engine")}
+    for flag in re.findall(r'"(--[a-z-]+)"', dockerfile):
+        assert flag in help_text["serve"], f"{flag} is not a serve flag"
+    for name, service in compose["services"].items():  # every qlik-mcp command uses flags its subcommand has
+        if service.get("image") == "qlik-mcp:local":
+            command = service["command"]
+            for flag in (part for part in command if part.startswith("--")):
+                assert flag in help_text[command[0]], f"{name}: {flag} is not a {command[0]} flag"
+    # The scale profile: Redis, one engine, three replicas on Redis state, HAProxy round robin over them.
+    scale = {name for name, service in compose["services"].items() if "scale" in service.get("profiles", [])}
+    assert {"redis", "demo-engine", "replica-1", "replica-2", "replica-3", "haproxy"} <= scale
+    assert all(compose["services"][f"replica-{i}"]["environment"]["QLIK_MCP_STATE"] == "redis" for i in (1, 2, 3))
+    haproxy_cfg = "\n".join(line for line in (compose_dir / "haproxy.cfg").read_text().splitlines() if not line.lstrip().startswith("#"))
+    assert "balance roundrobin" in haproxy_cfg and "cookie" not in haproxy_cfg and "stick" not in haproxy_cfg
+    check = subprocess.run(["haproxy", "-c", "-f", str(compose_dir / "haproxy.cfg")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -66,7 +66,12 @@ struct StateOptions: ParsableArguments {
             await cluster.shutdown()
             throw ValidationError("cannot use Redis at \(configuration.url): \(error)")
         }
-        logger.info("shared state in redis", metadata: ["server.address": .string(configuration.url.host), "server.port": .stringConvertible(configuration.url.port), "qlik_mcp.replica": .string(cluster.replicaID)])
+        logger.info(
+            "shared state in redis",
+            metadata: [
+                "server.address": .string(configuration.url.host), "server.port": .stringConvertible(configuration.url.port),
+                "qlik_mcp.replica": .string(cluster.replicaID),
+            ])
         return cluster
     }
 }
