@@ -184,6 +184,17 @@ def engine():
     b.add("timeseries", "QIX requests by method", "qix_requests_total rate by method and outcome.",
           [(f'sum by (method, outcome) (rate(qix_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
     b.add("timeseries", "QIX latency", "Quantiles of qix_request_duration_seconds.", latency_quantiles("qix_request_duration_seconds"), unit="s", links=TRACE_LINK)
+    b.row("Redis (shared state, --state redis)")
+    b.add("stat", "Redis reachable", "qlik_mcp_health_dependency_up for Redis (background PING); empty with --state memory.",
+          [(f'qlik_mcp_health_dependency_up{{{SEL}, dependency="redis"}}', "{{instance}}")], width=6, thresholds=[("red", None), ("green", 1)])
+    b.add("stat", "Redis error ratio (5m)", "Share of Redis commands that failed (timeouts, refused writes, lost connections).",
+          [(f'sum(rate(qlik_mcp_redis_commands_total{{{SEL}, outcome!="ok"}}[5m])) / sum(rate(qlik_mcp_redis_commands_total{{{SEL}}}[5m]))', "errors")],
+          unit="percentunit", width=6, thresholds=red(0.05))
+    b.add("timeseries", "Redis commands", "qlik_mcp_redis_commands_total rate by command (scripts by name) and outcome; pool connections and waiters.",
+          [(f'sum by (command, outcome) (rate(qlik_mcp_redis_commands_total{{{SEL}}}[$__rate_interval]))', "{{command}} {{outcome}}"),
+           (f'sum(qlik_mcp_redis_pool_connections{{{SEL}}})', "pool connections"), (f'sum(qlik_mcp_redis_pool_waiters{{{SEL}}})', "pool waiters")], unit="short")
+    b.add("timeseries", "Redis latency", "Quantiles of qlik_mcp_redis_command_duration_seconds (one round trip per MCP request with --state redis).",
+          latency_quantiles("qlik_mcp_redis_command_duration_seconds"), unit="s", links=TRACE_LINK)
     return b
 
 

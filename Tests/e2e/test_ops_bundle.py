@@ -140,6 +140,19 @@ def test_every_metric_name_is_exported_by_the_server(qlik_mcp_bin, tmp_path):
     # Authentication's families exist (zero-valued) from the start when --auth is on.
     with Server(qlik_mcp_bin, "--port", str(free_port()), "--auth", "apikey", "--apikeys-file", str(tmp_path / "keys.json")) as authed:
         families |= {name.split("{")[0] for name in authed.metrics()}
+    # Redis's families exist with --state redis (after a session made some round trips).
+    from cluster import Redis
+    redis = Redis(tmp_path)
+    try:
+        with Server(qlik_mcp_bin, "--state", "redis", "--redis-url", redis.url) as shared:
+            call(shared, initialize(shared), 2, "list_apps", {})
+            for name in shared.metrics():
+                base = name.split("{")[0]
+                families |= {base} | {base[: -len(s)] for s in ("_bucket", "_sum", "_count") if base.endswith(s)}
+            check = subprocess.run([promtool(), "check", "metrics"], input=shared.get("/metrics")[1], capture_output=True, text=True)
+            assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+    finally:
+        redis.stop()
     missing = []
     for where, expr in expressions():
         for name in metric_names(expr):

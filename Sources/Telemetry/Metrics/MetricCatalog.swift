@@ -59,7 +59,12 @@ public enum MetricCatalog {
         "http_server_request_duration_seconds": "HTTP request duration in seconds until the response head (OpenTelemetry http.server.request.duration), by method, route and status code.",
         "http_server_active_requests": "HTTP requests in flight (OpenTelemetry http.server.active_requests), by method.",
         "qlik_mcp_health_ready": "1 while /readyz reports ready, 0 otherwise.",
-        "qlik_mcp_health_dependency_up": "1 when the background checker last reached the dependency, by dependency.",
+        "qlik_mcp_health_dependency_up": "1 when the background checker last reached the dependency (qlik_engine, redis), by dependency.",
+        // Shared state (--state redis)
+        "qlik_mcp_redis_commands_total": "Redis round trips, by command (Lua scripts by name) and outcome (ok, timeout, server_error, connection_closed, unavailable, …).",
+        "qlik_mcp_redis_command_duration_seconds": "Redis round-trip latency in seconds, by command (Lua scripts by name).",
+        "qlik_mcp_redis_pool_connections": "Open connections of the Redis pool.",
+        "qlik_mcp_redis_pool_waiters": "Callers waiting for a Redis connection because the pool is at its limit.",
         // QIX engine client
         "qix_requests_total": "QIX (Qlik Engine JSON-RPC) requests, by method and outcome.",
         "qix_request_duration_seconds": "QIX request latency in seconds, by method.",
