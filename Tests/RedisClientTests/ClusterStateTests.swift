@@ -9,8 +9,15 @@ import Testing
 /// The shared-state building blocks against a real `redis-server`.
 @Suite("cluster state on Redis")
 struct ClusterStateTests {
+    /// A generous command timeout: the suites run in parallel on 2 cores; these are not latency tests.
+    static func configuration(_ server: RedisServerProcess) -> RedisConfiguration {
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port))
+        configuration.commandTimeout = .seconds(15)
+        return configuration
+    }
+
     static func pool(_ server: RedisServerProcess) -> RedisConnectionPool {
-        RedisConnectionPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port)))
+        RedisConnectionPool(configuration: configuration(server))
     }
 
     @Test("scripts run by SHA and are loaded again after SCRIPT FLUSH (a restarted Redis)")
@@ -100,7 +107,7 @@ struct ClusterStateTests {
     func bus() async throws {
         let server = try await RedisServerProcess()
         defer { server.stop() }
-        let configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port))
+        let configuration = Self.configuration(server)
         let pool = RedisConnectionPool(configuration: configuration)
         let subscriber = RedisSubscriber(configuration: configuration)
         let keys = ClusterKeys(prefix: "t:")

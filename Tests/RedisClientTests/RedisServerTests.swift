@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -10,6 +11,7 @@ import Testing
 final class RedisServerProcess: Sendable {
     let port: Int
     private let process: Process
+    private let stopped = Atomic<Bool>(false)
 
     /// Starts the server; when it exits at once (another process took the port between choosing
     /// it and binding it, which parallel tests make likely), tries again on a new port, up to five
@@ -55,9 +57,10 @@ final class RedisServerProcess: Sendable {
 
     /// SIGTERM, then SIGKILL after 2 s; reaped with `waitpid` (Foundation's `waitUntilExit`
     /// does not return for this child under the test runner).
+    /// Idempotent: a second call never signals a pid that may have been reused.
     func stop() {
         let pid = process.processIdentifier
-        guard pid > 0 else { return }
+        guard pid > 0, !stopped.exchange(true, ordering: .relaxed) else { return }
         kill(pid, SIGTERM)
         var status: Int32 = 0
         for _ in 0..<200 {
@@ -76,7 +79,9 @@ struct RedisServerTests {
     func commands() async throws {
         let server = try await RedisServerProcess()
         defer { server.stop() }
-        let redis = try await RedisConnection.connect(RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port, database: 3)))
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port, database: 3))
+        configuration.commandTimeout = .seconds(15)  // the test suite runs in parallel on 2 cores: not a latency test
+        let redis = try await RedisConnection.connect(configuration)
         defer { Task { await redis.close() } }
         #expect(try await redis.send(["SET", "k", "a\r\nb\u{0}c"]) == .simpleString("OK"))
         #expect(try await redis.send(["GET", "k"]) == .bulkString(Array("a\r\nb\u{0}c".utf8)))

@@ -12,6 +12,7 @@ import time
 import anyio
 import pytest
 from mcp import ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from cluster import Cluster, free_port, wait_until
@@ -72,6 +73,21 @@ def test_python_sdk_selection_follows_the_session_across_replicas(cluster):
     assert all(s == [{"field": "Region", "selected_count": 1, "values": ["Europe"]}] for s in seen), seen
     served = cluster.tool_calls("get_current_selections")
     assert sum(served) == 6 and sum(1 for n in served if n) >= 2, served  # really answered by several replicas
+
+
+def test_legacy_sse_posts_to_other_replicas_reach_the_stream(cluster):
+    before = sum(cluster.tool_calls("list_toolsets"))
+    async def main():
+        async with sse_client(cluster.haproxy.base + "/sse") as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                for _ in range(6):
+                    listed = await session.call_tool("list_toolsets", {})
+                    assert not listed.is_error, listed
+    anyio.run(main)
+    # The SSE stream stayed on one replica, which answered every call (the POSTs went round robin).
+    served = cluster.tool_calls("list_toolsets")
+    assert sum(served) - before == 6
 
 
 def test_requests_of_one_session_land_on_every_replica(cluster):

@@ -81,11 +81,7 @@ extension OAuthProxy {
         }
         guard grant.clientID == client.clientID else { return .error(400, "invalid_grant", "the refresh token was issued to another client") }
         let revoked = await isRevoked(family: grant.family)
-        // The one use of this token, atomic across replicas: of two concurrent redemptions (on any
-        // replicas) exactly one claims it; the other is reuse.
-        let remaining = max(1, grant.expiresAt - Date().timeIntervalSince1970)
-        let first = try await rawStore.claim(namespace: ProxyNamespace.usedRefresh, key: key, ttl: .seconds(Int64(remaining)))
-        if grant.used || revoked || !first {
+        if grant.used || revoked {
             await revokeFamily(grant.family)
             telemetry.grant("refresh", outcome: "refused", clientID: client.clientID, subject: pseudonym(grant.identity), reason: "refresh_token_reuse")
             return .error(400, "invalid_grant", "this refresh token was already used; the whole grant is revoked — sign in again")
@@ -96,6 +92,15 @@ extension OAuthProxy {
                 return .error(400, "invalid_scope", "a refresh may only narrow the granted scopes (\(grant.scopes.joined(separator: " ")))")
             }
             scopes = parsed.sorted().map(\.rawValue)
+        }
+        // The one use of this token, atomic across replicas: of two concurrent redemptions (on any
+        // replicas) exactly one claims it; the other is reuse. Claimed only once the request is
+        // otherwise valid, so a refused request (a widened scope) does not use the token up.
+        let remaining = max(1, grant.expiresAt - Date().timeIntervalSince1970)
+        guard try await rawStore.claim(namespace: ProxyNamespace.usedRefresh, key: key, ttl: .seconds(Int64(remaining))) else {
+            await revokeFamily(grant.family)
+            telemetry.grant("refresh", outcome: "refused", clientID: client.clientID, subject: pseudonym(grant.identity), reason: "refresh_token_reuse")
+            return .error(400, "invalid_grant", "this refresh token was already used; the whole grant is revoked — sign in again")
         }
         grant.used = true
         try? await store.put(grant, ProxyNamespace.refresh, key, ttl: .seconds(Int64(remaining)))

@@ -102,6 +102,8 @@ final class RunningTarget: Sendable {
         let deadline = monotonicNanos() + 10_000_000_000
         while process.isRunning, monotonicNanos() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        // Reaped with waitpid: Foundation's waitUntilExit can miss the exit of a killed child and wait forever.
+        var status: Int32 = 0
+        _ = waitpid(process.processIdentifier, &status, 0)
     }
 }
