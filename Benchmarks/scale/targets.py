@@ -17,6 +17,10 @@ targets = [
      "env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "{otlp}", "OTEL_TRACES_SAMPLER": "always_on"},
      "url": "http://127.0.0.1:{port}/mcp", "tools": TOOLS,
      "note": "the same server and telemetry as the first row, with sessions, event logs and the bus in a local redis-server"},
+    {"name": "qlik-mcp --state redis (telemetry off)", "transport": "http",
+     "command": server[:-2] + ["--log-level", "error", "--state", "redis", "--redis-url", url],
+     "env": {"OTEL_SDK_DISABLED": "true"}, "url": "http://127.0.0.1:{port}/mcp", "tools": TOOLS,
+     "note": "compare with qlik-mcp (telemetry off): the cost of Redis alone, without its spans"},
 ]
 for count in (1, 3):
     targets.append({

@@ -109,19 +109,14 @@ struct EngineHealthChecker: Service {
     }
 
     func check() async {
-        let start = ContinuousClock.now
         let backend = self.backend
-        let result =
-            await withDeadline(timeout) { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
-            ?? .failure(CheckTimeout(timeout: timeout))
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        switch result {
-        case .success(let version):
-            health.record(engine: .init(up: true, detail: "\(backend.kind) engine \(version)", checkedAt: Date(), latencyMilliseconds: milliseconds))
-        case .failure(let error):
-            health.record(engine: .init(up: false, detail: String(describing: error).prefix(300).description, checkedAt: Date(), latencyMilliseconds: milliseconds))
-        }
+        let timeout = self.timeout
+        health.record(
+            engine: await HealthMonitor.Dependency.probe {
+                let answer = await withDeadline(timeout) { await Result { try await backend.withGlobal { try await $0.engineVersion() } } }
+                guard let answer else { throw CheckTimeout(timeout: timeout) }
+                return "\(backend.kind) engine \(try answer.get())"
+            })
     }
 
     struct CheckTimeout: Error, CustomStringConvertible {
@@ -139,17 +134,27 @@ struct RedisHealthChecker: Service {
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let start = ContinuousClock.now
-                let result = await Result { try await cluster.ping() }
-                let elapsed = ContinuousClock.now - start
-                let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                switch result {
-                case .success: health.record(redis: .init(up: true, detail: "PONG", checkedAt: Date(), latencyMilliseconds: milliseconds))
-                case .failure(let error):
-                    health.record(redis: .init(up: false, detail: String(describing: error).prefix(300).description, checkedAt: Date(), latencyMilliseconds: milliseconds))
-                }
+                health.record(
+                    redis: await HealthMonitor.Dependency.probe {
+                        try await cluster.ping()
+                        return "PONG"
+                    })
                 try await Task.sleep(for: health.redis?.up == true ? interval : .milliseconds(200))
             }
+        }
+    }
+}
+
+extension HealthMonitor.Dependency {
+    /// Runs one check: up with the detail `body` returns, or down with its error; timed.
+    static func probe(_ body: () async throws -> String) async -> HealthMonitor.Dependency {
+        let start = ContinuousClock.now
+        let result = await Result { try await body() }
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        switch result {
+        case .success(let detail): return .init(up: true, detail: detail, checkedAt: Date(), latencyMilliseconds: milliseconds)
+        case .failure(let error): return .init(up: false, detail: String(describing: error).prefix(300).description, checkedAt: Date(), latencyMilliseconds: milliseconds)
         }
     }
 }

@@ -46,7 +46,7 @@ def tool(port, session, id, name, arguments, **kwargs):
 
 @pytest.fixture(scope="module")
 def cluster(qlik_mcp_bin):
-    with Cluster(qlik_mcp_bin, replicas=3, extra_args=["--dynamic-toolsets"], engine_args=["--order-lines", "5000", "--latency-ms", "40"]) as started:
+    with Cluster(qlik_mcp_bin, replicas=3, extra_args=["--dynamic-toolsets", "--debug-endpoints"], engine_args=["--order-lines", "5000", "--latency-ms", "40"]) as started:
         yield started
 
 
@@ -75,8 +75,15 @@ def test_python_sdk_selection_follows_the_session_across_replicas(cluster):
     assert sum(served) == 6 and sum(1 for n in served if n) >= 2, served  # really answered by several replicas
 
 
+def messages_posts(cluster):
+    """POST /messages each replica received."""
+    return [sum(v for k, v in replica.metrics().items() if k.startswith("http_server_request_duration_seconds_count") and 'http_route="/messages"' in k)
+            for replica in cluster.replicas]
+
+
 def test_legacy_sse_posts_to_other_replicas_reach_the_stream(cluster):
     before = sum(cluster.tool_calls("list_toolsets"))
+    posts_before = messages_posts(cluster)
     async def main():
         async with sse_client(cluster.haproxy.base + "/sse") as (read, write):
             async with ClientSession(read, write) as session:
@@ -88,6 +95,8 @@ def test_legacy_sse_posts_to_other_replicas_reach_the_stream(cluster):
     # The SSE stream stayed on one replica, which answered every call (the POSTs went round robin).
     served = cluster.tool_calls("list_toolsets")
     assert sum(served) - before == 6
+    posts = [after - earlier for after, earlier in zip(messages_posts(cluster), posts_before)]
+    assert sum(1 for n in posts if n) >= 2, posts  # the client's POSTs were spread over the replicas
 
 
 def test_requests_of_one_session_land_on_every_replica(cluster):
@@ -159,6 +168,21 @@ def test_server_messages_reach_the_stream_held_by_another_replica(cluster):
     # The toolset the call enabled on one replica is listed by the others.
     status, _, body = post(holder.port, {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}, session)
     assert "list_apps" in {t["name"] for t in json.loads(body)["result"]["tools"]}
+
+
+def test_redis_round_trips_are_spans_under_the_request(cluster):
+    replica = cluster.replicas[0]
+    session = open_session(replica.port)
+    assert tool(replica.port, session, 2, "list_toolsets", {})[0] == 200
+    spans = json.loads(replica.get("/debug/traces")[1])["spans"]
+    touches = [span for span in spans if span["name"] == "EVALSHA session_touch"]
+    assert touches, sorted({span["name"] for span in spans})
+    touch = touches[0]
+    assert touch["kind"] == "client" and touch["attributes"]["db.system.name"] == "redis"
+    assert touch["attributes"]["db.operation.name"] == "EVALSHA" and touch["attributes"]["db.stored_procedure.name"] == "session_touch"
+    parent = next(span for span in spans if span["span_id"] == touch["parent_span_id"])
+    assert parent["trace_id"] == touch["trace_id"] and parent["kind"] == "server"  # the HTTP request that needed it
+    assert int(touch["attributes"]["server.port"]) == cluster.redis.port
 
 
 def test_delete_ends_the_session_on_every_replica(cluster):
