@@ -153,7 +153,8 @@ struct StdioSessionService: Service {
     }
 }
 
-/// On shutdown: readiness fails, no new sessions, in-flight requests finish (bounded), streams close.
+/// On shutdown: readiness fails, no new sessions, in-flight requests finish (bounded), streams
+/// close (clients resume elsewhere), and — in memory — the sessions end.
 struct DrainCoordinator: Service {
     let health: HealthMonitor
     let registry: SessionRegistry
@@ -169,7 +170,11 @@ struct DrainCoordinator: Service {
         logger.info("draining", metadata: ["qlik_mcp.in_flight": .stringConvertible(waiting), "qlik_mcp.drain_timeout_s": .stringConvertible(timeout.seconds)])
         if await !inFlight.drained(within: timeout) { logger.warning("drain timeout: requests still in flight are abandoned", metadata: ["qlik_mcp.in_flight": .stringConvertible(inFlight.count)]) }
         await registry.closeStreams()
-        await registry.removeAll()
+        // With Redis the sessions live on in the other replicas, and a request that reached this
+        // one after the in-flight count was read must still be answered here (the HTTP server
+        // stops after this and waits for it): the local copies stay until the process ends.
+        // In memory the sessions end with the process, so they are ended now.
+        if registry.cluster == nil { await registry.removeAll() }
     }
 }
 

@@ -174,13 +174,21 @@ def test_redis_round_trips_are_spans_under_the_request(cluster):
     replica = cluster.replicas[0]
     session = open_session(replica.port)
     assert tool(replica.port, session, 2, "list_toolsets", {})[0] == 200
-    spans = json.loads(replica.get("/debug/traces")[1])["spans"]
-    touches = [span for span in spans if span["name"] == "EVALSHA session_touch"]
-    assert touches, sorted({span["name"] for span in spans})
-    touch = touches[0]
+    found = {}
+
+    def touch_with_its_parent():  # the HTTP span ends just after the response is written: poll for it
+        spans = json.loads(replica.get("/debug/traces")[1])["spans"]
+        by_id = {span["span_id"]: span for span in spans}
+        for span in spans:
+            if span["name"] == "EVALSHA session_touch" and span.get("parent_span_id") in by_id:
+                found.update(touch=span, parent=by_id[span["parent_span_id"]])
+                return True
+        return False
+
+    wait_until(touch_with_its_parent, what="a session_touch span and its parent in /debug/traces")
+    touch, parent = found["touch"], found["parent"]
     assert touch["kind"] == "client" and touch["attributes"]["db.system.name"] == "redis"
     assert touch["attributes"]["db.operation.name"] == "EVALSHA" and touch["attributes"]["db.stored_procedure.name"] == "session_touch"
-    parent = next(span for span in spans if span["span_id"] == touch["parent_span_id"])
     assert parent["trace_id"] == touch["trace_id"] and parent["kind"] == "server"  # the HTTP request that needed it
     assert int(touch["attributes"]["server.port"]) == cluster.redis.port
 
@@ -232,30 +240,43 @@ def test_kill_9_one_replica_and_the_session_continues(qlik_mcp_bin):
         assert served[1] == 0 and sum(served) == 6
 
 
+def balanced_to(port, server):
+    """True when HAProxy sent this probe request to `server` (it is in the rotation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", "/livez")
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.getheader("X-Served-By") == server
+
+
 def test_rolling_restart_loses_no_call(qlik_mcp_bin):
     with Cluster(qlik_mcp_bin, replicas=2) as rolling:
         session = open_session(rolling.haproxy.port)
         failures, answered = [], []
         stop = threading.Event()
 
-        def caller():
-            id = 100
+        def caller(first_id):
+            id = first_id
             while not stop.is_set():
                 id += 1
                 status, _, answer = tool(rolling.haproxy.port, session, id, "list_apps", {})
                 (answered if status == 200 and "result" in answer else failures).append((status, str(answer)[:200]))
 
-        worker = threading.Thread(target=caller)
-        worker.start()
+        workers = [threading.Thread(target=caller, args=(100_000 * (n + 1),)) for n in range(4)]  # four calls in flight at all times
+        for worker in workers:
+            worker.start()
         try:
             for index in range(2):  # replace each replica in turn: SIGTERM drains it, the other takes its requests
                 wait_until(lambda: len(answered) >= 5 * (index + 1), what="calls before the restart")
                 assert rolling.replicas[index].stop() == 0
                 rolling.replicas[index] = rolling.start_replica(index)
-                wait_until(lambda: all(rolling.served_by_all()), what="the new replica to be ready")
+                # As a rolling update waits for the new pod to be in the Service: until HAProxy sends it requests.
+                wait_until(lambda: balanced_to(rolling.haproxy.port, f"r{index}"), what="HAProxy to send requests to the new replica")
         finally:
             stop.set()
-            worker.join(60)
+            for worker in workers:
+                worker.join(60)
         assert not failures, failures[:5]
         assert len(answered) >= 10
 
