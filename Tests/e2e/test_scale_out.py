@@ -213,6 +213,14 @@ def test_cluster_wide_session_limit(qlik_mcp_bin):
         connection.request("DELETE", "/mcp", headers={**PROTOCOL, "Mcp-Session-Id": sessions[0]})
         assert connection.getresponse().status == 200
         assert post(ports[1], INIT)[0] == 200
+        # A session held by one replica and deleted through another: the holder answers 404 at once
+        # (its record is checked while the call runs, and the call's answer is discarded).
+        assert tool(ports[1], sessions[1], 2, "list_apps", {})[0] == 200
+        connection = http.client.HTTPConnection("127.0.0.1", ports[0], timeout=10)
+        connection.request("DELETE", "/mcp", headers={**PROTOCOL, "Mcp-Session-Id": sessions[1]})
+        assert connection.getresponse().status == 200
+        status, _, body = tool(ports[1], sessions[1], 3, "list_apps", {})
+        assert status == 404 and "unknown or expired session" in str(body)
 
 
 def test_kill_9_one_replica_and_the_session_continues(qlik_mcp_bin):

@@ -47,6 +47,31 @@ extension MCPHTTPEndpoint {
         return .found(restored, record)
     }
 
+    /// A POST to a session held here, with a static tool list (no toolsets to sync first): the
+    /// record is touched *while* the request runs, hiding the Redis round trip behind the work;
+    /// `confirm` then sends the answer only if the session still exists. Nil when that does not
+    /// apply (memory, dynamic tools, a session not held here, another owner): use `lookup`.
+    func concurrentTouch(_ id: String, principal: Principal?) async -> (entry: SessionRegistry.Entry, touch: Task<SessionRecord?, any Error>)? {
+        guard let cluster = registry.cluster, !setup.dynamicToolsets, let entry = await registry.entry(id), entry.kind == "http",
+            entry.owner == principal?.ownerKey
+        else { return nil }
+        let sessions = cluster.sessions
+        // The task inherits this request's service context: the Redis span stays under the HTTP span.
+        return (entry, Task { try await sessions.touch(id) })
+    }
+
+    /// `response`, if the concurrent touch found the session; else 404 (deleted or expired in the
+    /// cluster — the work done is discarded) or 503 (Redis unreachable).
+    func confirm(_ touch: Task<SessionRecord?, any Error>, sessionID id: String, response: Response) async -> Response {
+        switch await touch.result {
+        case .success(let record?) where record.kind == "http": return response
+        case .success:
+            await registry.remove(id)
+            return Self.unknownSession()
+        case .failure(let error): return Self.stateUnavailable(error)
+        }
+    }
+
     /// A Streamable HTTP session as it continues here: a fresh SDK server over a fresh transport
     /// (sharing the session's event log), which is given the client's `initialize` again so it
     /// negotiates what the client did, and the client's toolsets.

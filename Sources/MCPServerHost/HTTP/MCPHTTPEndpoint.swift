@@ -122,11 +122,17 @@ struct MCPHTTPEndpoint: Sendable {
         guard let headerSession else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; send initialize first")))
         }
-        let (entry, record): (SessionRegistry.Entry, SessionRecord?)
-        switch await lookup(headerSession, principal: principal, route: "/mcp", kind: "http") {
-        case .found(let found, let stored): (entry, record) = (found, stored)
-        case .notFound, .remote: return Self.unknownSession()
-        case .unavailable(let refusal): return refusal
+        let entry: SessionRegistry.Entry
+        var record: SessionRecord?
+        let pendingTouch = await concurrentTouch(headerSession, principal: principal)
+        if let pendingTouch {
+            entry = pendingTouch.entry
+        } else {
+            switch await lookup(headerSession, principal: principal, route: "/mcp", kind: "http") {
+            case .found(let found, let stored): (entry, record) = (found, stored)
+            case .notFound, .remote: return Self.unknownSession()
+            case .unavailable(let refusal): return refusal
+            }
         }
         guard let session = entry.transport as? StreamableHTTPSession else { return Self.unknownSession() }
         if let failure = validate(sdkRequest, method: "POST", sessionID: headerSession, initialize: isInitialize) { return Self.response(failure) }
@@ -134,9 +140,10 @@ struct MCPHTTPEndpoint: Sendable {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: this session is already initialized"), sessionID: headerSession))
         }
         if let refusal = await authorize(message, principal: principal, entry: entry, route: "/mcp") { return refusal }
-        let response = await session.post(envelope, request: sdkRequest)
+        let response = Self.response(await session.post(envelope, request: sdkRequest))
+        if let pendingTouch { return await confirm(pendingTouch.touch, sessionID: headerSession, response: response) }
         await saveToolsets(of: entry, record: record)
-        return Self.response(response)
+        return response
     }
 
     static func unknownSession() -> Response {
