@@ -36,7 +36,7 @@ public struct SessionBus: Sendable {
     /// Publishes to the session's channel; how many replicas listen to it.
     @discardableResult
     public func publish(_ message: Message, session: String) async throws -> Int {
-        try await subscriber.publish(Self.encode(message, origin: replicaID), on: keys.bus(session), pool: pool)
+        Int(try await pool.send(["PUBLISH", keys.bus(session), Self.encode(message, origin: replicaID)]).int ?? 0)
     }
 
     /// Listens to the session's channel (returns once subscribed). `resync` is called after a

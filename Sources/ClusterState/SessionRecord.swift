@@ -34,5 +34,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 
     func json() throws -> String { String(decoding: try Self.encoder.encode(self), as: UTF8.self) }
 
-    static func decode(_ text: String) -> SessionRecord? { try? JSONDecoder().decode(SessionRecord.self, from: Data(text.utf8)) }
+    private static let decoder = JSONDecoder()
+
+    /// Decodes a stored record (every request reads one: one decoder, not one per call).
+    static func decode(_ text: String) -> SessionRecord? { try? decoder.decode(SessionRecord.self, from: Data(text.utf8)) }
 }

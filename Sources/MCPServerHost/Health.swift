@@ -99,12 +99,9 @@ struct EngineHealthChecker: Service {
     let timeout: Duration
 
     func run() async throws {
-        // Ends quietly on shutdown (the sleep is cancelled).
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await check()
-                try await Task.sleep(for: health.engine.up ? interval : .milliseconds(200))
-            }
+        await HealthMonitor.checkUntilShutdown(every: interval) {
+            await check()
+            return health.engine.up
         }
     }
 
@@ -132,14 +129,25 @@ struct RedisHealthChecker: Service {
     let interval: Duration
 
     func run() async throws {
+        await HealthMonitor.checkUntilShutdown(every: interval) {
+            health.record(
+                redis: await HealthMonitor.Dependency.probe {
+                    try await cluster.ping()
+                    return "PONG"
+                })
+            return health.redis?.up == true
+        }
+    }
+}
+
+extension HealthMonitor {
+    /// Runs `check` every `interval`, every 200 ms while it reports the dependency down (so
+    /// readiness returns quickly); ends quietly on shutdown (the sleep is cancelled).
+    static func checkUntilShutdown(every interval: Duration, _ check: @escaping @Sendable () async -> Bool) async {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                health.record(
-                    redis: await HealthMonitor.Dependency.probe {
-                        try await cluster.ping()
-                        return "PONG"
-                    })
-                try await Task.sleep(for: health.redis?.up == true ? interval : .milliseconds(200))
+                let up = await check()
+                try await Task.sleep(for: up ? interval : .milliseconds(200))
             }
         }
     }

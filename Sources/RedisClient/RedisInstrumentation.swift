@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 import Tracing
 
 /// Telemetry of the Redis client: a client span per round trip (OpenTelemetry database
@@ -7,8 +8,19 @@ import Tracing
 /// `qlik_mcp_redis_commands_total{command,outcome}` and
 /// `qlik_mcp_redis_command_duration_seconds{command}`. The command label is the command name
 /// (or the script's name for `EVALSHA`), a small fixed set chosen by the code, never user input.
-struct RedisInstrumentation: Sendable {
+final class RedisInstrumentation: Sendable {
     let url: RedisURL
+    /// Metric handles by label set (the project's pattern: no factory lookup per round trip).
+    private struct Series: Hashable {
+        let command: String
+        let outcome: String
+    }
+    private let counters = Mutex<[Series: Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
+
+    init(url: RedisURL) {
+        self.url = url
+    }
 
     func measure<T: Sendable>(_ command: String, operation: String?, _ body: @Sendable () async throws -> T) async throws -> T {
         let label = operation ?? command
@@ -35,8 +47,21 @@ struct RedisInstrumentation: Sendable {
     }
 
     private func record(_ command: String, outcome: String, since start: ContinuousClock.Instant) {
-        Counter(label: "qlik_mcp_redis_commands_total", dimensions: [("command", command), ("outcome", outcome)]).increment()
-        Metrics.Timer(label: "qlik_mcp_redis_command_duration_seconds", dimensions: [("command", command)]).recordInterval(since: start)
+        let series = Series(command: command, outcome: outcome)
+        let counter = counters.withLock { cache in
+            if let counter = cache[series] { return counter }
+            let counter = Counter(label: "qlik_mcp_redis_commands_total", dimensions: [("command", command), ("outcome", outcome)])
+            cache[series] = counter
+            return counter
+        }
+        let timer = timers.withLock { cache in
+            if let timer = cache[command] { return timer }
+            let timer = Metrics.Timer(label: "qlik_mcp_redis_command_duration_seconds", dimensions: [("command", command)])
+            cache[command] = timer
+            return timer
+        }
+        counter.increment()
+        timer.recordInterval(since: start)
     }
 
     /// A bounded outcome label for an error.

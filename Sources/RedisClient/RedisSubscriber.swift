@@ -58,12 +58,6 @@ public actor RedisSubscriber {
         _ = try? await connection.send(["UNSUBSCRIBE", channel])
     }
 
-    /// Publishes `message` on `channel` (on this subscriber's configuration, through `pool`);
-    /// returns how many subscribers received it.
-    public nonisolated func publish(_ message: String, on channel: String, pool: RedisConnectionPool) async throws -> Int {
-        Int(try await pool.send(["PUBLISH", channel, message]).int ?? 0)
-    }
-
     public func shutdown() async {
         closed = true
         reconnect?.cancel()
