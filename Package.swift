@@ -205,13 +205,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // State shared by replicas in Redis: sessions, event logs, the bus, the OAuth proxy's store.
+        // The tool cache: L1 in process, the L2 seam, keys, invalidation, warming, flush_cache.
+        .target(
+            name: "ToolCache",
+            dependencies: [
+                "JSONCore",
+                "QlikEngine",
+                "QlikTools",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // State shared by replicas in Redis: sessions, event logs, the bus, the OAuth proxy's store,
+        // the cache's shared tier.
         .target(
             name: "ClusterState",
             dependencies: [
                 "JSONCore",
                 "MCPAuth",
                 "RedisClient",
+                "ToolCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -261,6 +277,7 @@ let package = Package(
                 "RedisClient",
                 "ServerSettings",
                 "Telemetry",
+                "ToolCache",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -377,6 +394,23 @@ let package = Package(
         .testTarget(
             name: "ServerSettingsTests",
             dependencies: ["ServerSettings"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ToolCacheTests",
+            dependencies: [
+                "ToolCache",
+                "ClusterState",
+                "RedisClient",
+                "QlikTools",
+                "QlikEngine",
+                "DemoEngine",
+                "DemoWiring",
+                "JSONCore",
+                "TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -20,4 +20,10 @@ public struct ClusterKeys: Sendable {
     /// The pub/sub channel of a session's server messages and control events.
     func bus(_ id: String) -> String { prefix + "bus:" + id }
     func auth(_ namespace: String, _ key: String) -> String { prefix + "auth:" + namespace + ":" + key }
+    /// A cached tool answer (the key's SHA-256 digest; the value is the encoded entry).
+    func cacheEntry(_ digest: String) -> String { prefix + "cache:v1:" + digest }
+    /// The cache's flush generations (a hash: `*` and app ids).
+    var cacheGenerations: String { prefix + "cache:generations" }
+    /// The channel of cache events (flushes, reloads) between the replicas.
+    var cacheEvents: String { prefix + "cache:events" }
 }

@@ -34,7 +34,16 @@ public enum JSONCoding {
         Data(serialize(value).utf8)
     }
 
-    private static func write(_ value: JSONValue, into out: inout String) {
+    /// Serializes `value` with object keys in sorted (code point) order, so equal values always
+    /// give equal text — in every process (dictionary order is not stable across processes).
+    public static func serializeCanonical(_ value: JSONValue) -> String {
+        var out = ""
+        out.reserveCapacity(256)
+        write(value, into: &out, sorted: true)
+        return out
+    }
+
+    private static func write(_ value: JSONValue, into out: inout String, sorted: Bool = false) {
         switch value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -44,18 +53,23 @@ public enum JSONCoding {
             out += "["
             for (index, element) in array.enumerated() {
                 if index > 0 { out += "," }
-                write(element, into: &out)
+                write(element, into: &out, sorted: sorted)
             }
             out += "]"
         case .object(let object):
             out += "{"
             var first = true
-            for (key, element) in object {
+            func member(_ key: String, _ element: JSONValue) {
                 if !first { out += "," }
                 first = false
                 writeString(key, into: &out)
                 out += ":"
-                write(element, into: &out)
+                write(element, into: &out, sorted: sorted)
+            }
+            if sorted {
+                for (key, element) in object.sorted(by: { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) }) { member(key, element) }
+            } else {
+                for (key, element) in object { member(key, element) }
             }
             out += "}"
         }

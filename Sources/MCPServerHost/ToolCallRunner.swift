@@ -15,7 +15,7 @@ struct ToolCallRunner: Sendable {
 
     /// Runs the tool inside the caller's service context (the request's server span, set by
     /// `InstrumentedTransport`), with the session and tool for logs.
-    func run(name: String, arguments: JSONValue?, progressToken: ProgressToken?) async throws -> CallTool.Result {
+    func run(name: String, arguments: JSONValue?, progressToken: ProgressToken?, cacheBypass: Bool = false) async throws -> CallTool.Result {
         let server = self.server
         let progress = progressToken.map { token in
             ProgressReporter { value, total, message in
@@ -26,7 +26,7 @@ struct ToolCallRunner: Sendable {
         serviceContext.mcpSessionID = sessionID
         serviceContext.toolName = name
         let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
-            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress) }
+            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, cacheBypass: cacheBypass) }
         }
         if listChanged { try? await server.server?.notify(ToolListChangedNotification.message()) }
         return result
@@ -75,7 +75,9 @@ public struct DirectToolCalls: Sendable {
             default: nil
             }
         do {
-            let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token)
+            // `_meta.cache = "bypass"` asks for a fresh answer (honoured when the server allows it).
+            let bypass = meta?["cache"]?.stringValue == "bypass"
+            let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token, cacheBypass: bypass)
             var data = Data("{\"id\":".utf8)
             data.append(Data(JSONCoding.serialize(id).utf8))
             data.append(Data(",\"jsonrpc\":\"2.0\",\"result\":".utf8))
@@ -89,16 +91,17 @@ public struct DirectToolCalls: Sendable {
         }
     }
 
-    /// The result as JSON. Results of text content and structured content (every qlik-mcp tool's)
-    /// are written with `JSONCoding`; anything else goes through the SDK's `Codable` encoding.
+    /// The result as JSON. Results of text content, structured content and `_meta` (every
+    /// qlik-mcp tool's) are written with `JSONCoding`; anything else goes through the SDK's
+    /// `Codable` encoding.
     static func encode(_ result: CallTool.Result) throws -> Data {
         var content: [JSONValue] = []
         for item in result.content {
             guard case .text(let text, nil, nil) = item else { return try encoder.encode(result) }
             content.append(["text": .string(text), "type": "text"])
         }
-        guard result._meta == nil else { return try encoder.encode(result) }
         var object: [String: JSONValue] = ["content": .array(content)]
+        if let meta = result._meta { object["_meta"] = .object(meta.fields.mapValues(ValueBridge.json)) }
         if let structured = result.structuredContent { object["structuredContent"] = ValueBridge.json(structured) }
         if let isError = result.isError { object["isError"] = .bool(isError) }
         return Data(JSONCoding.serialize(.object(object)).utf8)

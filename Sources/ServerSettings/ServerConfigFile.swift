@@ -37,6 +37,16 @@ import Yams
 ///   redis_password_file: /run/secrets/redis-password
 ///   redis_ca_file: /etc/qlik-mcp/redis-ca.pem     # rediss:// only
 ///   key_prefix: "qlik-mcp:"
+/// cache:                     # see README "Caching"
+///   mode: memory             # off | memory (default) | redis (default with state.mode redis)
+///   ttl: {metadata: 600, master_items: 120, data: 30}     # seconds
+///   stale: {metadata: 3600, master_items: 900, data: 0}   # served on engine failure up to this long after the TTL
+///   max_bytes: 67108864      # the in-process tier's bound
+///   max_entry_bytes: 4194304
+///   negative_ttl: 5          # "not found" answers
+///   warm: [sales-analytics]  # or: all
+///   allow_bypass: true       # honour _meta.cache = "bypass"
+///   version_interval: 5      # seconds between reads of the apps' last reload times
 /// auth:                      # HTTP only; see README "Deploy remotely"
 ///   mode: oauth              # none | oauth | apikey | oauth+apikey
 ///   public_url: https://mcp.example.com
@@ -72,6 +82,23 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var debugEndpoints: Bool?
     public var auth = Auth()
     public var state = State()
+    public var cache = Cache()
+
+    /// The `cache:` section (`serve --cache …`). Durations in seconds.
+    public struct Cache: Sendable, Equatable {
+        public var mode: String?
+        public var ttl: [String: Double]?
+        public var stale: [String: Double]?
+        public var maxBytes: Int?
+        public var maxEntryBytes: Int?
+        public var negativeTTL: Double?
+        /// App ids, or `["all"]`.
+        public var warm: [String]?
+        public var allowBypass: Bool?
+        public var versionInterval: Double?
+
+        public init() {}
+    }
 
     /// The `state:` section (`serve --state …`).
     public struct State: Sendable, Equatable {
@@ -140,7 +167,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state"])
+        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state", "cache"])
         config.transport = try top["transport"].map { try reader.choice($0, "transport", ["stdio", "http"]) }
         config.host = try top["host"].map { try reader.string($0, "host") }
         config.port = try top["port"].map { try reader.int($0, "port", 0...65_535) }
@@ -196,7 +223,37 @@ public struct ServerConfigFile: Sendable, Equatable {
             config.state.redisCAFile = try section["redis_ca_file"].map { try reader.string($0, "state.redis_ca_file") }
             config.state.keyPrefix = try section["key_prefix"].map { try reader.string($0, "state.key_prefix") }
         }
+        if let cache = top["cache"] { config.cache = try parseCache(cache, reader) }
         return config
+    }
+
+    static let cacheClasses = ["metadata", "master_items", "data"]
+
+    static func parseCache(_ node: Node, _ reader: Reader) throws -> Cache {
+        let section = try reader.mapping(
+            node, "cache", keys: ["mode", "ttl", "stale", "max_bytes", "max_entry_bytes", "negative_ttl", "warm", "allow_bypass", "version_interval"])
+        var cache = Cache()
+        cache.mode = try section["mode"].map { try reader.choice($0, "cache.mode", ["off", "memory", "redis"]) }
+        func seconds(_ name: String) throws -> [String: Double]? {
+            guard let node = section[name] else { return nil }
+            let classes = try reader.mapping(node, "cache.\(name)", keys: Set(cacheClasses))
+            return try classes.mapValues { try reader.seconds($0, "cache.\(name)", 0...604_800) }
+        }
+        cache.ttl = try seconds("ttl")
+        cache.stale = try seconds("stale")
+        cache.maxBytes = try section["max_bytes"].map { try reader.int($0, "cache.max_bytes", (1 << 20)...(16 << 30)) }
+        cache.maxEntryBytes = try section["max_entry_bytes"].map { try reader.int($0, "cache.max_entry_bytes", 1_024...(16 << 30)) }
+        cache.negativeTTL = try section["negative_ttl"].map { try reader.seconds($0, "cache.negative_ttl", 0...3_600) }
+        if let warm = section["warm"] {
+            if case .scalar(let scalar) = warm, scalar.string == "all" {
+                cache.warm = ["all"]
+            } else {
+                cache.warm = try reader.strings(warm, "cache.warm")
+            }
+        }
+        cache.allowBypass = try section["allow_bypass"].map { try reader.bool($0, "cache.allow_bypass") }
+        cache.versionInterval = try section["version_interval"].map { try reader.seconds($0, "cache.version_interval", 0.1...3_600) }
+        return cache
     }
 
     static func parseAuth(_ node: Node, _ reader: Reader) throws -> Auth {
@@ -281,6 +338,13 @@ public struct ServerConfigFile: Sendable, Equatable {
         func int(_ node: Node, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
             guard case .scalar = node, let value = node.int else { throw error(node, "\(name) must be a whole number") }
             guard range.contains(value) else { throw error(node, "\(name) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))") }
+            return value
+        }
+
+        /// A number of seconds (fractions allowed) within `range`.
+        func seconds(_ node: Node, _ name: String, _ range: ClosedRange<Double>) throws -> Double {
+            guard case .scalar = node, let value = node.float, value.isFinite else { throw error(node, "\(name) must be a number of seconds") }
+            guard range.contains(value) else { throw error(node, "\(name) must be between \(range.lowerBound) and \(range.upperBound) seconds (got \(value))") }
             return value
         }
 

@@ -2,6 +2,7 @@ import ClusterState
 import Foundation
 import Logging
 import MCPAuth
+import TestSupport
 import Testing
 
 @testable import RedisClient

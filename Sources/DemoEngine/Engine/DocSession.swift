@@ -10,9 +10,20 @@ final class DocSession {
     private var stateCache: [SelectionState: ModelState] = [:]
     private static let stateCacheLimit = 32
 
-    init(app: DemoApp, selection: SelectionBox = SelectionBox()) {
+    /// Section access: field index → the symbols this user may see; rows with other values are
+    /// left out of every state (as if the app had been reduced when it was opened).
+    private let reduction: [Int: Set<Int32>]
+
+    init(app: DemoApp, selection: SelectionBox = SelectionBox(), reduction: [String: Set<String>]? = nil) {
         self.app = app
         self.selectionBox = selection
+        var symbols: [Int: Set<Int32>] = [:]
+        for (name, allowed) in reduction ?? [:] {
+            guard let index = app.model.fields.firstIndex(where: { $0.name == name }) else { continue }
+            let field = app.model.fields[index]
+            symbols[index] = Set(field.values.indices.filter { allowed.contains(field.values[$0].text) }.map { Int32($0) })
+        }
+        self.reduction = symbols
     }
 
     var model: DataModel { app.model }
@@ -21,7 +32,9 @@ final class DocSession {
     func state(_ selection: SelectionState) -> ModelState {
         if let cached = stateCache[selection] { return cached }
         if stateCache.count >= Self.stateCacheLimit { stateCache.removeAll(keepingCapacity: true) }
-        let state = ModelState(model: model, selection: selection)
+        var reduced = selection
+        for (field, allowed) in reduction { reduced.selected[field] = reduced.selected[field].map { $0.intersection(allowed) } ?? allowed }
+        let state = ModelState(model: model, selection: reduced)
         stateCache[selection] = state
         return state
     }

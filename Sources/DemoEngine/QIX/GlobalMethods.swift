@@ -37,7 +37,7 @@ enum GlobalMethods {
                     throw QIXFault("LOCERR_APP_ALREADY_OPEN", parameter: name, message: "app '\(doc.app.id)' is already open in this session")
                 }
             } else {
-                session.doc = DocSession(app: app, selection: session.selection(app.id))
+                session.doc = DocSession(app: app, selection: session.selection(app.id), reduction: session.reduction)
             }
             return ["qReturn": try session.handle(kind: .doc, type: "Doc", genericID: app.id)]
         case "GetActiveDoc":

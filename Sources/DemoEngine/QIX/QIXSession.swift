@@ -39,10 +39,19 @@ final class QIXSession {
     static let maxOpenHandles = 10_000
     static let maxSessionObjects = 1_000
 
-    init(catalog: DemoAppCatalog, boundAppID: String?, selection: @escaping (String) -> SelectionBox = { _ in SelectionBox() }) {
+    /// Values of fields this session's user may see (section access); nil: everything.
+    let reduction: [String: Set<String>]?
+    let counter: RequestCounter?
+
+    init(
+        catalog: DemoAppCatalog, boundAppID: String?, selection: @escaping (String) -> SelectionBox = { _ in SelectionBox() },
+        reduction: [String: Set<String>]? = nil, counter: RequestCounter? = nil
+    ) {
         self.catalog = catalog
         self.boundAppID = boundAppID
         self.selection = selection
+        self.reduction = reduction
+        self.counter = counter
     }
 
     /// The notification sent when the socket opens.
@@ -73,6 +82,7 @@ final class QIXSession {
             guard let signature = QIXCatalog.methods[handle.type]?[method] else {
                 throw QIXFault(code: JSONRPCErrorCode.methodNotFound, parameter: method, message: "Method not found: \(handle.type) has no method '\(method)'")
             }
+            counter?.record(method)
             if injectFault(method) {
                 throw QIXFault("LOCERR_GENERIC_INTERNAL_ERROR", parameter: method, message: "injected fault (demo engine fault injection)")
             }

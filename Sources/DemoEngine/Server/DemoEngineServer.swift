@@ -33,6 +33,8 @@ public final class DemoEngineServer: Service, Sendable {
         /// Decides whether an upgrade request is allowed (e.g. check `Authorization` or
         /// `X-Qlik-User`); nil accepts every request. Refused requests get HTTP 4xx.
         public var authorize: (@Sendable (HTTPFields) -> Bool)?
+        /// Per-user data reduction (see `SectionAccess`).
+        public var sectionAccess = SectionAccess()
 
         public init(
             host: String = "127.0.0.1", port: Int = 4848, maxFrameBytes: Int = 16 << 20, maxRequestBytes: Int = 4 << 20,
@@ -56,6 +58,8 @@ public final class DemoEngineServer: Service, Sendable {
     private let connections = Atomic<Int>(0)
     /// Selection state by user, app and identity (`/app/<id>/identity/<key>`).
     let sharedSelections = SharedSelections()
+    /// QIX requests answered, by method (`GET /stats`).
+    public let requests = RequestCounter()
 
     public init(
         catalog: DemoAppCatalog, configuration: Configuration = Configuration(), faults: FaultController = FaultController(),
@@ -85,6 +89,12 @@ public final class DemoEngineServer: Service, Sendable {
     public func run() async throws {
         let router = Router()
         router.get("/") { _, _ in "qlik-mcp demo engine: QIX over WebSocket at /app/<appId>\n" }
+        let requests = self.requests
+        router.get("/stats") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: JSONCoding.serialize(requests.json))))
+        }
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(),
             ws: .init(maxFrameSize: configuration.maxFrameBytes))
@@ -160,7 +170,9 @@ public final class DemoEngineServer: Service, Sendable {
         connections.add(1, ordering: .relaxed)
         defer { connections.subtract(1, ordering: .relaxed) }
         let shared = sharedSelections
-        let session = QIXSession(catalog: catalog, boundAppID: appID) { app in shared.box(user: user, appID: app, identity: identity) }
+        let session = QIXSession(
+            catalog: catalog, boundAppID: appID, selection: { app in shared.box(user: user, appID: app, identity: identity) },
+            reduction: configuration.sectionAccess.rules(forHeader: user), counter: requests)
         try await outbound.write(.text(JSONCoding.serialize(QIXSession.onConnected)))
         var received = 0
         for try await message in inbound.messages(maxSize: configuration.maxFrameBytes) {

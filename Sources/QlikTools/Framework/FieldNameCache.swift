@@ -4,11 +4,13 @@ import Synchronization
 
 /// Field names per app, cached for a short time: nearly every data tool checks a field name, and
 /// asking the engine (`GetTablesAndKeys`) each time costs a round trip plus the engine's work.
-/// Bounded (least recently stored evicted), expires after `ttl`, dropped on reload.
+/// Bounded (least recently stored evicted), expires after `ttl`, dropped on reload. Keyed by the
+/// engine identity and the app: with section access, users may see different fields.
 public final class FieldNameCache: Sendable {
     private struct Entry {
         let names: [String]
         let lookup: Set<String>
+        let app: String
         let expires: ContinuousClock.Instant
     }
 
@@ -22,16 +24,19 @@ public final class FieldNameCache: Sendable {
     public init(ttl: Duration = .seconds(30), capacity: Int = 256) {
         self.ttl = ttl
         self.capacity = capacity
-        hits = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("result", "hit")])
-        misses = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("result", "miss")])
+        hits = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("tier", "l1"), ("result", "hit")])
+        misses = Counter(label: "qlik_mcp_cache_requests_total", dimensions: [("cache", "field_names"), ("tier", "l1"), ("result", "miss")])
     }
 
-    /// Cached names (sorted) of `appID`, or nil when absent or expired.
-    func names(_ appID: String) -> (names: [String], lookup: Set<String>)? {
+    private static func key(_ identity: String, _ appID: String) -> String { identity + "\u{0}" + appID.lowercased() }
+
+    /// Cached names (sorted) of `appID` as `identity` sees them, or nil when absent or expired.
+    func names(_ appID: String, identity: String) -> (names: [String], lookup: Set<String>)? {
+        let key = Self.key(identity, appID)
         let found = entries.withLock { entries -> (names: [String], lookup: Set<String>)? in
-            guard let entry = entries[appID] else { return nil }
+            guard let entry = entries[key] else { return nil }
             guard entry.expires > .now else {
-                entries[appID] = nil
+                entries[key] = nil
                 return nil
             }
             return (entry.names, entry.lookup)
@@ -40,19 +45,26 @@ public final class FieldNameCache: Sendable {
         return found
     }
 
-    func store(_ names: [String], for appID: String) {
+    func store(_ names: [String], for appID: String, identity: String) {
+        let key = Self.key(identity, appID)
         entries.withLock { entries in
-            if entries.count >= capacity, entries[appID] == nil,
+            if entries.count >= capacity, entries[key] == nil,
                 let oldest = entries.min(by: { $0.value.expires < $1.value.expires })?.key
             {
                 entries[oldest] = nil
             }
-            entries[appID] = Entry(names: names, lookup: Set(names), expires: .now + ttl)
+            entries[key] = Entry(names: names, lookup: Set(names), app: appID.lowercased(), expires: .now + ttl)
         }
     }
 
-    /// Forgets an app (its data model may have changed, e.g. after a reload).
+    /// Forgets an app for every identity (its data model may have changed, e.g. after a reload).
     public func invalidate(_ appID: String) {
-        entries.withLock { $0[appID] = nil }
+        let app = appID.lowercased()
+        entries.withLock { entries in entries = entries.filter { $0.value.app != app } }
+    }
+
+    /// Forgets every app.
+    public func invalidateAll() {
+        entries.withLock { $0.removeAll() }
     }
 }

@@ -11,19 +11,21 @@ public final class QlikBackend: Sendable {
     public let lister: AppLister
     /// Reload tasks and history; nil where the deployment has none (Qlik Sense Desktop).
     public let reloads: (any ReloadSource)?
-    /// Field names per app (short-lived; dropped when the app is reloaded through the tools).
-    public let fieldNames = FieldNameCache()
+    /// Field names per identity and app (short-lived; dropped when the app is reloaded). Shared by
+    /// the backends of every identity (`acting(as:)`), so a reload drops them for all.
+    public let fieldNames: FieldNameCache
 
     /// `reloads` defaults to the Qlik REST APIs of the endpoint's deployment.
     public init(
         kind: String, endpoint: QIXEndpoint, pool: QIXConnectionPool = QIXConnectionPool(), lister: AppLister? = nil,
-        reloads: (any ReloadSource)? = nil
+        reloads: (any ReloadSource)? = nil, fieldNames: FieldNameCache = FieldNameCache()
     ) {
         self.kind = kind
         self.endpoint = endpoint
         self.pool = pool
         self.lister = lister ?? AppLister(endpoint: endpoint)
         self.reloads = reloads ?? QlikReloadSource(endpoint: endpoint)
+        self.fieldNames = fieldNames
     }
 
     /// Runs `body` with the app open in the caller's session (`tag`), so selections persist per
@@ -47,7 +49,7 @@ public final class QlikBackend: Sendable {
     /// The same deployment reached as another engine identity (hybrid mode), sharing the
     /// connection pool — whose keys include the identity, so users never share engine sessions.
     public func acting(as endpoint: QIXEndpoint) -> QlikBackend {
-        QlikBackend(kind: kind, endpoint: endpoint, pool: pool)
+        QlikBackend(kind: kind, endpoint: endpoint, pool: pool, fieldNames: fieldNames)
     }
 
     /// Runs `body` on a Global-only session.
@@ -66,17 +68,22 @@ public struct ToolContext: Sendable {
     /// Attributes the host knows about this call (OTel MCP conventions such as `jsonrpc.request.id`,
     /// `mcp.protocol.version`, `network.transport`), set on the `tools/call` span.
     public let callAttributes: [String: String]
+    /// The caller asked to skip the cache for this call (`_meta.cache = "bypass"`, when allowed).
+    public let cacheBypass: Bool
 
-    public init(backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:]) {
+    public init(
+        backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:], cacheBypass: Bool = false
+    ) {
         self.backend = backend
         self.sessionID = sessionID
         self.progress = progress
         self.callAttributes = callAttributes
+        self.cacheBypass = cacheBypass
     }
 
-    /// The same context for one call: its progress reporter and span attributes.
-    public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:]) -> ToolContext {
-        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes)
+    /// The same context for one call: its progress reporter, span attributes and cache directive.
+    public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:], cacheBypass: Bool = false) -> ToolContext {
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, cacheBypass: cacheBypass)
     }
 }
 

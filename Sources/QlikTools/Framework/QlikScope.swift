@@ -54,6 +54,7 @@ public enum ToolScopes {
         }
         table["reload_app"] = .write
         table["list_reload_tasks"] = .admin
+        table["flush_cache"] = .admin
         return table
     }()
 

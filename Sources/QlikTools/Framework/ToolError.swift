@@ -52,7 +52,7 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Maps client and engine errors into the taxonomy.
-    static func from(_ error: any Error) -> ToolError {
+    public static func from(_ error: any Error) -> ToolError {
         if let tool = error as? ToolError { return tool }
         if let argument = error as? ArgumentError {
             return ToolError(code: "INVALID_ARGUMENT", category: .invalidArgument, message: argument.description, remediation: "fix '\(argument.field)' and call again")

@@ -69,9 +69,15 @@ final class ToolInstrumentation: Sendable {
         }
     }
 
-    /// Runs `body`; an `ArgumentError` it throws (an argument only the handler can judge, such as
-    /// a cursor) is rethrown as a protocol error, every other error becomes an `isError` result.
+    /// Runs `body` (a tool without cache layer).
     func run(tool: QlikTool, context: ToolContext, _ body: () async throws -> ToolOutput) async throws -> CallTool.Result {
+        try await run(tool: tool, context: context) { await CachedCall.capture(body) }
+    }
+
+    /// Runs `body`; an `ArgumentError` it fails with (an argument only the handler can judge, such
+    /// as a cursor) is rethrown as a protocol error, every other error becomes an `isError` result.
+    /// What the cache did is added to the result's `_meta`, the span and the log line.
+    func run(tool: QlikTool, context: ToolContext, _ body: () async -> CachedCall) async throws -> CallTool.Result {
         let handles = metrics(tool)
         let start = ContinuousClock.now
         if let span = ServiceContext.current?.mcpServerSpan {
@@ -88,7 +94,7 @@ final class ToolInstrumentation: Sendable {
 
     private func run(
         tool: QlikTool, context: ToolContext, span: any Span, handles: (ok: Counter, error: Counter), start: ContinuousClock.Instant,
-        _ body: () async throws -> ToolOutput
+        _ body: () async -> CachedCall
     ) async throws -> CallTool.Result {
         let sessionID = context.sessionID
         span.attributes["qlik_mcp.toolset"] = tool.toolset
@@ -96,14 +102,20 @@ final class ToolInstrumentation: Sendable {
         let result: CallTool.Result
         let outcome: String
         var failed: ToolError?
+        let call = await body()
+        let cache = call.report
+        if let cache {
+            span.attributes["qlik_mcp.cache.result"] = cache.outcome.rawValue
+            if let tier = cache.tier { span.attributes["qlik_mcp.cache.tier"] = tier.rawValue }
+        }
         do {
-            let output = try await body()
+            let output = try call.outcome.get()
             outcome = "ok"
             let structured: Value? = ValueBridge.value(output.structured)
             result = CallTool.Result(
                 content: [.text(text: output.text, annotations: nil, _meta: nil)],
                 structuredContent: structured, isError: false,
-                _meta: Self.meta(start: start, traceID: traceID))
+                _meta: Self.meta(start: start, traceID: traceID, cache: cache))
         } catch {
             if let argument = error as? ArgumentError {
                 handles.error.increment()
@@ -123,7 +135,7 @@ final class ToolInstrumentation: Sendable {
             result = CallTool.Result(
                 content: [.text(text: "Error (\(failure.category.rawValue)): \(failure.message). \(failure.remediation)", annotations: nil, _meta: nil)],
                 structuredContent: structured, isError: true,
-                _meta: Self.meta(start: start, traceID: traceID))
+                _meta: Self.meta(start: start, traceID: traceID, cache: cache))
         }
         let elapsed = ContinuousClock.now - start
         (outcome == "ok" ? handles.ok : handles.error).increment()
@@ -131,6 +143,7 @@ final class ToolInstrumentation: Sendable {
             SemanticAttributes.genAIToolName: .string(tool.name), "qlik_mcp.toolset": .string(tool.toolset), "qlik_mcp.outcome": .string(outcome),
             "qlik_mcp.duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000), SemanticAttributes.mcpSessionID: .string(sessionID),
         ]
+        if let cache { metadata["qlik_mcp.cache.result"] = .string(cache.outcome.rawValue) }
         if let failed {
             // `error.type` as on the span; the taxonomy code says which error, the category how to react.
             metadata[SemanticAttributes.errorType] = "tool_error"
@@ -142,9 +155,15 @@ final class ToolInstrumentation: Sendable {
         return result
     }
 
-    private static func meta(start: ContinuousClock.Instant, traceID: String?) -> Metadata {
+    private static func meta(start: ContinuousClock.Instant, traceID: String?, cache: CacheReport?) -> Metadata {
         var fields: [String: Value] = ["durationMs": .double(((ContinuousClock.now - start).seconds * 1000 * 1000).rounded() / 1000)]
         if let traceID { fields["traceId"] = .string(traceID) }
+        if let cache {
+            fields["cache"] = .string(cache.outcome.rawValue)
+            if let tier = cache.tier { fields["cacheTier"] = .string(tier.rawValue) }
+            if let age = cache.ageSeconds { fields["cacheAgeSeconds"] = .double((age * 1000).rounded() / 1000) }
+            if let reason = cache.reason { fields["cacheBypassReason"] = .string(reason) }
+        }
         return Metadata(additionalFields: fields)
     }
 }

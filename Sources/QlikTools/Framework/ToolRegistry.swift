@@ -26,6 +26,8 @@ public struct ToolRegistry: Sendable {
     public let toolsets: [Toolset]
     public let filter: Filter
     private let byName: [String: QlikTool]
+    /// The cache layer calls go through (`ToolCache`); nil runs every call on the engine.
+    public var cache: (any ToolResultCache)?
 
     public init(toolsets: [Toolset] = StandardToolsets.all, filter: Filter = Filter()) throws {
         let known = Set(toolsets.map(\.name))
@@ -86,8 +88,12 @@ public struct ToolRegistry: Sendable {
         }
         let validated = try ToolArguments(arguments, schema: tool.input)
         if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
+        let handler = tool.handler
+        guard let cache else {
+            return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
+        }
         return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
-            try await tool.handler(validated, context)
+            await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
         }
     }
 }

@@ -20,10 +20,11 @@ enum DataModelToolset {
     /// Field names of the app, sorted and as a set; from the backend's cache when fresh.
     static func fieldLookup(_ doc: Doc, _ context: ToolContext) async throws -> (names: [String], lookup: Set<String>) {
         let cache = context.backend.fieldNames
-        if let cached = cache.names(doc.genericID) { return cached }
+        let identity = context.backend.endpoint.identity
+        if let cached = cache.names(doc.genericID, identity: identity) { return cached }
         let (tables, _) = try await doc.tablesAndKeys()
         let names = Array(Set(tables.flatMap { ($0["qFields"]?.arrayValue ?? []).compactMap { $0["qName"]?.stringValue } })).sorted()
-        cache.store(names, for: doc.genericID)
+        cache.store(names, for: doc.genericID, identity: identity)
         return (names, Set(names))
     }
 

@@ -73,7 +73,17 @@ public enum MetricCatalog {
         "qix_pool_idle_connections": "Idle QIX sessions kept in the connection pool.",
         "qix_pool_waiters": "Callers waiting for a QIX connection because the pool is at its limit.",
         "qlik_app_access_total": "Tool calls per Qlik app (top apps; the rest folded into 'other').",
-        "qlik_mcp_cache_requests_total": "Cache lookups, by cache and result (hit/miss).",
+        // Tool cache
+        "qlik_mcp_cache_requests_total": "Cache lookups, by cache (class: metadata, master_items, data; or field_names), tier (l1, l2; none for bypasses) and result (hit, miss, stale, bypass).",
+        "qlik_mcp_cache_evictions_total": "Entries that left the in-process cache, by cache class, tier and reason (capacity, expired, invalidated, flushed).",
+        "qlik_mcp_cache_entries": "Entries in the cache, by tier.",
+        "qlik_mcp_cache_bytes": "Bytes held by the cache (encoded answers), by tier.",
+        "qlik_mcp_cache_max_bytes": "The cache's byte bound, by tier.",
+        "qlik_mcp_cache_singleflight_waiters": "Calls waiting for an identical call's engine answer (single-flight).",
+        "qlik_mcp_cache_singleflight_coalesced_total": "Calls answered by an identical call's engine answer instead of an engine call of their own.",
+        "qlik_mcp_cache_l2_errors_total": "Failed operations on the shared (Redis) cache tier, by operation; the calls went on without it.",
+        "qlik_mcp_cache_invalidations_total": "Cache invalidations, by reason (write: a reload or write through qlik-mcp, flush: flush_cache or qlik-mcp cache flush, version: a reload seen in the app listing).",
+        "qlik_mcp_cache_warm_calls_total": "Tool calls made to warm the cache at start-up, by outcome.",
     ]
 
     /// The swift-prometheus descriptor for `name`: the name unchanged, plus its HELP text.

@@ -111,7 +111,7 @@ struct EngineOptions: ParsableArguments {
 /// Which tools are exposed. Env: QLIK_MCP_TOOLSETS, QLIK_MCP_DISABLE_TOOLS, QLIK_MCP_READ_ONLY,
 /// QLIK_MCP_DYNAMIC_TOOLSETS.
 struct ToolFilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Comma-separated toolsets to expose (apps, data_model, analytics, visualization, governance). Default: all.", valueName: "list"))
+    @Option(help: ArgumentHelp("Comma-separated toolsets to expose (apps, data_model, analytics, visualization, governance, admin). Default: all.", valueName: "list"))
     var toolsets: String?
     @Option(help: ArgumentHelp("Comma-separated tools to hide, e.g. reload_app.", valueName: "list")) var disableTools: String?
     @Flag(help: "Hide every tool that is not read-only (reload_app).") var readOnly = false
@@ -129,10 +129,12 @@ struct ToolFilterOptions: ParsableArguments {
 
     var isDynamic: Bool { Self.flag(dynamicToolsets, "QLIK_MCP_DYNAMIC_TOOLSETS") }
 
-    func registry(file: ServerConfigFile = ServerConfigFile()) throws -> ToolRegistry {
+    /// The registry of the standard toolsets plus `extra` (the cache's `admin` toolset), filtered.
+    func registry(file: ServerConfigFile = ServerConfigFile(), extra: [Toolset] = []) throws -> ToolRegistry {
         let env = ProcessEnvironment.current
         do {
             return try ToolRegistry(
+                toolsets: StandardToolsets.all + extra,
                 filter: .init(
                     toolsets: Self.list(toolsets ?? env["QLIK_MCP_TOOLSETS"]) ?? file.toolsets.map(Set.init),
                     disabledTools: Self.list(disableTools ?? env["QLIK_MCP_DISABLE_TOOLS"]) ?? file.disableTools.map(Set.init) ?? [],

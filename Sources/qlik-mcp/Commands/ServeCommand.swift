@@ -6,6 +6,7 @@ import MCPServerHost
 import QlikTools
 import ServerSettings
 import Telemetry
+import ToolCache
 
 /// `qlik-mcp serve`: the MCP server over stdio or HTTP.
 struct ServeCommand: AsyncParsableCommand {
@@ -43,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var telemetry: TelemetryOptions
     @OptionGroup(title: "Authentication (HTTP)") var authentication: AuthOptions
     @OptionGroup(title: "Shared state (HTTP, several replicas)") var sharedState: StateOptions
+    @OptionGroup(title: "Tool cache") var caching: CacheOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -87,7 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
         http.transport = options
         http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", file: file.drainTimeout, default: 25, range: 0...3_600, name: "drain-timeout"))
         http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS") || file.debugEndpoints == true
-        let registry = try tools.registry(file: file)
+        // Validates the tool filter before anything starts (the cache's admin toolset included).
+        _ = try tools.registry(file: file, extra: [CacheAdminTools.toolset(nil)])
+        let cacheSettings = try caching.settings(file.cache, stateMode: try sharedState.mode(file.state))
         let dynamic = tools.isDynamic || file.dynamic == true
 
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
@@ -118,7 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("with --auth and --port 0 give --public-url: the metadata must name the port clients use")
             }
         }
+        let sharedTier = try await caching.sharedTier(cacheSettings, cluster: http.cluster, state: sharedState, file: file.state)
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file)
+        let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
+        var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache)])
+        registry.cache = cache
+        let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {
             guard backend.kind == "enterprise" else {
@@ -134,12 +143,13 @@ struct ServeCommand: AsyncParsableCommand {
                 "qlik_mcp.dynamic_toolsets": .stringConvertible(dynamic),
                 "qlik_mcp.auth": .string(mode == "http" ? authSettings.mode.rawValue : "local"),
                 "qlik_mcp.state": .string(http.cluster == nil ? "memory" : "redis"),
+                "qlik_mcp.cache": .string(cacheSettings.mode.rawValue),
             ])
         do {
             if mode == "http" {
-                try await hostService.runHTTP(http)
+                try await hostService.runHTTP(http, extraServices: [cacheService])
             } else {
-                try await hostService.runStdio(drainTimeout: http.drainTimeout, maxMessageBytes: http.transport.maxBodyBytes)
+                try await hostService.runStdio(drainTimeout: http.drainTimeout, maxMessageBytes: http.transport.maxBodyBytes, extraServices: [cacheService])
             }
         } catch {
             logger.error("server stopped with an error", metadata: .error(error))

@@ -49,16 +49,22 @@ struct StateOptions: ParsableArguments {
         return configuration
     }
 
+    /// The prefix of every Redis key (default `qlik-mcp:`).
+    func keyPrefix(_ file: ServerConfigFile.State) throws -> String {
+        let prefix = redisKeyPrefix ?? env("QLIK_MCP_REDIS_KEY_PREFIX") ?? file.keyPrefix ?? "qlik-mcp:"
+        guard !prefix.isEmpty, prefix.count <= 64, !prefix.contains(where: { $0.isWhitespace }) else {
+            throw ValidationError("--redis-key-prefix must be 1 to 64 characters without spaces")
+        }
+        return prefix
+    }
+
     /// The shared state, connected and checked (`--state redis`); nil for `memory`. Fails with a
     /// clear message when Redis cannot be reached at start-up, so a misconfigured replica never
     /// comes up half-working.
     func makeCluster(_ file: ServerConfigFile.State, idleTimeout: Duration, logger: Logger) async throws -> ClusterState? {
         guard try mode(file) == "redis" else { return nil }
         let configuration = try redisConfiguration(file)
-        let prefix = redisKeyPrefix ?? env("QLIK_MCP_REDIS_KEY_PREFIX") ?? file.keyPrefix ?? "qlik-mcp:"
-        guard !prefix.isEmpty, prefix.count <= 64, !prefix.contains(where: { $0.isWhitespace }) else {
-            throw ValidationError("--redis-key-prefix must be 1 to 64 characters without spaces")
-        }
+        let prefix = try keyPrefix(file)
         let cluster = ClusterState(configuration: configuration, keys: ClusterKeys(prefix: prefix), idleTimeout: idleTimeout, logger: logger)
         do {
             try await cluster.ping()

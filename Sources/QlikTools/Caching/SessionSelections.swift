@@ -1,0 +1,24 @@
+import JSONCore
+import QlikEngine
+
+extension QlikBackend {
+    /// The session's current selections in `appID` as canonical text (equal selections give equal
+    /// text), for cache keys of answers that depend on them. Nil when the engine lists a field's
+    /// selected values only in part (more than it reports): such a state cannot be told apart from
+    /// another, so answers under it are not cached.
+    public func selectionState(appID: String, tag: String) async throws -> String? {
+        try await withDoc(appID, tag: tag) { doc, _ in
+            let layout = try await doc.sessionLayout(["qInfo": ["qType": "mcp-selection-state"], "qSelectionObjectDef": [:]])
+            var fields: [JSONValue] = []
+            for item in layout["qSelectionObject"]?["qSelections"]?.arrayValue ?? [] {
+                let values = item["qSelectedFieldSelectionInfo"]?.arrayValue ?? []
+                guard let count = item["qSelectedCount"]?.intValue, count == values.count else { return nil }
+                fields.append([
+                    "field": item["qField"] ?? .null, "locked": item["qLocked"] ?? false,
+                    "values": .array(values.map { ["name": $0["qName"] ?? .null, "mode": $0["qFieldSelectionMode"] ?? .null] }),
+                ])
+            }
+            return JSONCoding.serializeCanonical(.array(fields))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Logging
+import QlikTools
+import ServiceLifecycle
+
+/// The cache's background work, as a service of the server's group: start-up (generations,
+/// listing, the replicas' events), warming (in the background: readiness does not wait for it),
+/// then the last-reload-time check every `versionInterval`, until graceful shutdown.
+public struct CacheMaintenance: Service {
+    let cache: ToolCacheLayer
+    let registry: ToolRegistry
+
+    public init(cache: ToolCacheLayer, registry: ToolRegistry) {
+        self.cache = cache
+        self.registry = registry
+    }
+
+    public func run() async throws {
+        guard cache.settings.mode != .off else { return }
+        let cache = self.cache
+        let warmer = CacheWarmer(cache: cache, registry: registry)
+        await cancelWhenGracefulShutdown {
+            await cache.start()
+            await withTaskGroup(of: Void.self) { group in
+                if cache.settings.warm != .none { group.addTask { await warmer.run() } }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: cache.settings.versionInterval)
+                    if Task.isCancelled { break }
+                    await cache.checkVersions()
+                }
+                group.cancelAll()
+            }
+        }
+    }
+}
