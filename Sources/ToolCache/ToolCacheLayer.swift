@@ -195,7 +195,8 @@ public final class ToolCacheLayer: ToolResultCache, Sendable {
             ttl = settings.negativeTTL
             staleFor = .zero
         }
-        guard ttl > .zero else { return }
+        // TTL 0 with a stale age: always asked, kept only as the fallback for engine failures.
+        guard ttl > .zero || staleFor > .zero else { return }
         if let app = key.app, let selections = key.selections {
             guard let current = try? await context.backend.selectionState(appID: app, tag: context.sessionID), current == selections else { return }
         }
