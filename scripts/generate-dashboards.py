@@ -145,9 +145,24 @@ def performance():
           [(f'histogram_quantile(0.95, sum by (le, http_route) (rate(http_server_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))', "{{http_route}}")], unit="s")
     b.add("timeseries", "In-flight HTTP requests", "http_server_active_requests by method.",
           [(f'sum by (http_request_method) (http_server_active_requests{{{SEL}}})', "{{http_request_method}}")])
-    b.add("timeseries", "Cache hit ratio", "qlik_mcp_cache_requests_total: share of lookups answered from a cache, by cache (field names per app today).",
-          [(f'sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}, result="hit"}}[$__rate_interval])) / sum by (cache) (rate(qlik_mcp_cache_requests_total{{{SEL}}}[$__rate_interval]))', "{{cache}}")],
-          unit="percentunit", width=24)
+    b.row("Cache (--cache memory|redis)")
+    hits = f'qlik_mcp_cache_requests_total{{{SEL}, cache!="field_names", result=~"hit|stale"}}'
+    lookups = f'qlik_mcp_cache_requests_total{{{SEL}, cache!="field_names", tier="l1", result=~"hit|miss"}}'
+    b.add("stat", "Cache hit ratio (5m)", "Cacheable tool calls answered from a cache tier (hits and stale answers over lookups).",
+          [(f'sum(rate({hits}[5m])) / sum(rate({lookups}[5m]))', "")], unit="percentunit")
+    b.add("timeseries", "Hit ratio by class", "qlik_mcp_cache_requests_total per class (metadata, master_items, data): share answered from L1 or L2.",
+          [(f'sum by (cache) (rate({hits}[$__rate_interval])) / sum by (cache) (rate({lookups}[$__rate_interval]))', "{{cache}}")], unit="percentunit")
+    b.add("timeseries", "Lookups by tier and result", "Each lookup counts at l1, and at l2 when L1 missed; bypasses at tier none.",
+          [(f'sum by (tier, result) (rate(qlik_mcp_cache_requests_total{{{SEL}, cache!="field_names"}}[$__rate_interval]))', "{{tier}} {{result}}")], unit="reqps")
+    b.add("timeseries", "Cache memory", "Bytes held by the in-process tier against its bound.",
+          [(f'sum(qlik_mcp_cache_bytes{{{SEL}}})', "bytes"), (f'sum(qlik_mcp_cache_max_bytes{{{SEL}}})', "bound")], unit="bytes")
+    b.add("timeseries", "Evictions and invalidations", "qlik_mcp_cache_evictions_total by reason; qlik_mcp_cache_invalidations_total by reason.",
+          [(f'sum by (reason) (rate(qlik_mcp_cache_evictions_total{{{SEL}}}[$__rate_interval]))', "evicted: {{reason}}"),
+           (f'sum by (reason) (rate(qlik_mcp_cache_invalidations_total{{{SEL}}}[$__rate_interval]))', "invalidated: {{reason}}")])
+    b.add("timeseries", "Single-flight and L2 errors", "Calls answered by an identical call's engine answer; callers waiting; failed Redis cache operations.",
+          [(f'sum(rate(qlik_mcp_cache_singleflight_coalesced_total{{{SEL}}}[$__rate_interval]))', "coalesced/s"),
+           (f'sum(qlik_mcp_cache_singleflight_waiters{{{SEL}}})', "waiting"),
+           (f'sum by (operation) (rate(qlik_mcp_cache_l2_errors_total{{{SEL}}}[$__rate_interval]))', "L2 errors: {{operation}}")])
     return b
 
 

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// The cache's background work, as a service of the server's group: start-up (generations,
 /// listing, the replicas' events), warming (in the background: readiness does not wait for it),
 /// then the last-reload-time check every `versionInterval`, until graceful shutdown.
-public struct CacheMaintenance: Service {
+public struct CacheMaintenance: Service, CustomStringConvertible {
     let cache: ToolCacheLayer
     let registry: ToolRegistry
 
@@ -14,8 +14,15 @@ public struct CacheMaintenance: Service {
         self.registry = registry
     }
 
+    public var description: String { "CacheMaintenance" }
+
     public func run() async throws {
-        guard cache.settings.mode != .off else { return }
+        // A service that returns early ends the server's group: with the cache off it just
+        // waits for the shutdown.
+        guard cache.settings.mode != .off else {
+            try? await gracefulShutdown()
+            return
+        }
         let cache = self.cache
         let warmer = CacheWarmer(cache: cache, registry: registry)
         await cancelWhenGracefulShutdown {

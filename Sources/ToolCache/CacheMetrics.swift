@@ -26,6 +26,14 @@ final class CacheMetrics: Sendable {
             }
         }
         counter("qlik_mcp_cache_singleflight_coalesced_total", [])
+        for reason in ["write", "flush", "version"] { counter("qlik_mcp_cache_invalidations_total", [("reason", reason)]) }
+        for reason in [SieveStore.Removal.capacity, .flushed] {
+            for cacheClass in [CacheClass.metadata, .masterItems, .data] {
+                counter("qlik_mcp_cache_evictions_total", [("cache", cacheClass.rawValue), ("tier", "l1"), ("reason", reason.rawValue)])
+            }
+        }
+        for operation in ["get", "set"] { counter("qlik_mcp_cache_l2_errors_total", [("operation", operation)]) }
+        for outcome in ["ok", "error"] { counter("qlik_mcp_cache_warm_calls_total", [("outcome", outcome)]) }
     }
 
     @discardableResult

@@ -79,6 +79,7 @@ def metric_names(expr):
     text = re.sub(r"\[[^\]]*\]", "", text)                             # ranges
     text = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", text)  # grouping labels
     text = re.sub(r"\$\w+", "", text)                                  # Grafana variables
+    text = re.sub(r"\boffset\s+\d+[smhdwy]\b", "", text)                 # offset durations
     names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", text)) - PROMQL_WORDS
     return {n for n in names if not re.fullmatch(r"e\d*", n)}
 
@@ -178,7 +179,8 @@ def test_live_prometheus_scrapes_records_and_alerts_on_injected_faults(qlik_mcp_
     if not binary:
         pytest.fail("prometheus is missing: install the Debian package `prometheus` (.ci/run does)")
     env = {"QLIK_MCP_DEMO_ERROR_RATE": "0.5", "QLIK_MCP_DEMO_ERROR_METHODS": "EvaluateEx"}
-    with Server(qlik_mcp_bin, env=env) as server, tempfile.TemporaryDirectory() as workdir:
+    # The cache would answer the repeated call after its first success: every call here must reach the engine.
+    with Server(qlik_mcp_bin, "--cache", "off", env=env) as server, tempfile.TemporaryDirectory() as workdir:
         config = Path(workdir) / "prometheus.yml"
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},

@@ -31,13 +31,16 @@ struct LoadRow: Codable, Sendable {
     var peakRSSMiB = Double.nan
     /// Baseline throughput ÷ this throughput (how many times the baseline's throughput).
     var baselineRatio: Double?
+    /// qlik-mcp over HTTP: share of cacheable calls answered from its cache during the run
+    /// (from its /metrics).
+    var cacheHitRatio: Double?
     /// Set when the target could not run the scenario, with the reason.
     var skipped: String?
     /// The target failed to start or a run failed (as opposed to having no equivalent tool).
     var failed = false
 
     enum CodingKeys: String, CodingKey {
-        case target, transport, scenario, mode, operations, throughput, unit, p50, p90, p99, max, errors, firstError, cpuSeconds, peakRSSMiB, baselineRatio, skipped, failed
+        case target, transport, scenario, mode, operations, throughput, unit, p50, p90, p99, max, errors, firstError, cpuSeconds, peakRSSMiB, baselineRatio, cacheHitRatio, skipped, failed
     }
 }
 
@@ -117,8 +120,10 @@ struct LoadRunner {
             do {
                 let driver = try await driver(scenario, running, mode: mode)
                 let cpuBefore = running.cpuSeconds
+                let cacheBefore = await CacheCounters.read(target, client: client)
                 let stats = await LoadGenerator.run(loadPlan(scenario, mode), operation: driver.operation())
                 measured.cpuSeconds = running.cpuSeconds - cpuBefore
+                if let before = cacheBefore, let after = await CacheCounters.read(target, client: client) { measured.cacheHitRatio = after.ratio(since: before) }
                 measured.peakRSSMiB = running.peakRSSMiB
                 await driver.closeStormSessions()
                 for session in driver.sessions where target.transport == .http { await session.close() }

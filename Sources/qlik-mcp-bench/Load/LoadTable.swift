@@ -28,6 +28,8 @@ struct LoadTable {
                 ]
                 Swift.print("| " + cells.joined(separator: " | ") + " |")
             }
+            let ratios = group.compactMap { row in row.cacheHitRatio.map { "\(row.target) \(row.mode): \(Self.number($0 * 100)) %" } }
+            if !ratios.isEmpty { Swift.print("\ncache hit ratio (answered from the cache / cacheable calls): " + ratios.joined(separator: "; ")) }
             for row in group where row.firstError != nil {
                 Swift.print("\nfirst error of \(row.target) (\(row.mode)): \(row.firstError!.prefix(300))")
             }

@@ -28,6 +28,11 @@ struct CacheOptions: ParsableArguments {
     var allowBypass: Bool?
     @Option(help: ArgumentHelp("Seconds between reads of the apps' last reload times (default 5). Env: QLIK_MCP_CACHE_VERSION_INTERVAL.", valueName: "seconds"))
     var cacheVersionInterval: Double?
+    @Option(
+        help: ArgumentHelp(
+            "A Redis of the cache's own (default: the --redis-url of --state), e.g. one with maxmemory-policy allkeys-lru. Env: QLIK_MCP_CACHE_REDIS_URL.",
+            valueName: "url"))
+    var cacheRedisURL: String?
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -44,6 +49,9 @@ struct CacheOptions: ParsableArguments {
             if let seconds = ttl[cacheClass.rawValue] { lifetime.ttl = Self.duration(seconds) }
             if let seconds = stale[cacheClass.rawValue] { lifetime.staleFor = Self.duration(seconds) }
             settings.lifetimes[cacheClass] = lifetime
+        }
+        if settings.mode != .redis, cacheRedisURL ?? env("QLIK_MCP_CACHE_REDIS_URL") != nil {
+            throw ValidationError("--cache-redis-url is for --cache redis (the cache is \(settings.mode.rawValue))")
         }
         if let size = try Self.bytes(cacheMaxBytes ?? env("QLIK_MCP_CACHE_MAX_BYTES"), flag: "cache-max-bytes") ?? file.maxBytes { settings.maxBytes = size }
         if let size = try Self.bytes(cacheMaxEntryBytes ?? env("QLIK_MCP_CACHE_MAX_ENTRY_BYTES"), flag: "cache-max-entry-bytes") ?? file.maxEntryBytes {
@@ -71,10 +79,11 @@ struct CacheOptions: ParsableArguments {
     /// `--cache redis` with sessions in memory (checked at start, like the cluster's).
     func sharedTier(_ settings: CacheSettings, cluster: ClusterState?, state: StateOptions, file: ServerConfigFile.State) async throws -> (any SharedCacheTier)? {
         guard settings.mode == .redis else { return nil }
-        if let cluster { return RedisCacheTier(pool: cluster.pool, subscriber: cluster.subscriber, keys: cluster.keys) }
+        let ownURL = cacheRedisURL ?? env("QLIK_MCP_CACHE_REDIS_URL")
+        if let cluster, ownURL == nil { return RedisCacheTier(pool: cluster.pool, subscriber: cluster.subscriber, keys: cluster.keys) }
         let configuration: RedisConfiguration
         do {
-            configuration = try state.redisConfiguration(file)
+            configuration = try state.redisConfiguration(file, url: ownURL)
         } catch let error as ValidationError {
             throw ValidationError("--cache redis: \(error.message.replacingOccurrences(of: "--state redis needs", with: "needs"))")
         }

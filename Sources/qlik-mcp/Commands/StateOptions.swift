@@ -30,8 +30,9 @@ struct StateOptions: ParsableArguments {
     }
 
     /// The Redis connection settings (`--state redis`).
-    func redisConfiguration(_ file: ServerConfigFile.State) throws -> RedisConfiguration {
-        guard let text = redisURL ?? env("QLIK_MCP_REDIS_URL") ?? file.redisURL else {
+    /// `url` replaces the configured URL (the cache's own Redis); password and CA stay.
+    func redisConfiguration(_ file: ServerConfigFile.State, url override: String? = nil) throws -> RedisConfiguration {
+        guard let text = override ?? redisURL ?? env("QLIK_MCP_REDIS_URL") ?? file.redisURL else {
             throw ValidationError("--state redis needs --redis-url redis://host:6379/0 (or QLIK_MCP_REDIS_URL, or state.redis_url in the config file)")
         }
         let url: RedisURL

@@ -7,6 +7,7 @@ import MCPServerHost
 import QlikEngine
 import QlikTools
 import Telemetry
+import ToolCache
 
 /// `qlik-mcp tools list`: the tool catalogue.
 struct ToolsCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct ToolsCommand: ParsableCommand {
         func run() throws {
             let registry: ToolRegistry
             do {
-                registry = try ToolRegistry(filter: .init(toolsets: toolset.map { [$0] }, readOnly: readOnly))
+                registry = try ToolRegistry(toolsets: StandardToolsets.all + [CacheAdminTools.toolset(nil)], filter: .init(toolsets: toolset.map { [$0] }, readOnly: readOnly))
             } catch let error as ArgumentError {
                 throw ValidationError(error.message)
             }

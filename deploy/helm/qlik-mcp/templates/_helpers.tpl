@@ -14,3 +14,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+
+{{/* cache.ttl / cache.stale as the CLASS=SECONDS list of QLIK_MCP_CACHE_TTL / _STALE. */}}
+{{- define "qlik-mcp.cacheClasses" -}}
+{{- $items := list -}}
+{{- range $class, $seconds := . -}}
+{{- $items = append $items (printf "%s=%v" $class $seconds) -}}
+{{- end -}}
+{{- join "," $items -}}
+{{- end -}}
