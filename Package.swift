@@ -417,6 +417,7 @@ let package = Package(
             name: "QlikToolsTests",
             dependencies: [
                 "QlikTools",
+                "ToolCache",
                 "TestSupport",
                 "DemoWiring",
                 "MCPAuth",

@@ -3,6 +3,7 @@ import Foundation
 import JSONCore
 import QlikTools
 import Testing
+import ToolCache
 
 @Suite("apps toolset")
 struct AppsToolsetTests {
@@ -127,6 +128,6 @@ struct ToolCatalogueTests {
         let start = try #require(text.range(of: "<!-- tools:begin -->\n"))
         let end = try #require(text.range(of: "<!-- tools:end -->"))
         try #require(start.upperBound <= end.lowerBound)
-        #expect(String(text[start.upperBound..<end.lowerBound]) == ToolCatalogue.markdown(try ToolRegistry().tools) + "\n")
+        #expect(String(text[start.upperBound..<end.lowerBound]) == ToolCatalogue.markdown(try ToolRegistry(toolsets: StandardToolsets.all + [CacheAdminTools.toolset(nil)]).tools) + "\n")
     }
 }
