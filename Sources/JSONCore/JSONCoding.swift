@@ -24,46 +24,49 @@ public enum JSONCoding {
 
     /// Serializes `value` as compact JSON text.
     public static func serialize(_ value: JSONValue) -> String {
-        var out = ""
-        out.reserveCapacity(256)
-        write(value, into: &out)
-        return out
+        String(decoding: bytes(value, sorted: false), as: UTF8.self)
     }
 
     public static func serializeData(_ value: JSONValue) -> Data {
-        Data(serialize(value).utf8)
+        Data(bytes(value, sorted: false))
     }
 
     /// Serializes `value` with object keys in sorted (code point) order, so equal values always
     /// give equal text — in every process (dictionary order is not stable across processes).
     public static func serializeCanonical(_ value: JSONValue) -> String {
-        var out = ""
-        out.reserveCapacity(256)
-        write(value, into: &out, sorted: true)
+        String(decoding: bytes(value, sorted: true), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of `value` (written into one growing byte buffer: appending to a `String`
+    /// piece by piece costs several times more on large answers).
+    static func bytes(_ value: JSONValue, sorted: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        write(value, into: &out, sorted: sorted)
         return out
     }
 
-    private static func write(_ value: JSONValue, into out: inout String, sorted: Bool = false) {
+    private static func write(_ value: JSONValue, into out: inout [UInt8], sorted: Bool) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += number(n)
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
+        case .number(let n): out.append(contentsOf: number(n).utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let array):
-            out += "["
+            out.append(0x5B)
             for (index, element) in array.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(0x2C) }
                 write(element, into: &out, sorted: sorted)
             }
-            out += "]"
+            out.append(0x5D)
         case .object(let object):
-            out += "{"
+            out.append(0x7B)
             var first = true
             func member(_ key: String, _ element: JSONValue) {
-                if !first { out += "," }
+                if !first { out.append(0x2C) }
                 first = false
                 writeString(key, into: &out)
-                out += ":"
+                out.append(0x3A)
                 write(element, into: &out, sorted: sorted)
             }
             if sorted {
@@ -71,7 +74,7 @@ public enum JSONCoding {
             } else {
                 for (key, element) in object { member(key, element) }
             }
-            out += "}"
+            out.append(0x7D)
         }
     }
 
@@ -82,29 +85,32 @@ public enum JSONCoding {
         return "\(n)"
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                default: out.unicodeScalars.append(scalar)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A JSON string: quotes, backslashes and control characters escaped; everything else (UTF-8
+    /// included) copied in runs.
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { bytes in
+            var run = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                if run < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index])) }
+                run = index + 1
+                out.append(0x5C)
+                switch byte {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x0A: out.append(0x6E)
+                case 0x0D: out.append(0x72)
+                case 0x09: out.append(0x74)
+                default: out.append(contentsOf: [0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
                 }
             }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
         }
-        out += "\""
+        out.append(0x22)
     }
 }

@@ -36,7 +36,8 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
     private var httpContexts: [String: HTTPRequest] = [:]
     /// The timeout of each pending request, cancelled when it is answered (so no sleeping task
     /// outlives its request).
-    private var timeouts: [String: Task<Void, Never>] = [:]
+    /// Request deadlines on the shared `DeadlineWheel`, by request key.
+    private var timeouts: [String: UInt64] = [:]
     /// Every SSE response being written, by a serial number.
     private var open: [Int: AsyncThrowingStream<Data, any Error>.Continuation] = [:]
     private var openCounter = 0
@@ -205,7 +206,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
         terminated = true
         for (_, waiter) in jsonWaiters { waiter.resume(returning: nil) }
         jsonWaiters.removeAll()
-        for (_, timeout) in timeouts { timeout.cancel() }
+        for (_, timeout) in timeouts { DeadlineWheel.shared.cancel(timeout) }
         timeouts.removeAll()
         requestStreams.removeAll()
         closeStreams()
@@ -284,7 +285,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
 
     private func deliverResponse(_ data: Data, key: String) async {
         httpContexts[key] = nil
-        timeouts.removeValue(forKey: key)?.cancel()
+        if let timeout = timeouts.removeValue(forKey: key) { DeadlineWheel.shared.cancel(timeout) }
         if let waiter = jsonWaiters.removeValue(forKey: key) {
             waiter.resume(returning: data)
         } else if let stream = requestStreams.removeValue(forKey: key) {
@@ -387,8 +388,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
 
     private func scheduleTimeout(key: String, id: JSONValue) {
         let timeout = requestTimeout
-        timeouts[key] = Task { [weak self] in
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }  // cancelled: answered in time
+        timeouts[key] = DeadlineWheel.shared.schedule(after: timeout) { [weak self] in
             await self?.timedOut(key: key, id: id)
         }
     }

@@ -44,7 +44,7 @@ public enum ToolCachePolicies {
     static let table: [String: CachePolicy] = {
         var table: [String: CachePolicy] = [:]
         for name in [
-            "list_apps", "get_app", "list_streams", "get_engine_info", "get_data_model", "list_fields", "check_expression",
+            "list_apps", "get_app", "list_streams", "get_data_model", "list_fields", "check_expression",
             "list_sheets", "get_sheet", "get_object", "get_script", "get_lineage", "list_connections", "find_field_usage",
         ] {
             table[name] = CachePolicy(.metadata)
@@ -59,8 +59,10 @@ public enum ToolCachePolicies {
             table[name] = CachePolicy(.data, selectionDependent: true)
         }
         // Selections are session state (and get_current_selections is that state); reload tasks
-        // and history answer "is it fresh?", which must be live.
+        // and history answer "is it fresh?", and get_engine_info reports the engine's health and
+        // pool: all must be live.
         for name in [
+            "get_engine_info",
             "select_values", "clear_selections", "get_current_selections", "apply_bookmark", "list_reload_tasks", "get_reload_history",
             "list_toolsets", "get_toolset_tools", "enable_toolset", "flush_cache",
         ] {
