@@ -240,6 +240,7 @@ let package = Package(
                 "HTTPHardening",
                 "JSONCore",
                 "MCPAuth",
+                "QlikEngine",
                 "QlikTools",
                 "Telemetry",
                 .product(name: "HummingbirdCore", package: "hummingbird"),

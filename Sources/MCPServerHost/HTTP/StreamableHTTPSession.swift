@@ -3,6 +3,7 @@ import Foundation
 import JSONCore
 import Logging
 import MCP
+import QlikEngine
 import Metrics
 import Telemetry
 

@@ -42,7 +42,8 @@ public final class QIXConnection: Sendable {
         }
         let method: String
         var slot: Slot = .sending
-        var timeoutTask: Task<Void, Never>?
+        /// The request's deadline on the shared `DeadlineWheel`.
+        var timeoutToken: UInt64?
     }
 
     private struct State {
@@ -64,6 +65,8 @@ public final class QIXConnection: Sendable {
     let instrumentation: QIXInstrumentation
     private let state = Mutex(State())
     private let runner = Mutex<Task<Void, Never>?>(nil)
+    /// Handles of objects a client keeps open on this connection, by the client's name for them.
+    private let memos = Mutex<[String: Int]>([:])
     public let createdAt = ContinuousClock.now
 
     private init(url: String, engineID: String, options: Options, instrumentation: QIXInstrumentation) {
@@ -244,6 +247,12 @@ public final class QIXConnection: Sendable {
 
     public func isClosed(handle: Int) -> Bool { state.withLock { $0.closedHandles.contains(handle) } }
 
+    /// The handle remembered under `key` on this connection (an object kept open across calls).
+    public func memo(_ key: String) -> Int? { memos.withLock { $0[key] } }
+
+    /// Remembers (or, with nil, forgets) a handle for the lifetime of this connection.
+    public func remember(_ key: String, handle: Int?) { memos.withLock { $0[key] = handle } }
+
     /// Sends one request with named parameters and waits for its response.
     public func call(handle: Int, method: String, params: [String: JSONValue] = [:], timeout: Duration? = nil) async throws -> Response {
         let timeout = timeout ?? options.requestTimeout
@@ -268,12 +277,10 @@ public final class QIXConnection: Sendable {
             return (id, text, writer)
         }
         let (id, message, writer) = text
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
+        let timer = DeadlineWheel.shared.schedule(after: timeout) { [weak self] in
             self?.complete(id: id, with: .failure(QIXClientError.timeout(method: method, after: timeout)))
         }
-        state.withLock { $0.pending[id]?.timeoutTask = timer }
+        state.withLock { $0.pending[id]?.timeoutToken = timer }
         return try await withTaskCancellationHandler {
             do {
                 try await writer.write(.text(message))
@@ -294,7 +301,7 @@ public final class QIXConnection: Sendable {
                     return nil
                 }
                 if let ready {
-                    timer.cancel()
+                    DeadlineWheel.shared.cancel(timer)
                     continuation.resume(with: ready)
                 }
             }
@@ -306,7 +313,7 @@ public final class QIXConnection: Sendable {
     /// Delivers the outcome of request `id`: resumes its caller, or keeps the outcome until the
     /// caller suspends. Later outcomes (a timeout after the answer) are ignored.
     private func complete(id: Int, with result: Result<Response, any Error>) {
-        let continuation = state.withLock { state -> (CheckedContinuation<Response, any Error>, Task<Void, Never>?)? in
+        let continuation = state.withLock { state -> (CheckedContinuation<Response, any Error>, UInt64?)? in
             guard var pending = state.pending[id] else { return nil }
             switch pending.slot {
             case .sending:
@@ -317,11 +324,11 @@ public final class QIXConnection: Sendable {
                 return nil
             case .waiting(let continuation):
                 state.pending[id] = nil
-                return (continuation, pending.timeoutTask)
+                return (continuation, pending.timeoutToken)
             }
         }
         guard let (continuation, timer) = continuation else { return }
-        timer?.cancel()
+        if let timer { DeadlineWheel.shared.cancel(timer) }
         continuation.resume(with: result)
     }
 

@@ -6,6 +6,12 @@ public struct GenericObject: QIXObject {
     public let handle: Int
     public let genericID: String
 
+    public init(connection: QIXConnection, handle: Int, genericID: String) {
+        self.connection = connection
+        self.handle = handle
+        self.genericID = genericID
+    }
+
     public func layout() async throws -> JSONValue {
         try member("qLayout", of: try await call("GetLayout"), method: "GetLayout")
     }

@@ -1,15 +1,15 @@
 import Synchronization
 
-/// Request timeouts of every session on one clock: a request registers its deadline and removes
+/// Request timeouts on one clock (every QIX request and every MCP request over HTTP): a request registers its deadline and removes
 /// it when answered. One background task checks the deadlines every `tick` and runs the actions of
 /// the expired ones; it ends when none are left and starts again with the next registration.
 ///
 /// Hand-written because the obvious alternative — a task sleeping until each request's deadline,
 /// cancelled when the answer comes first — costs a task, a timer and a thread wake-up for every
 /// request, which profiled as a visible share of a cached call's CPU. A timeout here fires up to
-/// one tick late (100 ms against timeouts of a second or more).
-final class DeadlineWheel: Sendable {
-    static let shared = DeadlineWheel(tick: .milliseconds(100))
+/// one tick late (50 ms).
+public final class DeadlineWheel: Sendable {
+    public static let shared = DeadlineWheel(tick: .milliseconds(50))
 
     private struct Entry {
         let deadline: ContinuousClock.Instant
@@ -22,15 +22,15 @@ final class DeadlineWheel: Sendable {
         var running = false
     }
 
-    let tick: Duration
+    public let tick: Duration
     private let state = Mutex(State())
 
-    init(tick: Duration) {
+    public init(tick: Duration) {
         self.tick = tick
     }
 
     /// Runs `action` once `timeout` has passed, unless cancelled first. Returns the token to cancel with.
-    func schedule(after timeout: Duration, _ action: @escaping @Sendable () async -> Void) -> UInt64 {
+    public func schedule(after timeout: Duration, _ action: @escaping @Sendable () async -> Void) -> UInt64 {
         let (id, start) = state.withLock { state -> (UInt64, Bool) in
             state.nextID &+= 1
             state.entries[state.nextID] = Entry(deadline: .now + timeout, action: action)
@@ -41,12 +41,12 @@ final class DeadlineWheel: Sendable {
         return id
     }
 
-    func cancel(_ id: UInt64) {
+    public func cancel(_ id: UInt64) {
         state.withLock { _ = $0.entries.removeValue(forKey: id) }
     }
 
     /// Deadlines registered and not yet fired or cancelled.
-    var pending: Int { state.withLock { $0.entries.count } }
+    public var pending: Int { state.withLock { $0.entries.count } }
 
     private func run() async {
         while true {

@@ -1,7 +1,7 @@
 import Synchronization
 import Testing
 
-@testable import MCPServerHost
+import QlikEngine
 
 @Suite("Deadline wheel")
 struct DeadlineWheelTests {
