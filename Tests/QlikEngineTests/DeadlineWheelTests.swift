@@ -1,7 +1,6 @@
+import QlikEngine
 import Synchronization
 import Testing
-
-import QlikEngine
 
 @Suite("Deadline wheel")
 struct DeadlineWheelTests {

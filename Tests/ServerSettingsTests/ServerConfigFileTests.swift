@@ -86,6 +86,44 @@ struct ServerConfigFileTests {
         }
     }
 
+    @Test("the cache section: every setting read; bad values named with their position")
+    func cacheSection() throws {
+        let config = try ServerConfigFile.parse(
+            """
+            cache:
+              mode: redis
+              ttl: {metadata: 600, master_items: 120.5, data: 0}
+              stale: {metadata: 3600}
+              max_bytes: 134217728
+              max_entry_bytes: 1048576
+              negative_ttl: 2
+              warm: [sales-analytics, hr-insights]
+              allow_bypass: false
+              version_interval: 0.5
+            """)
+        #expect(config.cache.mode == "redis")
+        #expect(config.cache.ttl == ["metadata": 600, "master_items": 120.5, "data": 0])
+        #expect(config.cache.stale == ["metadata": 3600])
+        #expect(config.cache.maxBytes == 134_217_728 && config.cache.maxEntryBytes == 1_048_576)
+        #expect(config.cache.negativeTTL == 2 && config.cache.versionInterval == 0.5)
+        #expect(config.cache.warm == ["sales-analytics", "hr-insights"] && config.cache.allowBypass == false)
+        #expect(try ServerConfigFile.parse("cache:\n  warm: all\n").cache.warm == ["all"])
+        for (text, line, message) in [
+            ("cache:\n  mode: disk\n", 2, "cache.mode must be one of off, memory, redis"),
+            ("cache:\n  ttl: {metadata: -1}\n", 2, "between 0.0 and 604800.0 seconds"),
+            ("cache:\n  ttl: {everything: 5}\n", 2, "unknown setting 'cache.ttl.everything'"),
+            ("cache:\n  max_bytes: 12\n", 2, "cache.max_bytes must be between"),
+            ("cache:\n  version_interval: soon\n", 2, "must be a number of seconds"),
+        ] {
+            #expect {
+                try ServerConfigFile.parse(text, file: "c.yaml")
+            } throws: { error in
+                guard let error = error as? ServerConfigFile.Error else { return false }
+                return error.line == line && error.message.contains(message)
+            }
+        }
+    }
+
     @Test("missing file is a clear error")
     func missing() {
         #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.load(path: "/nonexistent/qlik-mcp.yaml") }

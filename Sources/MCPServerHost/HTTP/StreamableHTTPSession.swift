@@ -3,8 +3,8 @@ import Foundation
 import JSONCore
 import Logging
 import MCP
-import QlikEngine
 import Metrics
+import QlikEngine
 import Telemetry
 
 /// One Streamable HTTP session (MCP 2025-03-26 and later) as an MCP `Transport` for the SDK's

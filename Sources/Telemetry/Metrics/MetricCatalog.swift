@@ -82,7 +82,8 @@ public enum MetricCatalog {
         "qlik_mcp_cache_singleflight_waiters": "Calls waiting for an identical call's engine answer (single-flight).",
         "qlik_mcp_cache_singleflight_coalesced_total": "Calls answered by an identical call's engine answer instead of an engine call of their own.",
         "qlik_mcp_cache_l2_errors_total": "Failed operations on the shared (Redis) cache tier, by operation; the calls went on without it.",
-        "qlik_mcp_cache_invalidations_total": "Cache invalidations, by reason (write: a reload or write through qlik-mcp, flush: flush_cache or qlik-mcp cache flush, version: a reload seen in the app listing).",
+        "qlik_mcp_cache_invalidations_total":
+            "Cache invalidations, by reason (write: a reload or write through qlik-mcp, flush: flush_cache or qlik-mcp cache flush, version: a reload seen in the app listing).",
         "qlik_mcp_cache_warm_calls_total": "Tool calls made to warm the cache at start-up, by outcome.",
     ]
 
