@@ -11,6 +11,8 @@ struct CacheKey: Sendable, Hashable {
     let digest: String
     /// The app the entry belongs to (lowercased; nil for app-less tools), for invalidation.
     let app: String?
+    /// The app id as the caller gave it (to reach the engine with).
+    let appID: String?
     /// The selections the answer depends on (nil when it does not).
     let selections: String?
     /// False for an app missing from the listing: its answers have no reload time to be keyed by,
@@ -48,6 +50,7 @@ struct CacheKey: Sendable, Hashable {
         }
         digest = Self.hex(hasher.finalize())
         app = parts.app?.lowercased()
+        appID = parts.app
         selections = parts.selections
         self.listed = listed
     }

@@ -197,7 +197,7 @@ public final class ToolCacheLayer: ToolResultCache, Sendable {
         }
         // TTL 0 with a stale age: always asked, kept only as the fallback for engine failures.
         guard ttl > .zero || staleFor > .zero else { return }
-        if let app = key.app, let selections = key.selections {
+        if let app = key.appID, let selections = key.selections {
             guard let current = try? await context.backend.selectionState(appID: app, tag: context.sessionID), current == selections else { return }
         }
         let now = clock()
