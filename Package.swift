@@ -205,6 +205,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Resilience: circuit breakers, retries with jitter and budgets (no project dependencies).
+        .target(
+            name: "Resilience",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         // The tool cache: L1 in process, the L2 seam, keys, invalidation, warming, flush_cache.
         .target(
             name: "ToolCache",
@@ -395,6 +401,11 @@ let package = Package(
         .testTarget(
             name: "ServerSettingsTests",
             dependencies: ["ServerSettings"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
