@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "JSONCore",
                 "QlikEngine",
+                "Resilience",
                 "Telemetry",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
@@ -430,6 +431,7 @@ let package = Package(
             dependencies: [
                 "QlikTools",
                 "ToolCache",
+                "Resilience",
                 "TestSupport",
                 "DemoWiring",
                 "MCPAuth",

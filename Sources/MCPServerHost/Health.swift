@@ -28,6 +28,8 @@ public final class HealthMonitor: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The tool calls' breakers (shown in the reports) and whether an open engine breaker fails readiness.
+    private let breakers = Mutex<(source: ToolResilience?, failsReadiness: Bool)>((nil, false))
     private let readyGauge = Gauge(label: "qlik_mcp_health_ready")
     private let engineGauge = Gauge(label: "qlik_mcp_health_dependency_up", dimensions: [("dependency", "qlik_engine")])
     private let redisGauge = Gauge(label: "qlik_mcp_health_dependency_up", dimensions: [("dependency", "redis")])
@@ -38,7 +40,19 @@ public final class HealthMonitor: Sendable {
     public var isDraining: Bool { state.withLock { $0.draining } }
     public var engine: Dependency { state.withLock { $0.engine } }
     public var redis: Dependency? { state.withLock { $0.redis } }
-    public var isReady: Bool { state.withLock { $0.ready } }
+    public var isReady: Bool { state.withLock { $0.ready } && !breakerFailsReadiness }
+
+    /// Shows the breakers of `resilience` in `/readyz` and `/healthz`; with `failsReadiness`, an
+    /// engine breaker that is not closed fails readiness (off by default: when every replica shares
+    /// the failing engine, taking them all out of the load balancer helps nobody).
+    public func watch(_ resilience: ToolResilience?, failsReadiness: Bool) {
+        breakers.withLock { $0 = (resilience, failsReadiness) }
+    }
+
+    private var breakerFailsReadiness: Bool {
+        let (source, fails) = breakers.withLock { $0 }
+        return fails && source?.engineDegraded == true
+    }
 
     /// Redis becomes a dependency of readiness (`--state redis`).
     func expectRedis() {
@@ -74,13 +88,32 @@ public final class HealthMonitor: Sendable {
     /// The JSON body of `/readyz` and `/healthz`.
     func report() -> JSONValue {
         let current = state.withLock { $0 }
-        var dependencies: [String: JSONValue] = ["qlik_engine": Self.json(current.engine)]
+        let resilience = breakers.withLock { $0.source }
+        var engine = Self.json(current.engine)
+        let degraded = resilience?.engineDegraded == true
+        if degraded, case .object(var fields) = engine {
+            fields["degraded"] = true
+            fields["detail"] = .string("an engine circuit breaker is open: calls fail fast until its probes succeed")
+            engine = .object(fields)
+        }
+        var dependencies: [String: JSONValue] = ["qlik_engine": engine]
         if let redis = current.redis { dependencies["redis"] = Self.json(redis) }
-        let ready = current.ready
-        return [
-            "status": .string(ready ? "ready" : current.draining ? "draining" : current.started ? "degraded" : "starting"),
+        let ready = current.ready && !breakerFailsReadiness
+        var report: [String: JSONValue] = [
+            "status": .string(ready ? (degraded ? "degraded" : "ready") : current.draining ? "draining" : current.started ? "degraded" : "starting"),
             "started": .bool(current.started), "draining": .bool(current.draining), "dependencies": .object(dependencies),
         ]
+        if let resilience {
+            report["circuit_breakers"] = .array(
+                resilience.statuses.prefix(100).map { status in
+                    [
+                        "name": .string(status.name), "class": .string(status.breakerClass), "state": .string(status.state),
+                        "since": .string(status.since.formatted(.iso8601)), "calls": .number(Double(status.calls)),
+                        "failures": .number(Double(status.failures)), "slow_calls": .number(Double(status.slowCalls)),
+                    ]
+                })
+        }
+        return .object(report)
     }
 
     private static func json(_ dependency: Dependency) -> JSONValue {

@@ -21,6 +21,8 @@ public struct MCPHost: Sendable {
         public var debugEndpoints = false
         public var drainTimeout: Duration = .seconds(25)
         public var engineCheckInterval: Duration = .seconds(10)
+        /// An engine circuit breaker that is not closed fails `/readyz` (default: it is only reported).
+        public var breakerFailsReadiness = false
         /// Authentication of the MCP endpoints; nil serves them without (`--auth none`).
         public var auth: HTTPAuth?
         /// Shared state in Redis (`--state redis`): sessions, event logs and the bus between
@@ -54,6 +56,7 @@ public struct MCPHost: Sendable {
         let registry = SessionRegistry(
             maxSessions: configuration.transport.maxSessions, idleTimeout: configuration.transport.sessionIdleTimeout, cluster: configuration.cluster, logger: logger)
         if configuration.cluster != nil { health.expectRedis() }
+        health.watch(setup.registry.resilience, failsReadiness: configuration.breakerFailsReadiness)
         let router = Router(context: MCPRequestContext.self)
         // The HTTP server span of every request (W3C trace context extracted from the headers);
         // MCP request spans are its children. Query parameters that can carry secrets are redacted.

@@ -190,6 +190,7 @@ public final class DemoEngineServer: Service, Sendable {
                                 id: .null, QIXFault(code: JSONRPCErrorCode.invalidRequest, message: "QIX messages are JSON text frames, not binary")))))
                 continue
             }
+            if faults.hang { continue }  // fault injection: the request is read and never answered
             let delay = faults.delay()
             if delay > .zero { try await Task.sleep(for: delay) }
             let response: JSONValue?

@@ -16,6 +16,8 @@ public struct FaultInjection: Sendable, Equatable {
     public var dropAfterMessages: Int?
     /// Refuse new WebSocket connections (HTTP 503).
     public var refuseConnections = false
+    /// Read every request and never answer (an overloaded or half-dead engine).
+    public var hang = false
 
     public init(
         latency: Duration = .zero, jitter: Duration = .zero, errorRate: Double = 0, errorMethods: Set<String> = [],

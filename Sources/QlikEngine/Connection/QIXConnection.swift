@@ -255,7 +255,8 @@ public final class QIXConnection: Sendable {
 
     /// Sends one request with named parameters and waits for its response.
     public func call(handle: Int, method: String, params: [String: JSONValue] = [:], timeout: Duration? = nil) async throws -> Response {
-        let timeout = timeout ?? options.requestTimeout
+        let timeout = CallDeadline.capped(timeout ?? options.requestTimeout)
+        guard timeout > .zero else { throw QIXClientError.timeout(method: method, after: .zero) }
         return try await instrumentation.measure(method: method, handle: handle, engine: engineID) {
             try await self.send(handle: handle, method: method, params: params, timeout: timeout)
         }

@@ -154,7 +154,7 @@ public actor QIXConnectionPool {
     private func wait(for key: Key) async throws -> Grant {
         let id = nextWaiterID
         nextWaiterID += 1
-        let timeout = configuration.waitTimeout
+        let timeout = CallDeadline.capped(configuration.waitTimeout)
         let limit = configuration.maxConnectionsPerEngine
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)

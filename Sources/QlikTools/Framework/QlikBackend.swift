@@ -70,20 +70,27 @@ public struct ToolContext: Sendable {
     public let callAttributes: [String: String]
     /// The caller asked to skip the cache for this call (`_meta.cache = "bypass"`, when allowed).
     public let cacheBypass: Bool
+    /// When the call must be answered (`_meta.timeoutMs`): engine requests and pool waits end by
+    /// then and no retry starts after it (`CallDeadline`).
+    public let deadline: ContinuousClock.Instant?
 
     public init(
-        backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:], cacheBypass: Bool = false
+        backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:], cacheBypass: Bool = false,
+        deadline: ContinuousClock.Instant? = nil
     ) {
         self.backend = backend
         self.sessionID = sessionID
         self.progress = progress
         self.callAttributes = callAttributes
         self.cacheBypass = cacheBypass
+        self.deadline = deadline
     }
 
-    /// The same context for one call: its progress reporter, span attributes and cache directive.
-    public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:], cacheBypass: Bool = false) -> ToolContext {
-        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, cacheBypass: cacheBypass)
+    /// The same context for one call: its progress reporter, span attributes, cache directive and deadline.
+    public func forCall(
+        progress: ProgressReporter?, attributes: [String: String] = [:], cacheBypass: Bool = false, deadline: ContinuousClock.Instant? = nil
+    ) -> ToolContext {
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, cacheBypass: cacheBypass, deadline: deadline)
     }
 }
 

@@ -22,25 +22,28 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What the caller should do about it.
     public let remediation: String
     public let retryable: Bool
+    /// When a retry may succeed (an open circuit breaker), in seconds.
+    public let retryAfterSeconds: Double?
 
-    public init(code: String, category: Category, message: String, remediation: String, retryable: Bool = false) {
+    public init(code: String, category: Category, message: String, remediation: String, retryable: Bool = false, retryAfterSeconds: Double? = nil) {
         self.code = code
         self.category = category
         self.message = message
         self.remediation = remediation
         self.retryable = retryable
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(category.rawValue) [\(code)]: \(message) — \(remediation)" }
 
     /// The structured form sent in `structuredContent`.
     public var json: JSONValue {
-        [
-            "error": [
-                "code": .string(code), "category": .string(category.rawValue), "message": .string(message),
-                "remediation": .string(remediation), "retryable": .bool(retryable),
-            ]
+        var error: [String: JSONValue] = [
+            "code": .string(code), "category": .string(category.rawValue), "message": .string(message),
+            "remediation": .string(remediation), "retryable": .bool(retryable),
         ]
+        error["retry_after_s"] = retryAfterSeconds.map { .number($0) }
+        return ["error": .object(error)]
     }
 
     static func notFound(_ what: String, _ name: String, candidates: [String], listTool: String) -> ToolError {

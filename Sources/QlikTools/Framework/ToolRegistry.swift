@@ -3,6 +3,7 @@ import JSONCore
 import Logging
 import MCP
 import Metrics
+import QlikEngine
 import Tracing
 
 /// The tool catalogue with its filters: enabled toolsets, disabled tools and read-only mode.
@@ -28,6 +29,8 @@ public struct ToolRegistry: Sendable {
     private let byName: [String: QlikTool]
     /// The cache layer calls go through (`ToolCache`); nil runs every call on the engine.
     public var cache: (any ToolResultCache)?
+    /// Breakers and retries around the calls that reach the engine; nil: none.
+    public var resilience: ToolResilience?
 
     public init(toolsets: [Toolset] = StandardToolsets.all, filter: Filter = Filter()) throws {
         let known = Set(toolsets.map(\.name))
@@ -88,12 +91,22 @@ public struct ToolRegistry: Sendable {
         }
         let validated = try ToolArguments(arguments, schema: tool.input)
         if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
-        let handler = tool.handler
-        guard let cache else {
-            return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
+        let base = tool.handler
+        let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
+        if let resilience {
+            handler = { arguments, context in
+                try await resilience.run(tool, context: context) { try await base(arguments, context) }
+            }
+        } else {
+            handler = base
         }
-        return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
-            await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+        return try await CallDeadline.$current.withValue(context.deadline) {
+            guard let cache else {
+                return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
+            }
+            return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
+                await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+            }
         }
     }
 }

@@ -73,6 +73,12 @@ public enum MetricCatalog {
         "qix_pool_idle_connections": "Idle QIX sessions kept in the connection pool.",
         "qix_pool_waiters": "Callers waiting for a QIX connection because the pool is at its limit.",
         "qlik_app_access_total": "Tool calls per Qlik app (top apps; the rest folded into 'other').",
+        // Resilience
+        "qlik_mcp_circuit_breaker_state": "Circuit breaker state by breaker and class: 0 closed, 1 half-open, 2 open.",
+        "qlik_mcp_circuit_breaker_transitions_total": "Circuit breaker state changes, by breaker, from and to.",
+        "qlik_mcp_circuit_breaker_rejections_total": "Calls rejected at once because a circuit breaker was open, by breaker.",
+        "qlik_mcp_retries_total": "Retried attempts of idempotent tool calls, by operation (tool) and outcome of the attempt (succeeded, failed).",
+        "qlik_mcp_retry_budget_exhausted_total": "Retries refused because the engine's retry budget was spent (the call failed with its last error).",
         // Tool cache
         "qlik_mcp_cache_requests_total": "Cache lookups, by cache (class: metadata, master_items, data; or field_names), tier (l1, l2; none for bypasses) and result (hit, miss, stale, bypass).",
         "qlik_mcp_cache_evictions_total": "Entries that left the in-process cache, by cache class, tier and reason (capacity, expired, invalidated, flushed).",

@@ -76,7 +76,13 @@ struct EngineOptions: ParsableArguments {
 
     /// Starts the demo engine when needed and returns the backend plus a function that stops the
     /// demo engine gracefully (a no-op for real engines).
-    func makeBackend(logger: Logger, file: ServerConfigFile = ServerConfigFile()) async throws -> (QlikBackend, @Sendable () async -> Void) {
+    func makeBackend(
+        logger: Logger, file: ServerConfigFile = ServerConfigFile(), requestTimeout: Duration = .seconds(30)
+    ) async throws -> (QlikBackend, @Sendable () async -> Void) {
+        var poolConfiguration = QIXConnectionPool.Configuration()
+        poolConfiguration.connection.requestTimeout = requestTimeout
+        poolConfiguration.connection.connectTimeout = min(poolConfiguration.connection.connectTimeout, max(requestTimeout, .seconds(1)))
+        let pool = QIXConnectionPool(configuration: poolConfiguration)
         if usesDemo(file) {
             let latency = Int(value(demoLatencyMs.map(String.init), "QLIK_MCP_DEMO_LATENCY_MS") ?? "0") ?? 0
             guard (0...60_000).contains(latency) else { throw ValidationError("--demo-latency-ms must be between 0 and 60000") }
@@ -90,7 +96,7 @@ struct EngineOptions: ParsableArguments {
             let group = ServiceGroup(configuration: .init(services: [demo.server], logger: logger))
             let task = Task { try await group.run() }
             return (
-                await demo.backend(),
+                await demo.backend(pool: pool),
                 {
                     await group.triggerGracefulShutdown()
                     _ = await task.result
@@ -104,7 +110,7 @@ struct EngineOptions: ParsableArguments {
         case .enterprise: kind = "enterprise"
         case .cloud: kind = "cloud"
         }
-        return (QlikBackend(kind: kind, endpoint: endpoint), {})
+        return (QlikBackend(kind: kind, endpoint: endpoint, pool: pool), {})
     }
 }
 

@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
         String?
     @Option(help: ArgumentHelp("Comma-separated browser Origins accepted (http://host:* for any port). Env: QLIK_MCP_ALLOWED_ORIGINS.", valueName: "list")) var allowedOrigins: String?
     @Flag(help: "Serve /debug/traces (recent spans as JSON and HTML). Env: QLIK_MCP_DEBUG_ENDPOINTS.") var debugEndpoints = false
+    @Flag(help: "Fail /readyz while an engine circuit breaker is open (default: report it only). Env: QLIK_MCP_READY_FAILS_ON_OPEN_BREAKER.")
+    var readyFailsOnOpenBreaker = false
     @Option(help: ArgumentHelp("A YAML or JSON settings file (see README, \"The server\"); flags and environment variables win over it. Env: QLIK_MCP_CONFIG.", valueName: "path"))
     var config: String?
     @OptionGroup var engine: EngineOptions
@@ -45,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Authentication (HTTP)") var authentication: AuthOptions
     @OptionGroup(title: "Shared state (HTTP, several replicas)") var sharedState: StateOptions
     @OptionGroup(title: "Tool cache") var caching: CacheOptions
+    @OptionGroup(title: "Failure handling") var failures: ResilienceOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -89,9 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
         http.transport = options
         http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", file: file.drainTimeout, default: 25, range: 0...3_600, name: "drain-timeout"))
         http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS") || file.debugEndpoints == true
+        http.breakerFailsReadiness = ToolFilterOptions.flag(readyFailsOnOpenBreaker, "QLIK_MCP_READY_FAILS_ON_OPEN_BREAKER")
         // Validates the tool filter before anything starts (the cache's admin toolset included).
         _ = try tools.registry(file: file, extra: [CacheAdminTools.toolset(nil)])
         let cacheSettings = try caching.settings(file.cache, stateMode: try sharedState.mode(file.state))
+        let resilienceSettings = try failures.settings()
+        let engineTimeout = try failures.engineRequestTimeout()
         let dynamic = tools.isDynamic || file.dynamic == true
 
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
@@ -123,10 +129,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let sharedTier = try await caching.sharedTier(cacheSettings, cluster: http.cluster, state: sharedState, file: file.state)
-        let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file)
+        let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file, requestTimeout: engineTimeout)
         let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
         var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache)])
         registry.cache = cache
+        registry.resilience = ToolResilience(settings: resilienceSettings)
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import QlikEngine
+import Resilience
+import ServiceContextModule
+import Synchronization
+import Telemetry
+import Tracing
+
+/// Breakers and retries around every tool call that reaches the engine (`ToolRegistry.resilience`):
+/// one breaker per engine deployment (`engine:<url>`) and one per tool (`tool:<name>`) — a tenant
+/// breaker slots in with the tenancy work — retries of idempotent reads on retryable errors with
+/// full jitter, within a retry budget per engine. While a breaker is open, calls fail in
+/// microseconds with `CIRCUIT_OPEN` (category `engine_unavailable`, `retry_after_s`), which the
+/// cache answers from its stale entries where their class allows.
+public final class ToolResilience: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var engine = CircuitBreaker.Configuration()
+        public var tool: CircuitBreaker.Configuration = {
+            var configuration = CircuitBreaker.Configuration()
+            configuration.minimumCalls = 20
+            return configuration
+        }()
+        public var retry = RetryPolicy()
+        public var budget = RetryBudget.Configuration()
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let metrics = ResilienceMetrics()
+    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let budgets = Mutex<[String: RetryBudget]>([:])
+    private let logger = Logger(label: "qlik-mcp.resilience")
+    /// Most breakers kept (tools are a fixed set, engines a handful; hybrid users share one engine breaker).
+    static let maxBreakers = 1_000
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// The breaker `name` of `breakerClass`, created on first use.
+    func breaker(_ name: String, class breakerClass: String, configuration: CircuitBreaker.Configuration) -> CircuitBreaker {
+        if let existing = breakers.withLock({ $0[name] }) { return existing }
+        let metrics = self.metrics
+        let logger = self.logger
+        let created = CircuitBreaker(name: name, breakerClass: breakerClass, configuration: configuration) { breaker, from, to in
+            metrics.transition(breaker, from: from, to: to)
+            let level: Logger.Level = to == .open ? .warning : .info
+            logger.log(
+                level: level, "circuit breaker \(to.rawValue)",
+                metadata: ["qlik_mcp.breaker.name": .string(breaker.name), "qlik_mcp.breaker.from": .string(from.rawValue), "qlik_mcp.breaker.to": .string(to.rawValue)])
+        }
+        let (breaker, isNew) = breakers.withLock { breakers -> (CircuitBreaker, Bool) in
+            if let raced = breakers[name] { return (raced, false) }
+            if breakers.count >= Self.maxBreakers { return (created, false) }  // unregistered: still protects this call
+            breakers[name] = created
+            return (created, true)
+        }
+        if isNew { metrics.register(breaker) }
+        return breaker
+    }
+
+    /// The engine breakers and their states.
+    public var engineBreakers: [CircuitBreaker] { breakers.withLock { Array($0.values) }.filter { $0.breakerClass == "engine" } }
+
+    /// One breaker as `/healthz` shows it.
+    public struct BreakerStatus: Sendable {
+        public let name: String
+        public let breakerClass: String
+        public let state: String
+        public let since: Date
+        public let calls: Int
+        public let failures: Int
+        public let slowCalls: Int
+    }
+
+    /// Every breaker's state and window counts, engine breakers first.
+    public var statuses: [BreakerStatus] {
+        breakers.withLock { Array($0.values) }
+            .map { breaker in
+                let snapshot = breaker.snapshot()
+                return BreakerStatus(
+                    name: breaker.name, breakerClass: breaker.breakerClass, state: snapshot.state.rawValue, since: snapshot.since,
+                    calls: snapshot.calls, failures: snapshot.failures, slowCalls: snapshot.slow)
+            }
+            .sorted { ($0.breakerClass == "engine" ? 0 : 1, $0.name) < ($1.breakerClass == "engine" ? 0 : 1, $1.name) }
+    }
+
+    /// True while an engine breaker is open or half-open.
+    public var engineDegraded: Bool { engineBreakers.contains { $0.state != .closed } }
+
+    private func budget(_ engine: String) -> RetryBudget {
+        budgets.withLock { budgets in
+            if let existing = budgets[engine] { return existing }
+            let created = RetryBudget(configuration: settings.budget)
+            budgets[engine] = created
+            return created
+        }
+    }
+
+    /// Runs one tool call through the breakers of its engine and tool, retrying idempotent reads.
+    func run(_ tool: QlikTool, context: ToolContext, _ body: @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
+        let engine = context.backend.endpoint.engineID
+        let call = ResilientCall(
+            breakers: [
+                breaker("engine:" + engine, class: "engine", configuration: settings.engine),
+                breaker("tool:" + (tool.replacement ?? tool.name), class: "tool", configuration: settings.tool),
+            ],
+            retry: settings.retry, budget: budget(engine), idempotent: tool.readOnly && tool.idempotent, deadline: context.deadline, metrics: metrics,
+            operation: tool.replacement ?? tool.name)
+        do {
+            return try await call.run(classify: Self.verdict, events: Self.spanEvent, body)
+        } catch let rejection as CircuitBreaker.Rejection {
+            throw ToolError.circuitOpen(rejection)
+        }
+    }
+
+    /// How an error counts: the engine's own unavailability and timeouts are retryable failures;
+    /// errors the taxonomy marks retryable too; the caller's mistakes and cancellations say nothing
+    /// about the engine.
+    static func verdict(_ error: any Error) -> ErrorVerdict {
+        if error is ArgumentError || error is CancellationError { return .ignored }
+        let failure = ToolError.from(error)
+        switch failure.category {
+        case .engineUnavailable: return .failure(retryable: true)
+        case .timeout: return failure.code == "CANCELLED" ? .ignored : .failure(retryable: true)
+        case .engineError: return .failure(retryable: failure.retryable)
+        case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported: return .ignored
+        }
+    }
+
+    /// Retries and rejections as events on the call's span.
+    static func spanEvent(_ event: ResilienceEvent) {
+        guard let span = ServiceContext.current?.mcpServerSpan else { return }
+        switch event {
+        case .retry(let attempt, let delay, let error):
+            span.addEvent(
+                SpanEvent(
+                    name: "retry",
+                    attributes: ["qlik_mcp.retry.attempt": .int64(Int64(attempt)), "qlik_mcp.retry.delay_ms": .double(delay.seconds * 1000), "error.type": .string(error)]))
+        case .rejected(let rejection):
+            span.addEvent(SpanEvent(name: "circuit_breaker_rejected", attributes: ["qlik_mcp.breaker.name": .string(rejection.breaker)]))
+        case .budgetExhausted:
+            span.addEvent(SpanEvent(name: "retry_budget_exhausted"))
+        }
+    }
+}
+
+extension ToolError {
+    /// A call rejected by an open breaker: retryable, with when to come back.
+    static func circuitOpen(_ rejection: CircuitBreaker.Rejection) -> ToolError {
+        let seconds = max(1, Int(rejection.retryAfter.seconds.rounded(.up)))
+        return ToolError(
+            code: "CIRCUIT_OPEN", category: .engineUnavailable,
+            message: "the engine is failing: circuit breaker \(rejection.breaker) is \(rejection.state.rawValue) since \(ISO8601DateFormatter().string(from: rejection.since))",
+            remediation: "retry in \(seconds) s", retryable: true, retryAfterSeconds: Double(seconds))
+    }
+}

@@ -1,0 +1,92 @@
+"""Failure behaviour seen from outside: the real binary, the official Python MCP SDK and the demo
+engine as its own process, which the tests freeze (SIGSTOP: connections stay open and nothing is
+answered — a hung engine) and thaw."""
+import json
+import os
+import signal
+import time
+import urllib.request
+
+import anyio
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from cluster import wait_until
+from demo_engine import DemoEngineProcess
+from mcp_server import Server
+
+SALES = {"app_id": "sales-analytics"}
+
+
+def healthz(server):
+    status, body = server.get("/healthz")
+    return status, json.loads(body)
+
+
+def test_hung_engine_opens_the_breaker_calls_fail_fast_then_it_heals(qlik_mcp_bin):
+    engine = DemoEngineProcess(qlik_mcp_bin, extra_args=["--order-lines", "5000"])
+    try:
+        args = ["--engine", engine.url(""), "--cache", "off", "--engine-timeout", "0.3", "--retry", "attempts=1",
+                "--breaker-engine", "min_calls=4,slow_call=0.25,open_for=2,probes=1"]
+        with Server(qlik_mcp_bin, *args, demo=False) as server:
+            async def main():
+                async with streamable_http_client(server.base + "/mcp") as (read, write, *_):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        assert not (await session.call_tool("list_measures", SALES)).is_error
+                        os.kill(engine.process.pid, signal.SIGSTOP)
+                        hung = []
+                        for _ in range(4):
+                            started = time.monotonic()
+                            result = await session.call_tool("list_measures", SALES)
+                            hung.append((result.structured_content["error"]["code"], time.monotonic() - started))
+                        fast = []
+                        for _ in range(5):
+                            started = time.monotonic()
+                            result = await session.call_tool("list_measures", SALES)
+                            fast.append((result.structured_content["error"], time.monotonic() - started))
+                        status, report = healthz(server)
+                        os.kill(engine.process.pid, signal.SIGCONT)
+                        healed = False
+                        deadline = time.monotonic() + 30
+                        while not healed and time.monotonic() < deadline:
+                            healed = not (await session.call_tool("list_measures", SALES)).is_error
+                            if not healed:
+                                await anyio.sleep(0.1)  # polling the breaker's recovery, bounded
+                        return hung, fast, report, healed
+            hung, fast, report, healed = anyio.run(main)
+            # The first call waits for the engine timeout; the socket is then given up, reconnecting
+            # waits for the connect timeout; once the breaker has seen enough failures it opens.
+            assert hung[0][0] == "ENGINE_TIMEOUT" and 0.25 <= hung[0][1] < 5, hung
+            assert all(code in ("ENGINE_TIMEOUT", "ENGINE_UNAVAILABLE", "CIRCUIT_OPEN") and seconds < 5 for code, seconds in hung), hung
+            assert all(error["code"] == "CIRCUIT_OPEN" and error["retryable"] and error["retry_after_s"] >= 1 for error, _ in fast), fast
+            assert all(seconds < 0.2 for _, seconds in fast), [seconds for _, seconds in fast]
+            engine_breakers = [b for b in report["circuit_breakers"] if b["class"] == "engine"]
+            assert engine_breakers and engine_breakers[0]["state"] == "open", report
+            assert report["dependencies"]["qlik_engine"].get("degraded") is True, report
+            assert healed, "the breaker never closed again"
+            metrics = server.metrics()
+            opened = [v for k, v in metrics.items() if k.startswith("qlik_mcp_circuit_breaker_transitions_total") and 'to="open"' in k and "engine:" in k]
+            assert opened and opened[0] >= 1, metrics
+            rejected = [v for k, v in metrics.items() if k.startswith("qlik_mcp_circuit_breaker_rejections_total") and "engine:" in k]
+            assert rejected and rejected[0] >= 5
+            state = [v for k, v in metrics.items() if k.startswith("qlik_mcp_circuit_breaker_state") and 'class="engine"' in k]
+            assert state == [0.0], state
+    finally:
+        try:
+            os.kill(engine.process.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        engine.stop()
+
+
+def test_bad_failure_settings_are_refused_with_the_setting_named(qlik_mcp_bin):
+    import subprocess
+    for args, expected in [
+        (["--breaker-engine", "failure_rate=2"], "failure_rate must be a number between"),
+        (["--breaker-tool", "colour=red"], "unknown key 'colour'"),
+        (["--retry", "attempts"], "is not key=value"),
+        (["--engine-timeout", "0"], "--engine-timeout must be between"),
+    ]:
+        out = subprocess.run([qlik_mcp_bin, "serve", "--demo", *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode != 0 and expected in out.stderr, (args, out.stderr[-400:])
