@@ -283,6 +283,7 @@ let package = Package(
                 "QlikEngine",
                 "QlikTools",
                 "RedisClient",
+                "Resilience",
                 "ServerSettings",
                 "Telemetry",
                 "ToolCache",

@@ -198,6 +198,13 @@ def engine():
           [(f'sum(qix_connections_active{{{SEL}}})', "open"), (f'sum by (reason) (rate(qix_connection_errors_total{{{SEL}}}[$__rate_interval]))', "errors: {{reason}}")])
     b.add("timeseries", "QIX requests by method", "qix_requests_total rate by method and outcome.",
           [(f'sum by (method, outcome) (rate(qix_requests_total{{{SEL}}}[$__rate_interval]))', "{{method}} {{outcome}}")], unit="reqps")
+    b.row("Failure handling (breakers, retries)")
+    b.add("timeseries", "Circuit breakers", "qlik_mcp_circuit_breaker_state per breaker: 0 closed, 1 half-open, 2 open.",
+          [(f'max by (breaker) (qlik_mcp_circuit_breaker_state{{{SEL}}})', "{{breaker}}")], width=12)
+    b.add("timeseries", "Retries and rejections", "Retried attempts by outcome; calls rejected by open breakers; retries refused by the budget.",
+          [(f'sum by (outcome) (rate(qlik_mcp_retries_total{{{SEL}}}[$__rate_interval]))', "retry {{outcome}}"),
+           (f'sum by (breaker) (rate(qlik_mcp_circuit_breaker_rejections_total{{{SEL}}}[$__rate_interval]))', "rejected: {{breaker}}"),
+           (f'sum(rate(qlik_mcp_retry_budget_exhausted_total{{{SEL}}}[$__rate_interval]))', "budget exhausted")], unit="reqps", width=12)
     b.add("timeseries", "QIX latency", "Quantiles of qix_request_duration_seconds.", latency_quantiles("qix_request_duration_seconds"), unit="s", links=TRACE_LINK)
     b.row("Redis (shared state, --state redis)")
     b.add("stat", "Redis reachable", "qlik_mcp_health_dependency_up for Redis (background PING); empty with --state memory.",

@@ -49,8 +49,8 @@ public final class ResilienceMetrics: Sendable {
         counter("qlik_mcp_circuit_breaker_rejections_total", [("breaker", rejection.breaker)]).increment()
     }
 
-    public func retried(_ operation: String, outcome: String) {
-        counter("qlik_mcp_retries_total", [("operation", operation), ("outcome", outcome)]).increment()
+    public func retried(_ operation: String, outcome: String, count: Int = 1) {
+        counter("qlik_mcp_retries_total", [("operation", operation), ("outcome", outcome)]).increment(by: count)
     }
 
     public func budgetExhausted() { exhausted.increment() }

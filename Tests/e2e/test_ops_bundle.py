@@ -179,8 +179,11 @@ def test_live_prometheus_scrapes_records_and_alerts_on_injected_faults(qlik_mcp_
     if not binary:
         pytest.fail("prometheus is missing: install the Debian package `prometheus` (.ci/run does)")
     env = {"QLIK_MCP_DEMO_ERROR_RATE": "0.5", "QLIK_MCP_DEMO_ERROR_METHODS": "EvaluateEx"}
-    # The cache would answer the repeated call after its first success: every call here must reach the engine.
-    with Server(qlik_mcp_bin, "--cache", "off", env=env) as server, tempfile.TemporaryDirectory() as workdir:
+    # The cache would answer the repeated call after its first success, retries would hide half the
+    # injected errors and the breakers would turn the rest into rejections: every call here must
+    # reach the engine once, so the alerting pipeline sees the injected 50 %.
+    no_shield = ["--cache", "off", "--retry", "attempts=1", "--breaker-engine", "min_calls=1000000", "--breaker-tool", "min_calls=1000000"]
+    with Server(qlik_mcp_bin, *no_shield, env=env) as server, tempfile.TemporaryDirectory() as workdir:
         config = Path(workdir) / "prometheus.yml"
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},

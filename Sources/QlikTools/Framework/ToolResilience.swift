@@ -38,6 +38,15 @@ public final class ToolResilience: Sendable {
         self.settings = settings
     }
 
+    /// Creates the retry series of these tools at zero (rates need a start), with their breakers.
+    public func preregister(tools: [QlikTool]) {
+        for tool in tools where tool.replacement == nil {
+            metrics.retried(tool.name, outcome: "succeeded", count: 0)
+            metrics.retried(tool.name, outcome: "failed", count: 0)
+            _ = breaker("tool:" + tool.name, class: "tool", configuration: settings.tool)
+        }
+    }
+
     /// The breaker `name` of `breakerClass`, created on first use.
     func breaker(_ name: String, class breakerClass: String, configuration: CircuitBreaker.Configuration) -> CircuitBreaker {
         if let existing = breakers.withLock({ $0[name] }) { return existing }

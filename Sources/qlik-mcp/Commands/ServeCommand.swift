@@ -133,7 +133,9 @@ struct ServeCommand: AsyncParsableCommand {
         let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
         var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache)])
         registry.cache = cache
-        registry.resilience = ToolResilience(settings: resilienceSettings)
+        let resilience = ToolResilience(settings: resilienceSettings)
+        resilience.preregister(tools: registry.tools)
+        registry.resilience = resilience
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {
