@@ -234,6 +234,7 @@ let package = Package(
                 "JSONCore",
                 "MCPAuth",
                 "RedisClient",
+                "Resilience",
                 "ToolCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -414,6 +415,7 @@ let package = Package(
             name: "ToolCacheTests",
             dependencies: [
                 "ToolCache",
+                "Resilience",
                 "ClusterState",
                 "RedisClient",
                 "QlikTools",

@@ -205,6 +205,8 @@ def engine():
           [(f'sum by (outcome) (rate(qlik_mcp_retries_total{{{SEL}}}[$__rate_interval]))', "retry {{outcome}}"),
            (f'sum by (breaker) (rate(qlik_mcp_circuit_breaker_rejections_total{{{SEL}}}[$__rate_interval]))', "rejected: {{breaker}}"),
            (f'sum(rate(qlik_mcp_retry_budget_exhausted_total{{{SEL}}}[$__rate_interval]))', "budget exhausted")], unit="reqps", width=12)
+    b.add("timeseries", "Dead letters", "Failed reloads and writes kept for a retry (qlik_mcp_dlq_depth) and new ones by reason.",
+          [(f'max(qlik_mcp_dlq_depth{{{SEL}}})', "kept"), (f'sum by (reason) (increase(qlik_mcp_dlq_entries_total{{{SEL}}}[$__rate_interval]))', "new: {{reason}}")], width=24)
     b.add("timeseries", "QIX latency", "Quantiles of qix_request_duration_seconds.", latency_quantiles("qix_request_duration_seconds"), unit="s", links=TRACE_LINK)
     b.row("Redis (shared state, --state redis)")
     b.add("stat", "Redis reachable", "qlik_mcp_health_dependency_up for Redis (background PING); empty with --state memory.",

@@ -24,6 +24,8 @@ public struct ClusterKeys: Sendable {
     func cacheEntry(_ digest: String) -> String { prefix + "cache:v1:" + digest }
     /// The cache's flush generations (a hash: `*` and app ids).
     var cacheGenerations: String { prefix + "cache:generations" }
+    /// Operations that failed after their retries (a stream).
+    var deadLetters: String { prefix + "dlq" }
     /// The channel of cache events (flushes, reloads) between the replicas.
     var cacheEvents: String { prefix + "cache:events" }
 }

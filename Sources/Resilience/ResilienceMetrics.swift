@@ -9,6 +9,7 @@ public final class ResilienceMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let exhausted = Counter(label: "qlik_mcp_retry_budget_exhausted_total")
+    private let depth = Gauge(label: "qlik_mcp_dlq_depth")
 
     public init() {}
 
@@ -54,4 +55,18 @@ public final class ResilienceMetrics: Sendable {
     }
 
     public func budgetExhausted() { exhausted.increment() }
+
+    /// A failed operation was kept; the queue now holds `depth` letters.
+    public func deadLettered(_ operation: String, reason: String, depth count: Int) {
+        counter("qlik_mcp_dlq_entries_total", [("operation", operation), ("reason", reason)]).increment()
+        depth.record(count)
+    }
+
+    /// Creates the dead-letter series of `operation` at zero, one per reason.
+    public func prepareDeadLetters(_ operation: String, reasons: [String]) {
+        for reason in reasons { counter("qlik_mcp_dlq_entries_total", [("operation", operation), ("reason", reason)]).increment(by: 0) }
+    }
+
+    /// The queue holds `count` letters (after a retry or drop, and at start).
+    public func deadLetterDepth(_ count: Int) { depth.record(count) }
 }

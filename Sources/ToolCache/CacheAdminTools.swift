@@ -1,14 +1,14 @@
 import JSONCore
 import QlikTools
 
-/// The `admin` toolset: `flush_cache` (scope `qlik:admin`).
+/// The `admin` toolset (scope `qlik:admin`): `flush_cache`, and the dead-letter tools of `QlikTools`.
 public enum CacheAdminTools {
     /// The toolset acting on `cache`; nil gives the same surface without a cache behind it (the
     /// command line checks `--toolsets` / `--disable-tools` with it before the engine starts).
-    public static func toolset(_ cache: ToolCacheLayer?) -> Toolset {
+    public static func toolset(_ cache: ToolCacheLayer?, resilience: ToolResilience? = nil) -> Toolset {
         Toolset(
-            name: "admin", description: "Server administration: the tool cache.",
-            tools: [flushCache(cache)])
+            name: "admin", description: "Server administration: the tool cache and the failed operations kept for a retry.",
+            tools: [flushCache(cache)] + DeadLetterTools.tools(resilience))
     }
 
     static func flushCache(_ cache: ToolCacheLayer?) -> QlikTool {

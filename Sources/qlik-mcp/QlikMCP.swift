@@ -18,7 +18,7 @@ struct QlikMCP: AsyncParsableCommand {
             Start here: `qlik-mcp serve --demo` (stdio) or `qlik-mcp serve --demo --transport http`.
             """,
         version: QlikMCPVersion.current,
-        subcommands: [ServeCommand.self, DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, APIKeyCommand.self, CacheCommand.self]
+        subcommands: [ServeCommand.self, DemoEngineCommand.self, ToolsCommand.self, CallCommand.self, TelemetryCommand.self, APIKeyCommand.self, CacheCommand.self, DeadLetterCommand.self]
     )
 }
 

@@ -128,6 +128,39 @@ struct ToolResilienceTests {
         }
     }
 
+    @Test("a reload that fails is kept as a dead letter, survives a restart and runs again once the engine is healthy")
+    func deadLetters() async throws {
+        let directory = NSTemporaryDirectory() + "qlik-mcp-dlq-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withEngine { engine in
+            let resilience = ToolResilience(deadLetters: try FileDeadLetterStore(directory: directory))
+            var registry = try ToolRegistry(toolsets: StandardToolsets.all + [Toolset(name: "admin", description: "", tools: DeadLetterTools.tools(resilience))])
+            registry.resilience = resilience
+            engine.faults.update {
+                $0.errorRate = 1
+                $0.errorMethods = ["DoReloadEx"]
+            }
+            #expect(try await Self.call(registry, engine, "reload_app", Self.sales).error != nil)
+            #expect(try await Self.call(registry, engine, "list_measures", Self.sales).error == nil)
+            // "Restart": a new store reads the same directory.
+            let restarted = try FileDeadLetterStore(directory: directory)
+            let letters = try await restarted.list(limit: 10)
+            #expect(letters.count == 1)
+            let letter = try #require(letters.first)
+            #expect(letter.operation == "reload_app" && letter.arguments.contains("sales-analytics") && !letter.errorCode.isEmpty)
+            let stillBroken = try await Self.call(registry, engine, "retry_dead_letter", ["id": .string(letter.id)])
+            #expect(stillBroken.error == nil)
+            #expect(try await resilience.deadLetters?.get(letter.id)?.retries == 1)
+            engine.faults.update { $0.errorRate = 0 }
+            let retried = try await registry.call("retry_dead_letter", arguments: ["id": .string(letter.id)], context: ToolContext(backend: engine.backend, sessionID: "s"))
+            #expect(Self.result(retried)["succeeded"] == true)
+            #expect(try await resilience.deadLetters?.count() == 0)
+            #expect(try await FileDeadLetterStore(directory: directory).count() == 0)
+        }
+    }
+
+    static func result(_ call: CallTool.Result) -> JSONValue { call.structuredContent.map(ValueBridge.json) ?? .null }
+
     @Test("a write is never retried")
     func writesAreNotRetried() async throws {
         try await Self.withEngine { engine in

@@ -90,3 +90,34 @@ def test_bad_failure_settings_are_refused_with_the_setting_named(qlik_mcp_bin):
     ]:
         out = subprocess.run([qlik_mcp_bin, "serve", "--demo", *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert out.returncode != 0 and expected in out.stderr, (args, out.stderr[-400:])
+
+
+def test_a_failed_reload_is_kept_survives_the_restart_and_runs_again_from_the_command_line(qlik_mcp_bin, tmp_path):
+    import subprocess
+    data = tmp_path / "data"
+    env = {"QLIK_MCP_DEMO_ERROR_RATE": "1", "QLIK_MCP_DEMO_ERROR_METHODS": "DoReloadEx"}
+    with Server(qlik_mcp_bin, "--data-dir", str(data), env=env) as server:
+        async def main():
+            async with streamable_http_client(server.base + "/mcp") as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    failed = await session.call_tool("reload_app", SALES)
+                    listed = await session.call_tool("list_dead_letters", {})
+                    return failed, listed
+        failed, listed = anyio.run(main)
+        assert failed.is_error
+        assert listed.structured_content["depth"] == 1, listed.structured_content
+        assert server.metrics()["qlik_mcp_dlq_depth"] == 1
+        assert server.stop() == 0
+    out = subprocess.run([qlik_mcp_bin, "dlq", "list", "--data-dir", str(data)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    letters = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(letters) == 1 and letters[0]["operation"] == "reload_app" and letters[0]["arguments"] == SALES, letters
+    retried = subprocess.run([qlik_mcp_bin, "dlq", "retry", letters[0]["id"], "--data-dir", str(data), "--demo"],
+                             capture_output=True, text=True, timeout=120)
+    assert retried.returncode == 0, retried.stdout + retried.stderr[-600:]
+    assert json.loads(retried.stdout.splitlines()[-1])["succeeded"] is True
+    after = subprocess.run([qlik_mcp_bin, "dlq", "list", "--data-dir", str(data)], capture_output=True, text=True, timeout=60)
+    assert after.returncode == 0 and after.stdout.strip() == ""
+    missing = subprocess.run([qlik_mcp_bin, "dlq", "show", "dl-nope", "--data-dir", str(data)], capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no dead letter dl-nope" in missing.stderr

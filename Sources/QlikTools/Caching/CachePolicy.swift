@@ -64,7 +64,7 @@ public enum ToolCachePolicies {
         for name in [
             "get_engine_info",
             "select_values", "clear_selections", "get_current_selections", "apply_bookmark", "list_reload_tasks", "get_reload_history",
-            "list_toolsets", "get_toolset_tools", "enable_toolset", "flush_cache",
+            "list_toolsets", "get_toolset_tools", "enable_toolset", "flush_cache", "list_dead_letters", "retry_dead_letter", "drop_dead_letter",
         ] {
             table[name] = CachePolicy(.never)
         }

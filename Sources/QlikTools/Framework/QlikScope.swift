@@ -54,7 +54,7 @@ public enum ToolScopes {
         }
         table["reload_app"] = .write
         table["list_reload_tasks"] = .admin
-        table["flush_cache"] = .admin
+        for name in ["flush_cache", "list_dead_letters", "retry_dead_letter", "drop_dead_letter"] { table[name] = .admin }
         return table
     }()
 

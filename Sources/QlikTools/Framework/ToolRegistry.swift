@@ -95,7 +95,7 @@ public struct ToolRegistry: Sendable {
         let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
         if let resilience {
             handler = { arguments, context in
-                try await resilience.run(tool, context: context) { try await base(arguments, context) }
+                try await resilience.run(tool, context: context, arguments: arguments) { try await base(arguments, context) }
             }
         } else {
             handler = base

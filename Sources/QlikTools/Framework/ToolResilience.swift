@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import Logging
 import QlikEngine
 import Resilience
@@ -28,14 +29,17 @@ public final class ToolResilience: Sendable {
 
     public let settings: Settings
     public let metrics = ResilienceMetrics()
+    /// Where writes and reloads that failed are kept (nil: nowhere).
+    public let deadLetters: (any DeadLetterStore)?
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     private let budgets = Mutex<[String: RetryBudget]>([:])
     private let logger = Logger(label: "qlik-mcp.resilience")
     /// Most breakers kept (tools are a fixed set, engines a handful; hybrid users share one engine breaker).
     static let maxBreakers = 1_000
 
-    public init(settings: Settings = Settings()) {
+    public init(settings: Settings = Settings(), deadLetters: (any DeadLetterStore)? = nil) {
         self.settings = settings
+        self.deadLetters = deadLetters
     }
 
     /// Creates the retry series of these tools at zero (rates need a start), with their breakers.
@@ -44,7 +48,11 @@ public final class ToolResilience: Sendable {
             metrics.retried(tool.name, outcome: "succeeded", count: 0)
             metrics.retried(tool.name, outcome: "failed", count: 0)
             _ = breaker("tool:" + tool.name, class: "tool", configuration: settings.tool)
+            if !tool.readOnly, deadLetters != nil {
+                metrics.prepareDeadLetters(tool.name, reasons: ToolError.Category.allCases.map(\.rawValue))
+            }
         }
+        metrics.deadLetterDepth(0)
     }
 
     /// The breaker `name` of `breakerClass`, created on first use.
@@ -108,7 +116,7 @@ public final class ToolResilience: Sendable {
     }
 
     /// Runs one tool call through the breakers of its engine and tool, retrying idempotent reads.
-    func run(_ tool: QlikTool, context: ToolContext, _ body: @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
+    func run(_ tool: QlikTool, context: ToolContext, arguments: ToolArguments, _ body: @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
         let engine = context.backend.endpoint.engineID
         let call = ResilientCall(
             breakers: [
@@ -120,7 +128,30 @@ public final class ToolResilience: Sendable {
         do {
             return try await call.run(classify: Self.verdict, events: Self.spanEvent, body)
         } catch let rejection as CircuitBreaker.Rejection {
-            throw ToolError.circuitOpen(rejection)
+            let error = ToolError.circuitOpen(rejection)
+            await keepDeadLetter(tool, context: context, arguments: arguments, error: error)
+            throw error
+        } catch {
+            if Self.verdict(error) != .ignored { await keepDeadLetter(tool, context: context, arguments: arguments, error: error) }
+            throw error
+        }
+    }
+
+    /// A failed write or reload is kept as a dead letter (reads are simply asked again).
+    private func keepDeadLetter(_ tool: QlikTool, context: ToolContext, arguments: ToolArguments, error: any Error) async {
+        guard let deadLetters, !tool.readOnly else { return }
+        let failure = ToolError.from(error)
+        let letter = DeadLetter(
+            operation: tool.replacement ?? tool.name, arguments: JSONCoding.serializeCanonical(.object(arguments.values)),
+            principal: context.callAttributes["enduser.pseudo.id"], errorCode: failure.code, errorMessage: failure.message, attempts: 1)
+        do {
+            try await deadLetters.append(letter)
+            metrics.deadLettered(letter.operation, reason: failure.category.rawValue, depth: try await deadLetters.count())
+            logger.warning(
+                "operation kept as a dead letter",
+                metadata: ["qlik_mcp.dlq.id": .string(letter.id), "gen_ai.tool.name": .string(letter.operation), "qlik_mcp.error.code": .string(failure.code)])
+        } catch {
+            logger.error("could not keep a failed operation as a dead letter", metadata: ["gen_ai.tool.name": .string(letter.operation), "error.type": .string(String(describing: type(of: error)))])
         }
     }
 

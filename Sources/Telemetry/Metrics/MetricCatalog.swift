@@ -79,6 +79,8 @@ public enum MetricCatalog {
         "qlik_mcp_circuit_breaker_rejections_total": "Calls rejected at once because a circuit breaker was open, by breaker.",
         "qlik_mcp_retries_total": "Retried attempts of idempotent tool calls, by operation (tool) and outcome of the attempt (succeeded, failed).",
         "qlik_mcp_retry_budget_exhausted_total": "Retries refused because the engine's retry budget was spent (the call failed with its last error).",
+        "qlik_mcp_dlq_depth": "Failed reloads and writes kept in the dead-letter queue.",
+        "qlik_mcp_dlq_entries_total": "Operations kept as dead letters, by operation (tool) and reason (error category).",
         // Tool cache
         "qlik_mcp_cache_requests_total": "Cache lookups, by cache (class: metadata, master_items, data; or field_names), tier (l1, l2; none for bypasses) and result (hit, miss, stale, bypass).",
         "qlik_mcp_cache_evictions_total": "Entries that left the in-process cache, by cache class, tier and reason (capacity, expired, invalidated, flushed).",

@@ -1,5 +1,7 @@
 import ArgumentParser
+import ClusterState
 import Foundation
+import Logging
 import QlikTools
 import Resilience
 
@@ -19,6 +21,7 @@ struct ResilienceOptions: ParsableArguments {
     var retry: String?
     @Option(help: ArgumentHelp("Seconds an engine request may take before it fails (default 30). Env: QLIK_MCP_ENGINE_TIMEOUT.", valueName: "seconds"))
     var engineTimeout: Double?
+    @OptionGroup var data: DataDirectoryOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 

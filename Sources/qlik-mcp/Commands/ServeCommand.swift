@@ -131,10 +131,12 @@ struct ServeCommand: AsyncParsableCommand {
         let sharedTier = try await caching.sharedTier(cacheSettings, cluster: http.cluster, state: sharedState, file: file.state)
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file, requestTimeout: engineTimeout)
         let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
-        var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache)])
+        let deadLetters = try failures.data.deadLetterStore(cluster: http.cluster, logger: logger)
+        let resilience = ToolResilience(settings: resilienceSettings, deadLetters: deadLetters)
+        var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache, resilience: resilience)])
         registry.cache = cache
-        let resilience = ToolResilience(settings: resilienceSettings)
         resilience.preregister(tools: registry.tools)
+        if let deadLetters, let depth = try? await deadLetters.count() { resilience.metrics.deadLetterDepth(depth) }
         registry.resilience = resilience
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
