@@ -300,6 +300,7 @@ let package = Package(
         .executableTarget(
             name: "qlik-mcp-bench",
             dependencies: [
+                "Resilience",
                 "DemoEngine",
                 "DemoWiring",
                 "JSONCore",

@@ -45,11 +45,7 @@ struct AuthBench: AsyncParsableCommand {
         if let json { try report.writeJSON(to: json) }
     }
 
-    /// Microseconds per call of `body`, after a warm-up of a tenth of the iterations.
     private func time<T>(_ body: () async throws -> T) async throws -> Double {
-        for _ in 0..<max(1, iterations / 10) { _ = try await body() }
-        let start = monotonicNanos()
-        for _ in 0..<iterations { _ = try await body() }
-        return Double(monotonicNanos() - start) / Double(iterations) / 1_000
+        try await microsecondsPerCall(iterations: iterations, body)
     }
 }

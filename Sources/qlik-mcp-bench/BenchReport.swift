@@ -76,3 +76,11 @@ func measureLatencies(count: Int, warmup: Int, divisor: Double, _ body: () async
     }
     return Percentiles(samples)
 }
+
+/// Microseconds per call of `body` over `iterations` calls, after a warm-up of a tenth of them.
+func microsecondsPerCall<T>(iterations: Int, _ body: () async throws -> T) async throws -> Double {
+    for _ in 0..<max(1, iterations / 10) { _ = try await body() }
+    let start = monotonicNanos()
+    for _ in 0..<iterations { _ = try await body() }
+    return Double(monotonicNanos() - start) / Double(iterations) / 1_000
+}
