@@ -137,6 +137,16 @@ public final class CircuitBreaker: Sendable {
         return try result.get()
     }
 
+    /// The rejection an `acquire` would give now while the breaker is open and cooling down; nil
+    /// otherwise. Takes no permit and changes nothing (for checks that must not use up probes).
+    public func rejectsNow(now: ContinuousClock.Instant = .now) -> Rejection? {
+        inner.withLock { inner in
+            guard inner.state == .open else { return nil }
+            let reopens = inner.since + configuration.openFor
+            return now < reopens ? rejection(inner, retryAfter: reopens - now) : nil
+        }
+    }
+
     /// Records how a call let through by `acquire` ended.
     public func record(_ permit: Permit, _ outcome: Outcome, now: ContinuousClock.Instant = .now) {
         let slow = now - permit.started >= configuration.slowCallDuration

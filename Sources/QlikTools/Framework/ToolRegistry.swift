@@ -100,12 +100,15 @@ public struct ToolRegistry: Sendable {
         } else {
             handler = base
         }
-        return try await CallDeadline.$current.withValue(context.deadline) {
-            guard let cache else {
-                return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
-            }
-            return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
-                await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+        let gate = resilience?.gate
+        return try await EngineGate.$check.withValue(gate) {
+            try await CallDeadline.$current.withValue(context.deadline) {
+                guard let cache else {
+                    return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
+                }
+                return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
+                    await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+                }
             }
         }
     }

@@ -155,6 +155,15 @@ public final class ToolResilience: Sendable {
         }
     }
 
+    /// The gate of `EngineGate`: CIRCUIT_OPEN while the engine's breaker is open and cooling down.
+    var gate: @Sendable (String) -> (any Error)? {
+        { [weak self] engineID in
+            guard let breaker = self?.breakers.withLock({ $0["engine:" + engineID] }), let rejection = breaker.rejectsNow() else { return nil }
+            self?.metrics.rejected(rejection)
+            return ToolError.circuitOpen(rejection)
+        }
+    }
+
     /// How an error counts: the engine's own unavailability and timeouts are retryable failures;
     /// errors the taxonomy marks retryable too; the caller's mistakes and cancellations say nothing
     /// about the engine.
