@@ -24,7 +24,7 @@ RULES = ROOT / "alerts" / "qlik-mcp.rules.yml"
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
 PROMQL_WORDS = {
     "sum", "rate", "increase", "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
-    "histogram_quantile", "max", "min", "avg", "count", "topk", "bottomk", "changes", "clamp_min", "offset", "bool",
+    "histogram_quantile", "max", "min", "avg", "count", "topk", "bottomk", "changes", "clamp_min", "offset", "bool", "delta",
     "label_values", "label_replace", "le", "inf", "nan",
 }
 
