@@ -209,7 +209,7 @@ let package = Package(
         // Resilience: circuit breakers, retries with jitter and budgets (no project dependencies).
         .target(
             name: "Resilience",
-            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         // The tool cache: L1 in process, the L2 seam, keys, invalidation, warming, flush_cache.
@@ -219,6 +219,7 @@ let package = Package(
                 "JSONCore",
                 "QlikEngine",
                 "QlikTools",
+                "Telemetry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

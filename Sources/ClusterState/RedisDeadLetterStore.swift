@@ -10,17 +10,6 @@ public struct RedisDeadLetterStore: DeadLetterStore {
     let key: String
     public let maxEntries: Int
     public let retention: Duration
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
 
     public init(pool: RedisConnectionPool, keys: ClusterKeys, maxEntries: Int = 10_000, retention: Duration = .seconds(7 * 86_400)) {
         self.pool = pool
@@ -30,7 +19,7 @@ public struct RedisDeadLetterStore: DeadLetterStore {
     }
 
     public func append(_ letter: DeadLetter) async throws {
-        let json = String(decoding: try Self.encoder.encode(letter), as: UTF8.self)
+        let json = String(decoding: try DeadLetter.encoder.encode(letter), as: UTF8.self)
         let minimumID = Int64(Date().timeIntervalSince1970 * 1000) - retention.components.seconds * 1000
         let replies = try await pool.pipeline(
             [["XADD", key, "MAXLEN", "~", String(maxEntries), "*", "letter", json], ["XTRIM", key, "MINID", String(max(0, minimumID))]],
@@ -42,7 +31,7 @@ public struct RedisDeadLetterStore: DeadLetterStore {
     private func entries(_ reply: RESPValue) -> [(String, DeadLetter)] {
         (reply.elements ?? []).compactMap { entry in
             guard let parts = entry.elements, parts.count == 2, let id = parts[0].string, let fields = parts[1].elements, fields.count >= 2,
-                let json = fields[1].string, let letter = try? Self.decoder.decode(DeadLetter.self, from: Data(json.utf8))
+                let json = fields[1].string, let letter = try? DeadLetter.decoder.decode(DeadLetter.self, from: Data(json.utf8))
             else { return nil }
             return (id, letter)
         }

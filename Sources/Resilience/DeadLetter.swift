@@ -33,6 +33,19 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         self.retries = retries
     }
 
+    /// The JSON form letters are stored in (both stores).
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+
     /// Time-ordered: milliseconds since 1970, then random hex.
     public static func newID() -> String {
         let millis = Int64(Date().timeIntervalSince1970 * 1000)

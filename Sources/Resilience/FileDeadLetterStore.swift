@@ -22,17 +22,6 @@ public final class FileDeadLetterStore: DeadLetterStore, Sendable {
     private let state = Mutex(State())
     /// One writer at a time (appends must not interleave).
     private let writing = Mutex(())
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
 
     private struct Line: Codable {
         var op: String
@@ -57,7 +46,7 @@ public final class FileDeadLetterStore: DeadLetterStore, Sendable {
         var skipped = 0
         for raw in text.split(separator: "\n") {
             loaded.lines += 1
-            guard let line = try? Self.decoder.decode(Line.self, from: Data(raw.utf8)) else {
+            guard let line = try? DeadLetter.decoder.decode(Line.self, from: Data(raw.utf8)) else {
                 skipped += 1
                 continue
             }
@@ -126,7 +115,7 @@ public final class FileDeadLetterStore: DeadLetterStore, Sendable {
     private func write(_ lines: [Line]) throws {
         var data = Data()
         for line in lines {
-            data.append(try Self.encoder.encode(line))
+            data.append(try DeadLetter.encoder.encode(line))
             data.append(0x0A)
         }
         try writing.withLock { _ in
@@ -145,7 +134,7 @@ public final class FileDeadLetterStore: DeadLetterStore, Sendable {
         let live = state.withLock { state in state.order.compactMap { state.letters[$0] } }
         var data = Data()
         for letter in live {
-            data.append(try Self.encoder.encode(Line(op: "add", letter: letter)))
+            data.append(try DeadLetter.encoder.encode(Line(op: "add", letter: letter)))
             data.append(0x0A)
         }
         let temporary = path + ".tmp"

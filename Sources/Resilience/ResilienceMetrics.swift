@@ -1,26 +1,22 @@
 import Metrics
 import Synchronization
+import Telemetry
 
 /// The resilience metrics, handles cached by label set: `qlik_mcp_circuit_breaker_state{breaker,class}`
 /// (0 closed, 1 half-open, 2 open), `qlik_mcp_circuit_breaker_transitions_total{breaker,from,to}`,
 /// `qlik_mcp_circuit_breaker_rejections_total{breaker}`, `qlik_mcp_retries_total{operation,outcome}`
 /// (outcome of the retried attempt: succeeded, failed), `qlik_mcp_retry_budget_exhausted_total`.
 public final class ResilienceMetrics: Sendable {
-    private let counters = Mutex<[String: Counter]>([:])
+    private let counters = CounterSet()
     private let gauges = Mutex<[String: Gauge]>([:])
     private let exhausted = Counter(label: "qlik_mcp_retry_budget_exhausted_total")
     private let depth = Gauge(label: "qlik_mcp_dlq_depth")
 
     public init() {}
 
+    @discardableResult
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = label + dimensions.map { "|" + $0.1 }.joined()
-        return counters.withLock { counters in
-            if let cached = counters[key] { return cached }
-            let created = Counter(label: label, dimensions: dimensions)
-            counters[key] = created
-            return created
-        }
+        counters.counter(label, dimensions)
     }
 
     /// A breaker exists (its state series starts at closed).

@@ -1,6 +1,7 @@
 import Metrics
 import QlikTools
 import Synchronization
+import Telemetry
 
 /// The cache's metrics, handles created once per label set:
 /// `qlik_mcp_cache_requests_total{cache,tier,result}` (cache = class; tier l1, l2 or none for
@@ -9,7 +10,7 @@ import Synchronization
 /// `qlik_mcp_cache_singleflight_coalesced_total`, `qlik_mcp_cache_l2_errors_total{operation}`,
 /// `qlik_mcp_cache_invalidations_total{reason}`, `qlik_mcp_cache_warm_calls_total{outcome}`.
 final class CacheMetrics: Sendable {
-    private let counters = Mutex<[String: Counter]>([:])
+    private let counters = CounterSet()
     private let entries = Gauge(label: "qlik_mcp_cache_entries", dimensions: [("tier", "l1")])
     private let bytes = Gauge(label: "qlik_mcp_cache_bytes", dimensions: [("tier", "l1")])
     private let waiters = Gauge(label: "qlik_mcp_cache_singleflight_waiters")
@@ -38,13 +39,7 @@ final class CacheMetrics: Sendable {
 
     @discardableResult
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = label + dimensions.map { "|" + $0.1 }.joined()
-        return counters.withLock { counters in
-            if let cached = counters[key] { return cached }
-            let created = Counter(label: label, dimensions: dimensions)
-            counters[key] = created
-            return created
-        }
+        counters.counter(label, dimensions)
     }
 
     func request(_ cacheClass: CacheClass, tier: CacheReport.Tier?, result: String, count: Int = 1) {
