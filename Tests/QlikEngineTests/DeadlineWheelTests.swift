@@ -20,7 +20,7 @@ struct DeadlineWheelTests {
         #expect(elapsed >= .milliseconds(60))
         #expect(fired.withLock { $0 } == ["kept"])
         #expect(wheel.pending == 0)
-        // Registrations after the wheel stopped start it again.
+        // Registrations after the wheel went idle wake it again.
         let again: Bool = await withCheckedContinuation { continuation in
             _ = wheel.schedule(after: .milliseconds(1)) { continuation.resume(returning: true) }
         }

@@ -390,7 +390,7 @@ public actor StreamableHTTPSession: EnvelopeTransport, HTTPContextProviding {
     private func scheduleTimeout(key: String, id: JSONValue) {
         let timeout = requestTimeout
         timeouts[key] = DeadlineWheel.shared.schedule(after: timeout) { [weak self] in
-            await self?.timedOut(key: key, id: id)
+            Task { await self?.timedOut(key: key, id: id) }
         }
     }
 
