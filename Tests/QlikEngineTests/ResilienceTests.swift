@@ -13,13 +13,14 @@ struct ResilienceTests {
         try await engine.run { endpoint in
             let connection = try await QIXConnection.connect(to: endpoint, appID: nil)
             defer { connection.close() }
-            engine.faults.update { $0.latency = .seconds(3) }
+            engine.faults.update { $0.latency = .seconds(10) }
             let start = ContinuousClock.now
             await #expect { try await connection.call(handle: -1, method: "EngineVersion", timeout: .milliseconds(100)) } throws: { error in
                 (error as? QIXClientError) == .timeout(method: "EngineVersion", after: .milliseconds(100))
             }
-            // Well before the engine's answer (3 s), even on a loaded machine.
-            #expect(ContinuousClock.now - start < .seconds(2))
+            // Well before the engine's answer (10 s), even on a loaded machine whose cooperative pool
+            // is busy with other suites (the caller resumes only when a pool thread is free).
+            #expect(ContinuousClock.now - start < .seconds(5))
             engine.faults.update { $0.latency = .zero }
             // The late answer to the timed-out request is ignored; the next call gets its own answer.
             #expect(try await Global(connection: connection).engineVersion() == "12.2027.0")

@@ -165,16 +165,16 @@ struct ToolCacheLayerTests {
     func byteBound() async throws {
         try await CacheFixture.with { fixture in
             var settings = CacheSettings()
-            settings.maxBytes = 1 << 20
-            settings.maxEntryBytes = 256 << 10
+            settings.maxBytes = 300 << 10
+            settings.maxEntryBytes = 200 << 10
             let cache = fixture.layer(settings)
             await cache.start()
-            for offset in 0..<40 {
+            for offset in 0..<12 {
                 let answer = try await cache.call(
                     "query_data",
                     ["app_id": "sales-analytics", "dimensions": ["OrderID", "ProductName"], "measures": ["Sum(Sales)", "Sum(Quantity)"], "limit": .number(Double(900 + offset))])
                 #expect(!answer.isError)
-                #expect(cache.memory.usage.bytes <= 1 << 20)
+                #expect(cache.memory.usage.bytes <= 300 << 10)
             }
             #expect(cache.memory.usage.entries >= 2)
         }
