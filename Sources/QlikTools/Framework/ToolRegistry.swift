@@ -103,11 +103,9 @@ public struct ToolRegistry: Sendable {
         let gate = resilience?.gate
         return try await EngineGate.$check.withValue(gate) {
             try await CallDeadline.$current.withValue(context.deadline) {
-                guard let cache else {
-                    return try await ToolInstrumentation.shared.run(tool: tool, context: context) { await CachedCall.capture { try await handler(validated, context) } }
-                }
-                return try await ToolInstrumentation.shared.run(tool: tool, context: context) {
-                    await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+                try await ToolInstrumentation.shared.run(tool: tool, context: context) {
+                    guard let cache else { return await CachedCall.capture { try await handler(validated, context) } }
+                    return await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
                 }
             }
         }
