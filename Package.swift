@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "JSONCore",
                 "QIXWire",
+                "Resilience",
                 "Telemetry",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,10 +207,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Resilience: circuit breakers, retries with jitter and budgets (no project dependencies).
+        // Resilience: circuit breakers, retries with jitter and budgets, idempotency keys, dead letters.
         .target(
             name: "Resilience",
-            dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["Telemetry", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         // The tool cache: L1 in process, the L2 seam, keys, invalidation, warming, flush_cache.
@@ -325,7 +326,7 @@ let package = Package(
         // Helpers shared by the test targets (a throwaway PKI made with openssl).
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: ["Resilience", .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -410,7 +411,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ResilienceTests",
-            dependencies: ["Resilience"],
+            dependencies: ["Resilience", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -26,6 +26,8 @@ public struct ClusterKeys: Sendable {
     var cacheGenerations: String { prefix + "cache:generations" }
     /// Operations that failed after their retries (a stream).
     var deadLetters: String { prefix + "dlq" }
+    /// An idempotency key's record (the scoped key's SHA-256 digest).
+    func idempotency(_ digest: String) -> String { prefix + "idem:" + digest }
     /// The channel of cache events (flushes, reloads) between the replicas.
     var cacheEvents: String { prefix + "cache:events" }
 }

@@ -16,7 +16,7 @@ struct ToolCallRunner: Sendable {
     /// Runs the tool inside the caller's service context (the request's server span, set by
     /// `InstrumentedTransport`), with the session and tool for logs.
     func run(
-        name: String, arguments: JSONValue?, progressToken: ProgressToken?, cacheBypass: Bool = false, deadline: ContinuousClock.Instant? = nil
+        name: String, arguments: JSONValue?, progressToken: ProgressToken?, directives: CallDirectives = CallDirectives()
     ) async throws -> CallTool.Result {
         let server = self.server
         let progress = progressToken.map { token in
@@ -28,7 +28,7 @@ struct ToolCallRunner: Sendable {
         serviceContext.mcpSessionID = sessionID
         serviceContext.toolName = name
         let (result, listChanged) = try await ServiceContext.withValue(serviceContext) {
-            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, cacheBypass: cacheBypass, deadline: deadline) }
+            try await MCPServerSetup.protocolErrors { try await tools.call(name, arguments: arguments, progress: progress, directives: directives) }
         }
         if listChanged { try? await server.server?.notify(ToolListChangedNotification.message()) }
         return result
@@ -77,14 +77,9 @@ public struct DirectToolCalls: Sendable {
             default: nil
             }
         do {
-            // `_meta.cache = "bypass"` asks for a fresh answer (honoured when the server allows it).
-            let bypass = meta?["cache"]?.stringValue == "bypass"
-            // `_meta.timeoutMs`: the caller's deadline for this call (1 ms to 1 h).
-            let deadline = meta?["timeoutMs"]?.doubleValue.flatMap { milliseconds in
-                (1...3_600_000).contains(milliseconds) ? ContinuousClock.now + .milliseconds(Int64(milliseconds)) : nil
-            }
-            let result = try await runner.run(
-                name: name, arguments: arguments == .null ? nil : arguments, progressToken: token, cacheBypass: bypass, deadline: deadline)
+            // Cache bypass, deadline and idempotency key (`CallDirectives` lists them); a bad one is -32602.
+            let directives = try await MCPServerSetup.protocolErrors { try CallDirectives(meta: meta) }
+            let result = try await runner.run(name: name, arguments: arguments == .null ? nil : arguments, progressToken: token, directives: directives)
             var data = Data("{\"id\":".utf8)
             data.append(Data(JSONCoding.serialize(id).utf8))
             data.append(Data(",\"jsonrpc\":\"2.0\",\"result\":".utf8))

@@ -47,6 +47,14 @@ import Yams
 ///   warm: [sales-analytics]  # or: all
 ///   allow_bypass: true       # honour _meta.cache = "bypass"
 ///   version_interval: 5      # seconds between reads of the apps' last reload times
+/// resilience:                # see README "Failure behaviour"
+///   breakers:
+///     engine: {window: 10, min_calls: 10, failure_rate: 0.5, slow_call: 5, slow_rate: 0.8, open_for: 10, probes: 3}
+///     tool: {min_calls: 20}
+///   retry: {attempts: 3, base_ms: 50, max_ms: 2000, budget_ratio: 0.2, budget_min_per_s: 1}
+///   engine_timeout: 30       # seconds an engine request may take
+///   ready_fails_on_open_breaker: false
+///   data_dir: /var/lib/qlik-mcp   # dead letters without state.mode redis
 /// auth:                      # HTTP only; see README "Deploy remotely"
 ///   mode: oauth              # none | oauth | apikey | oauth+apikey
 ///   public_url: https://mcp.example.com
@@ -83,6 +91,20 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var auth = Auth()
     public var state = State()
     public var cache = Cache()
+    public var resilience = Resilience()
+
+    /// The `resilience:` section (`serve --breaker-engine …`, `--retry …`). Values are checked
+    /// against `ResilienceKeys`, the same table the flags use.
+    public struct Resilience: Sendable, Equatable {
+        /// Breaker class (`engine`, `tool`) → key → value.
+        public var breakers: [String: [String: Double]]?
+        public var retry: [String: Double]?
+        public var engineTimeout: Double?
+        public var readyFailsOnOpenBreaker: Bool?
+        public var dataDir: String?
+
+        public init() {}
+    }
 
     /// The `cache:` section (`serve --cache …`). Durations in seconds.
     public struct Cache: Sendable, Equatable {
@@ -167,7 +189,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state", "cache"])
+        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state", "cache", "resilience"])
         config.transport = try top["transport"].map { try reader.choice($0, "transport", ["stdio", "http"]) }
         config.host = try top["host"].map { try reader.string($0, "host") }
         config.port = try top["port"].map { try reader.int($0, "port", 0...65_535) }
@@ -224,7 +246,34 @@ public struct ServerConfigFile: Sendable, Equatable {
             config.state.keyPrefix = try section["key_prefix"].map { try reader.string($0, "state.key_prefix") }
         }
         if let cache = top["cache"] { config.cache = try parseCache(cache, reader) }
+        if let resilience = top["resilience"] { config.resilience = try parseResilience(resilience, reader) }
         return config
+    }
+
+    static func parseResilience(_ node: Node, _ reader: Reader) throws -> Resilience {
+        let section = try reader.mapping(node, "resilience", keys: ["breakers", "retry", "engine_timeout", "ready_fails_on_open_breaker", "data_dir"])
+        var resilience = Resilience()
+        func numbers(_ node: Node, _ name: String, _ table: [String: ClosedRange<Double>]) throws -> [String: Double] {
+            let values = try reader.mapping(node, name, keys: Set(table.keys))
+            return try Dictionary(
+                uniqueKeysWithValues: values.map { key, value in
+                    let range = table[key] ?? 0...0
+                    guard case .scalar = value, let number = value.float, number.isFinite else { throw reader.error(value, "\(name).\(key) must be a number") }
+                    guard range.contains(number) else { throw reader.error(value, "\(name).\(key) must be between \(range.lowerBound) and \(range.upperBound) (got \(number))") }
+                    return (key, number)
+                })
+        }
+        if let breakers = section["breakers"] {
+            let classes = try reader.mapping(breakers, "resilience.breakers", keys: Set(ResilienceKeys.breakerClasses))
+            resilience.breakers = try classes.reduce(into: [:]) { result, entry in
+                result[entry.key] = try numbers(entry.value, "resilience.breakers.\(entry.key)", ResilienceKeys.breaker)
+            }
+        }
+        resilience.retry = try section["retry"].map { try numbers($0, "resilience.retry", ResilienceKeys.retry) }
+        resilience.engineTimeout = try section["engine_timeout"].map { try reader.seconds($0, "resilience.engine_timeout", ResilienceKeys.engineTimeout) }
+        resilience.readyFailsOnOpenBreaker = try section["ready_fails_on_open_breaker"].map { try reader.bool($0, "resilience.ready_fails_on_open_breaker") }
+        resilience.dataDir = try section["data_dir"].map { try reader.string($0, "resilience.data_dir") }
+        return resilience
     }
 
     static let cacheClasses = ["metadata", "master_items", "data"]

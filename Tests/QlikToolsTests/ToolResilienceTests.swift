@@ -50,7 +50,7 @@ struct ToolResilienceTests {
         _ registry: ToolRegistry, _ engine: Engine, _ name: String, _ arguments: JSONValue, session: String = "s", deadline: ContinuousClock.Instant? = nil
     ) async throws -> (error: JSONValue?, elapsed: Duration) {
         let start = ContinuousClock.now
-        let result = try await registry.call(name, arguments: arguments, context: ToolContext(backend: engine.backend, sessionID: session, deadline: deadline))
+        let result = try await registry.call(name, arguments: arguments, context: ToolContext(backend: engine.backend, sessionID: session, directives: CallDirectives(deadline: deadline)))
         let structured = result.structuredContent.map(ValueBridge.json)
         return (result.isError == true ? structured?["error"] : nil, ContinuousClock.now - start)
     }
@@ -173,6 +173,60 @@ struct ToolResilienceTests {
             let answer = try await Self.call(registry, engine, "reload_app", Self.sales)
             #expect(answer.error != nil)
             #expect(engine.requests("DoReloadEx") == 1)
+        }
+    }
+
+    @Test("a reload with an idempotency key is retried, runs once per key (a repeat is replayed) and refuses the key with other arguments")
+    func idempotencyKeys() async throws {
+        try await Self.withEngine { engine in
+            var registry = try Self.registry(ToolResilience.Settings())
+            registry.idempotency = Idempotency(store: MemoryIdempotencyStore())
+            func reload(_ app: String, key: String?) async throws -> CallTool.Result {
+                try await registry.call(
+                    "reload_app", arguments: ["app_id": .string(app)],
+                    context: ToolContext(backend: engine.backend, sessionID: "s", directives: CallDirectives(idempotencyKey: key)))
+            }
+            engine.faults.update {
+                $0.errorMethods = ["DoReloadEx"]
+                $0.failNext = 1
+            }
+            let first = try await reload("sales-analytics", key: "nightly-2026-12-02")
+            #expect(first.isError == false, "\(Self.result(first))")
+            #expect(engine.requests("DoReloadEx") == 2, "the transient failure was retried")
+            #expect(first._meta?["idempotentReplay"] == nil)
+            let repeated = try await reload("sales-analytics", key: "nightly-2026-12-02")
+            #expect(repeated.isError == false)
+            #expect(repeated._meta?["idempotentReplay"] == .bool(true))
+            #expect(Self.result(repeated) == Self.result(first))
+            #expect(engine.requests("DoReloadEx") == 2, "a repeat with the key does not reload again")
+            let reused = try await reload("hr-insights", key: "nightly-2026-12-02")
+            #expect(Self.result(reused)["error"]?["code"] == "IDEMPOTENCY_KEY_REUSED")
+            #expect(engine.requests("DoReloadEx") == 2)
+            // Without a key the same transient failure is not retried (a write might run twice).
+            engine.faults.update { $0.failNext = 1 }
+            let unkeyed = try await reload("sales-analytics", key: nil)
+            #expect(unkeyed.isError == true)
+            #expect(engine.requests("DoReloadEx") == 3)
+        }
+    }
+
+    @Test("the pool connects again after a refused connection (with the retry policy and budget), for a write too")
+    func reconnects() async throws {
+        try await Self.withEngine { engine in
+            let resilience = ToolResilience()
+            var registry = try ToolRegistry()
+            registry.resilience = resilience
+            engine.faults.update { $0.refuseNextConnections = 2 }
+            // Without a reconnect policy the refused connection fails the call.
+            let refused = try await Self.call(registry, engine, "reload_app", Self.sales)
+            #expect(refused.error?["category"] == "engine_unavailable")
+            await engine.backend.pool.useReconnect(.init(policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5)), budget: { resilience.budget($0) }))
+            // One refusal left: the pool connects again and the write runs once.
+            let before = engine.requests("DoReloadEx")
+            let reload = try await Self.call(registry, engine, "reload_app", Self.sales)
+            #expect(reload.error == nil, "\(String(describing: reload.error))")
+            #expect(engine.faults.current.refuseNextConnections == 0)
+            #expect(engine.requests("DoReloadEx") - before == 1)
         }
     }
 

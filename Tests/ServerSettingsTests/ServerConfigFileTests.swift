@@ -124,6 +124,41 @@ struct ServerConfigFileTests {
         }
     }
 
+    @Test("the resilience section: every setting read; bad values named with their position")
+    func resilienceSection() throws {
+        let config = try ServerConfigFile.parse(
+            """
+            resilience:
+              breakers:
+                engine: {window: 20, min_calls: 5, failure_rate: 0.25, slow_call: 2.5, open_for: 30, probes: 2}
+                tool: {min_calls: 50}
+              retry: {attempts: 4, base_ms: 20, budget_ratio: 0.1}
+              engine_timeout: 12.5
+              ready_fails_on_open_breaker: true
+              data_dir: /var/lib/qlik-mcp
+            """)
+        #expect(config.resilience.breakers?["engine"] == ["window": 20, "min_calls": 5, "failure_rate": 0.25, "slow_call": 2.5, "open_for": 30, "probes": 2])
+        #expect(config.resilience.breakers?["tool"] == ["min_calls": 50])
+        #expect(config.resilience.retry == ["attempts": 4, "base_ms": 20, "budget_ratio": 0.1])
+        #expect(config.resilience.engineTimeout == 12.5 && config.resilience.readyFailsOnOpenBreaker == true)
+        #expect(config.resilience.dataDir == "/var/lib/qlik-mcp")
+        for (text, line, message) in [
+            ("resilience:\n  breakers:\n    tenant: {window: 5}\n", 3, "unknown setting 'resilience.breakers.tenant'"),
+            ("resilience:\n  breakers:\n    engine: {failure_rate: 3}\n", 3, "resilience.breakers.engine.failure_rate must be between 0.01 and 1.0"),
+            ("resilience:\n  retry: {attempt: 3}\n", 2, "unknown setting 'resilience.retry.attempt'"),
+            ("resilience:\n  retry: {attempts: many}\n", 2, "resilience.retry.attempts must be a number"),
+            ("resilience:\n  engine_timeout: 0\n", 2, "resilience.engine_timeout must be between"),
+            ("resilience:\n  breaker: {}\n", 2, "unknown setting 'resilience.breaker'"),
+        ] {
+            #expect {
+                try ServerConfigFile.parse(text, file: "c.yaml")
+            } throws: { error in
+                guard let error = error as? ServerConfigFile.Error else { return false }
+                return error.line == line && error.message.contains(message)
+            }
+        }
+    }
+
     @Test("missing file is a clear error")
     func missing() {
         #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.load(path: "/nonexistent/qlik-mcp.yaml") }

@@ -86,7 +86,7 @@ extension ToolCacheLayer {
     ) async throws -> CallAnswer {
         var registry = try ToolRegistry(toolsets: StandardToolsets.all + [CacheAdminTools.toolset(self)])
         registry.cache = self
-        let context = ToolContext(backend: backend ?? self.backend, sessionID: session, cacheBypass: bypass)
+        let context = ToolContext(backend: backend ?? self.backend, sessionID: session, directives: CallDirectives(cacheBypass: bypass))
         let result = try await registry.call(name, arguments: arguments, context: context)
         let meta = result._meta?.fields ?? [:]
         return CallAnswer(

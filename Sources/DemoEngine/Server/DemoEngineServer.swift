@@ -106,7 +106,7 @@ public final class DemoEngineServer: Service, Sendable {
                     guard let appID = Self.appID(fromPath: request.path ?? "") else { return .dontUpgrade }
                     let identity = Self.identity(fromPath: request.path ?? "")
                     let user = request.headerFields[Self.qlikUser] ?? "anonymous"
-                    guard !faults.current.refuseConnections else { return .dontUpgrade }
+                    guard !faults.refusesConnection() else { return .dontUpgrade }
                     guard activeConnections < configuration.maxConnections else {
                         logger.warning("refusing a connection: session limit reached", metadata: ["qlik_mcp.demo.max_connections": .stringConvertible(configuration.maxConnections)])
                         return .dontUpgrade
@@ -201,7 +201,7 @@ public final class DemoEngineServer: Service, Sendable {
                         code: JSONRPCErrorCode.invalidRequest, parameter: "message",
                         message: "the request is \(text.utf8.count) bytes; the limit is \(configuration.maxRequestBytes)"))
             } else {
-                response = session.process(text, injectFault: faults.shouldFail)
+                response = session.process(text, injectFault: self.faults.shouldFail)
             }
             if let response { try await outbound.write(.text(JSONCoding.serialize(response))) }
         }

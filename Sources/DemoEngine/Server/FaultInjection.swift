@@ -16,8 +16,13 @@ public struct FaultInjection: Sendable, Equatable {
     public var dropAfterMessages: Int?
     /// Refuse new WebSocket connections (HTTP 503).
     public var refuseConnections = false
+    /// Refuse the next this many WebSocket connections, then accept (counted down as refused).
+    public var refuseNextConnections = 0
     /// Read every request and never answer (an overloaded or half-dead engine).
     public var hang = false
+    /// The next this many requests of `errorMethods` (every method when empty) fail, then none
+    /// (deterministic transient errors; counted down as they fail).
+    public var failNext = 0
 
     public init(
         latency: Duration = .zero, jitter: Duration = .zero, errorRate: Double = 0, errorMethods: Set<String> = [],
@@ -59,5 +64,26 @@ public final class FaultController: Sendable {
 
     public func update(_ change: (inout FaultInjection) -> Void) {
         state.withLock { change(&$0) }
+    }
+
+    /// True when a new connection should be refused (`refuseNextConnections` counts down).
+    public func refusesConnection() -> Bool {
+        state.withLock { faults in
+            if faults.refuseConnections { return true }
+            guard faults.refuseNextConnections > 0 else { return false }
+            faults.refuseNextConnections -= 1
+            return true
+        }
+    }
+
+    /// True when this request of `method` should fail (`failNext` first, then the error rate).
+    public func shouldFail(_ method: String) -> Bool {
+        state.withLock { faults in
+            if faults.failNext > 0, faults.errorMethods.isEmpty || faults.errorMethods.contains(method) {
+                faults.failNext -= 1
+                return true
+            }
+            return faults.shouldFail(method)
+        }
     }
 }

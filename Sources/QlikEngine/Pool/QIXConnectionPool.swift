@@ -2,6 +2,7 @@ import JSONCore
 import Logging
 import Metrics
 import QIXWire
+import Resilience
 
 /// Reuses QIX sessions keyed by (engine, identity, app, tag), within limits per engine and per
 /// identity (tenant/user), with bounded waiting: when every connection is busy, callers wait up to
@@ -70,6 +71,19 @@ public actor QIXConnectionPool {
     private var nextWaiterID = 0
     private let idleGauge: Gauge
     private let waiterGauge: Gauge
+    private var reconnect: Reconnect?
+
+    /// How failed connection attempts are repeated: the tool calls' retry policy and the retry
+    /// budget of the engine, so reconnects cannot multiply the load during an outage either.
+    public struct Reconnect: Sendable {
+        public var policy: RetryPolicy
+        public var budget: @Sendable (_ engineID: String) -> RetryBudget?
+
+        public init(policy: RetryPolicy, budget: @escaping @Sendable (_ engineID: String) -> RetryBudget?) {
+            self.policy = policy
+            self.budget = budget
+        }
+    }
 
     public init(
         configuration: Configuration = Configuration(), instrumentation: QIXInstrumentation = .shared,
@@ -81,6 +95,11 @@ public actor QIXConnectionPool {
         self.idleGauge = Gauge(label: "qix_pool_idle_connections")
         self.waiterGauge = Gauge(label: "qix_pool_waiters")
     }
+
+    /// Repeats connection attempts that failed before anything was sent (refused, reset, a failed
+    /// handshake) with `reconnect`'s backoff and budget, within the call's deadline. Opening a
+    /// connection is always safe to repeat, for writes too. Nil: one attempt.
+    public func useReconnect(_ reconnect: Reconnect?) { self.reconnect = reconnect }
 
     /// Connections counted against `engine` (in use or idle).
     public func connectionCount(engine: String) -> Int { perEngine[engine] ?? 0 }
@@ -181,9 +200,7 @@ public actor QIXConnectionPool {
 
     private func connect(_ key: Key, endpoint: QIXEndpoint, engineIdentity: String?) async throws -> Entry {
         do {
-            let connection = try await QIXConnection.connect(
-                to: endpoint, appID: key.appID, identity: engineIdentity, options: configuration.connection,
-                instrumentation: instrumentation, logger: logger)
+            let connection = try await open(endpoint, appID: key.appID, engineIdentity: engineIdentity)
             let global = Global(connection: connection)
             var doc: Doc?
             if let appID = key.appID {
@@ -196,6 +213,26 @@ public actor QIXConnectionPool {
         } catch {
             freeSlot(key)
             throw error
+        }
+    }
+
+    /// One connection, its failed attempts repeated as `reconnect` allows.
+    private func open(_ endpoint: QIXEndpoint, appID: String?, engineIdentity: String?) async throws -> QIXConnection {
+        var attempt = 1
+        while true {
+            do {
+                return try await QIXConnection.connect(
+                    to: endpoint, appID: appID, identity: engineIdentity, options: configuration.connection, instrumentation: instrumentation, logger: logger)
+            } catch QIXClientError.connectionFailed(let url, let reason) {
+                let error = QIXClientError.connectionFailed(url: url, reason: reason)
+                guard let reconnect, attempt < reconnect.policy.maxAttempts, !Task.isCancelled else { throw error }
+                let delay = reconnect.policy.delay(beforeRetry: attempt)
+                if let deadline = CallDeadline.current, ContinuousClock.now + delay >= deadline { throw error }
+                guard reconnect.budget(endpoint.engineID)?.tryRetry() ?? true else { throw error }
+                logger.debug("connecting again", metadata: ["qlik_mcp.retry.attempt": .stringConvertible(attempt + 1), "error.type": "connection_failed"])
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
         }
     }
 

@@ -40,10 +40,13 @@ public struct CacheReport: Sendable, Equatable {
 public struct CachedCall: Sendable {
     public let outcome: Result<ToolOutput, any Error>
     public let report: CacheReport?
+    /// The result of an earlier run with the same idempotency key (`_meta.idempotentReplay`).
+    public let idempotentReplay: Bool
 
-    public init(_ outcome: Result<ToolOutput, any Error>, report: CacheReport?) {
+    public init(_ outcome: Result<ToolOutput, any Error>, report: CacheReport?, idempotentReplay: Bool = false) {
         self.outcome = outcome
         self.report = report
+        self.idempotentReplay = idempotentReplay
     }
 
     /// Runs `body`, capturing its error.

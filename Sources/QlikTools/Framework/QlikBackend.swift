@@ -70,29 +70,28 @@ public struct ToolContext: Sendable {
     /// Attributes the host knows about this call (OTel MCP conventions such as `jsonrpc.request.id`,
     /// `mcp.protocol.version`, `network.transport`), set on the `tools/call` span.
     public let callAttributes: [String: String]
+    /// What the caller asked of this call in `_meta`: cache bypass, deadline, idempotency key.
+    public let directives: CallDirectives
     /// The caller asked to skip the cache for this call (`_meta.cache = "bypass"`, when allowed).
-    public let cacheBypass: Bool
+    public var cacheBypass: Bool { directives.cacheBypass }
     /// When the call must be answered (`_meta.timeoutMs`): engine requests and pool waits end by
     /// then and no retry starts after it (`CallDeadline`).
-    public let deadline: ContinuousClock.Instant?
+    public var deadline: ContinuousClock.Instant? { directives.deadline }
 
     public init(
-        backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:], cacheBypass: Bool = false,
-        deadline: ContinuousClock.Instant? = nil
+        backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:],
+        directives: CallDirectives = CallDirectives()
     ) {
         self.backend = backend
         self.sessionID = sessionID
         self.progress = progress
         self.callAttributes = callAttributes
-        self.cacheBypass = cacheBypass
-        self.deadline = deadline
+        self.directives = directives
     }
 
-    /// The same context for one call: its progress reporter, span attributes, cache directive and deadline.
-    public func forCall(
-        progress: ProgressReporter?, attributes: [String: String] = [:], cacheBypass: Bool = false, deadline: ContinuousClock.Instant? = nil
-    ) -> ToolContext {
-        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, cacheBypass: cacheBypass, deadline: deadline)
+    /// The same context for one call: its progress reporter, span attributes and directives.
+    public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:], directives: CallDirectives = CallDirectives()) -> ToolContext {
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, directives: directives)
     }
 }
 

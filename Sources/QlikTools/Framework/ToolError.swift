@@ -13,6 +13,8 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
         case timeout
         case limitExceeded = "limit_exceeded"
         case unsupported
+        /// The operation collides with another (an idempotency key in use; a changed script).
+        case conflict
     }
 
     /// A stable machine-readable code, e.g. `APP_NOT_FOUND`, `LOCERR_GENERIC_NOT_FOUND`.

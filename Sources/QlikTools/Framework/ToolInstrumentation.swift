@@ -115,7 +115,7 @@ final class ToolInstrumentation: Sendable {
             result = CallTool.Result(
                 content: [.text(text: output.text, annotations: nil, _meta: nil)],
                 structuredContent: structured, isError: false,
-                _meta: Self.meta(start: start, traceID: traceID, cache: cache))
+                _meta: Self.meta(start: start, traceID: traceID, cache: cache, replay: call.idempotentReplay))
         } catch {
             if let argument = error as? ArgumentError {
                 handles.error.increment()
@@ -155,8 +155,9 @@ final class ToolInstrumentation: Sendable {
         return result
     }
 
-    private static func meta(start: ContinuousClock.Instant, traceID: String?, cache: CacheReport?) -> Metadata {
+    private static func meta(start: ContinuousClock.Instant, traceID: String?, cache: CacheReport?, replay: Bool = false) -> Metadata {
         var fields: [String: Value] = ["durationMs": .double(((ContinuousClock.now - start).seconds * 1000 * 1000).rounded() / 1000)]
+        if replay { fields["idempotentReplay"] = .bool(true) }
         if let traceID { fields["traceId"] = .string(traceID) }
         if let cache {
             fields["cache"] = .string(cache.outcome.rawValue)

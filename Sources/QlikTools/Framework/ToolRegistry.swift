@@ -4,6 +4,7 @@ import Logging
 import MCP
 import Metrics
 import QlikEngine
+import Resilience
 import Tracing
 
 /// The tool catalogue with its filters: enabled toolsets, disabled tools and read-only mode.
@@ -31,6 +32,9 @@ public struct ToolRegistry: Sendable {
     public var cache: (any ToolResultCache)?
     /// Breakers and retries around the calls that reach the engine; nil: none.
     public var resilience: ToolResilience?
+    /// Where idempotency keys of writes and reloads are kept (`_meta.idempotencyKey`); nil: keys
+    /// are ignored and writes are never retried.
+    public var idempotency: Idempotency?
 
     public init(toolsets: [Toolset] = StandardToolsets.all, filter: Filter = Filter()) throws {
         let known = Set(toolsets.map(\.name))
@@ -92,20 +96,26 @@ public struct ToolRegistry: Sendable {
         let validated = try ToolArguments(arguments, schema: tool.input)
         if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
         let base = tool.handler
+        let keyed = ToolIdempotency.applies(tool, context, idempotency)
         let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
         if let resilience {
             handler = { arguments, context in
-                try await resilience.run(tool, context: context, arguments: arguments) { try await base(arguments, context) }
+                try await resilience.run(tool, context: context, arguments: arguments, keyed: keyed) { try await base(arguments, context) }
             }
         } else {
             handler = base
         }
-        let gate = resilience?.gate
-        return try await EngineGate.$check.withValue(gate) {
+        let cache = self.cache
+        let compute: @Sendable () async -> CachedCall = {
+            guard let cache else { return await CachedCall.capture { try await handler(validated, context) } }
+            return await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+        }
+        let idempotency = keyed ? self.idempotency : nil
+        return try await EngineGate.$check.withValue(resilience?.gate) {
             try await CallDeadline.$current.withValue(context.deadline) {
                 try await ToolInstrumentation.shared.run(tool: tool, context: context) {
-                    guard let cache else { return await CachedCall.capture { try await handler(validated, context) } }
-                    return await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+                    guard let idempotency else { return await compute() }
+                    return await ToolIdempotency.run(tool, arguments: validated, context: context, idempotency: idempotency, compute)
                 }
             }
         }

@@ -106,7 +106,8 @@ public final class ToolResilience: Sendable {
     /// True while an engine breaker is open or half-open.
     public var engineDegraded: Bool { engineBreakers.contains { $0.state != .closed } }
 
-    private func budget(_ engine: String) -> RetryBudget {
+    /// The retry budget of an engine deployment (shared by tool retries and the pool's reconnects).
+    public func budget(_ engine: String) -> RetryBudget {
         budgets.withLock { budgets in
             if let existing = budgets[engine] { return existing }
             let created = RetryBudget(configuration: settings.budget)
@@ -115,35 +116,49 @@ public final class ToolResilience: Sendable {
         }
     }
 
-    /// Runs one tool call through the breakers of its engine and tool, retrying idempotent reads.
-    func run(_ tool: QlikTool, context: ToolContext, arguments: ToolArguments, _ body: @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
+    /// Runs one tool call through the breakers of its engine and tool, retrying idempotent reads —
+    /// and writes that run under an idempotency key (`keyed`).
+    func run(
+        _ tool: QlikTool, context: ToolContext, arguments: ToolArguments, keyed: Bool = false, _ body: @Sendable () async throws -> ToolOutput
+    ) async throws -> ToolOutput {
         let engine = context.backend.endpoint.engineID
         let call = ResilientCall(
             breakers: [
                 breaker("engine:" + engine, class: "engine", configuration: settings.engine),
                 breaker("tool:" + (tool.replacement ?? tool.name), class: "tool", configuration: settings.tool),
             ],
-            retry: settings.retry, budget: budget(engine), idempotent: tool.readOnly && tool.idempotent, deadline: context.deadline, metrics: metrics,
+            retry: settings.retry, budget: budget(engine), idempotent: (tool.readOnly && tool.idempotent) || keyed, deadline: context.deadline, metrics: metrics,
             operation: tool.replacement ?? tool.name)
+        let attempts = Attempts()
         do {
-            return try await call.run(classify: Self.verdict, events: Self.spanEvent, body)
+            return try await call.run(classify: Self.verdict, events: Self.spanEvent) {
+                attempts.count.add(1, ordering: .relaxed)
+                return try await body()
+            }
         } catch let rejection as CircuitBreaker.Rejection {
             let error = ToolError.circuitOpen(rejection)
-            await keepDeadLetter(tool, context: context, arguments: arguments, error: error)
+            await keepDeadLetter(tool, context: context, arguments: arguments, error: error, attempts: attempts.count.load(ordering: .relaxed))
             throw error
         } catch {
-            if Self.verdict(error) != .ignored { await keepDeadLetter(tool, context: context, arguments: arguments, error: error) }
+            if Self.verdict(error) != .ignored {
+                await keepDeadLetter(tool, context: context, arguments: arguments, error: error, attempts: attempts.count.load(ordering: .relaxed))
+            }
             throw error
         }
     }
 
+    /// How often a call's body ran.
+    private final class Attempts: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
     /// A failed write or reload is kept as a dead letter (reads are simply asked again).
-    private func keepDeadLetter(_ tool: QlikTool, context: ToolContext, arguments: ToolArguments, error: any Error) async {
+    private func keepDeadLetter(_ tool: QlikTool, context: ToolContext, arguments: ToolArguments, error: any Error, attempts: Int) async {
         guard let deadLetters, !tool.readOnly else { return }
         let failure = ToolError.from(error)
         let letter = DeadLetter(
             operation: tool.replacement ?? tool.name, arguments: JSONCoding.serializeCanonical(.object(arguments.values)),
-            principal: context.callAttributes["enduser.pseudo.id"], errorCode: failure.code, errorMessage: failure.message, attempts: 1)
+            principal: context.callAttributes["enduser.pseudo.id"], errorCode: failure.code, errorMessage: failure.message, attempts: attempts)
         do {
             try await deadLetters.append(letter)
             metrics.deadLettered(letter.operation, reason: failure.category.rawValue, depth: try await deadLetters.count())
@@ -174,7 +189,7 @@ public final class ToolResilience: Sendable {
         case .engineUnavailable: return .failure(retryable: true)
         case .timeout: return failure.code == "CANCELLED" ? .ignored : .failure(retryable: true)
         case .engineError: return .failure(retryable: failure.retryable)
-        case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported: return .ignored
+        case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported, .conflict: return .ignored
         }
     }
 

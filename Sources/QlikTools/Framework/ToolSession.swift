@@ -57,7 +57,7 @@ public actor ToolSession {
     /// Runs a tool. `listChanged` is true when the call changed the tool list (enable_toolset).
     public func call(
         _ name: String, arguments: JSONValue?, progress: ProgressReporter? = nil,
-        attributes: [String: String] = [:], cacheBypass: Bool = false, deadline: ContinuousClock.Instant? = nil
+        attributes: [String: String] = [:], directives: CallDirectives = CallDirectives()
     ) async throws -> (result: CallTool.Result, listChanged: Bool) {
         if let granted, let canonical = registry.tool(named: name)?.name ?? DiscoveryTools.all.first(where: { $0.name == name })?.name {
             // Tools without a table entry (none ship; fixtures in tests) need admin.
@@ -78,7 +78,7 @@ public actor ToolSession {
         if dynamic, let tool = registry.tool(named: name), !enabled.contains(tool.toolset) {
             throw ArgumentError(field: "name", message: "tool '\(name)' belongs to the toolset '\(tool.toolset)', which is not enabled; call enable_toolset first")
         }
-        return (try await registry.call(name, arguments: arguments, context: context.forCall(progress: progress, attributes: attributes, cacheBypass: cacheBypass, deadline: deadline)), false)
+        return (try await registry.call(name, arguments: arguments, context: context.forCall(progress: progress, attributes: attributes, directives: directives)), false)
     }
 
     private func discovery(_ name: String, _ arguments: ToolArguments) throws -> ToolOutput {

@@ -22,8 +22,9 @@ struct DataDirectoryOptions: ParsableArguments {
     /// The dead-letter store: the cluster's Redis stream, or a file in the data directory. An
     /// explicit directory that cannot be used is an error; the default one only a warning (the
     /// server then keeps no dead letters).
-    func deadLetterStore(cluster: ClusterState?, logger: Logger) throws -> (any DeadLetterStore)? {
+    func deadLetterStore(cluster: ClusterState?, fileDirectory: String? = nil, logger: Logger) throws -> (any DeadLetterStore)? {
         if let cluster { return RedisDeadLetterStore(pool: cluster.pool, keys: cluster.keys) }
+        let explicitDirectory = self.explicitDirectory ?? fileDirectory
         let directory = explicitDirectory ?? Self.defaultDirectory
         do {
             return try FileDeadLetterStore(directory: directory)
@@ -34,5 +35,15 @@ struct DataDirectoryOptions: ParsableArguments {
                 metadata: ["qlik_mcp.data_dir": .string(directory)])
             return nil
         }
+    }
+}
+
+extension DataDirectoryOptions {
+    /// Where idempotency keys live: Redis with `--state redis` (a retry on another replica finds
+    /// the first run), otherwise this process (keys are forgotten on restart). A running write
+    /// holds its key for 10 minutes at most; results are kept for 24 hours.
+    func idempotency(cluster: ClusterState?) -> Idempotency {
+        let store: any IdempotencyStore = cluster.map { RedisIdempotencyStore(pool: $0.pool, keys: $0.keys) } ?? MemoryIdempotencyStore()
+        return Idempotency(store: store, lease: .seconds(600), retention: .seconds(86_400))
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import QlikTools
 import Resilience
+import ServerSettings
 
 /// Circuit breakers, retries and the engine's request timeout (`serve`). Lists are
 /// `key=value,…`; every key is optional.
@@ -25,63 +26,72 @@ struct ResilienceOptions: ParsableArguments {
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// The engine request timeout.
-    func engineRequestTimeout() throws -> Duration {
-        let text = engineTimeout.map { String($0) } ?? env("QLIK_MCP_ENGINE_TIMEOUT") ?? "30"
-        guard let seconds = Double(text), (0.05...3_600).contains(seconds) else {
+    /// The engine request timeout: flag, environment, config file, 30 s.
+    func engineRequestTimeout(_ file: ServerConfigFile.Resilience = .init()) throws -> Duration {
+        let text = engineTimeout.map { String($0) } ?? env("QLIK_MCP_ENGINE_TIMEOUT") ?? file.engineTimeout.map { String($0) } ?? "30"
+        guard let seconds = Double(text), ResilienceKeys.engineTimeout.contains(seconds) else {
             throw ValidationError("--engine-timeout must be between 0.05 and 3600 seconds (got '\(text)')")
         }
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    func settings() throws -> ToolResilience.Settings {
+    /// Breakers and retries: the config file's `resilience:` section, then each flag (or its
+    /// environment variable) over it, key by key.
+    func settings(_ file: ServerConfigFile.Resilience = .init()) throws -> ToolResilience.Settings {
         var settings = ToolResilience.Settings()
-        if let text = breakerEngine ?? env("QLIK_MCP_BREAKER_ENGINE") { settings.engine = try Self.breaker(text, base: settings.engine, flag: "breaker-engine") }
-        if let text = breakerTool ?? env("QLIK_MCP_BREAKER_TOOL") { settings.tool = try Self.breaker(text, base: settings.tool, flag: "breaker-tool") }
+        for (key, value) in file.breakers?["engine"] ?? [:] { Self.apply(breaker: key, value, to: &settings.engine) }
+        for (key, value) in file.breakers?["tool"] ?? [:] { Self.apply(breaker: key, value, to: &settings.tool) }
+        for (key, value) in file.retry ?? [:] { Self.apply(retry: key, value, to: &settings) }
+        if let text = breakerEngine ?? env("QLIK_MCP_BREAKER_ENGINE") {
+            for (key, value) in try Self.values(text, ResilienceKeys.breaker, flag: "breaker-engine") { Self.apply(breaker: key, value, to: &settings.engine) }
+        }
+        if let text = breakerTool ?? env("QLIK_MCP_BREAKER_TOOL") {
+            for (key, value) in try Self.values(text, ResilienceKeys.breaker, flag: "breaker-tool") { Self.apply(breaker: key, value, to: &settings.tool) }
+        }
         if let text = retry ?? env("QLIK_MCP_RETRY") {
-            for (key, value) in try Self.pairs(text, flag: "retry") {
-                switch key {
-                case "attempts": settings.retry.maxAttempts = Int(try Self.number(value, key, 1...10, flag: "retry"))
-                case "base_ms": settings.retry.baseDelay = .milliseconds(Int64(try Self.number(value, key, 0...60_000, flag: "retry")))
-                case "max_ms": settings.retry.maxDelay = .milliseconds(Int64(try Self.number(value, key, 0...600_000, flag: "retry")))
-                case "budget_ratio": settings.budget.ratio = try Self.number(value, key, 0...10, flag: "retry")
-                case "budget_min_per_s": settings.budget.minimumPerSecond = try Self.number(value, key, 0...1_000, flag: "retry")
-                default: throw ValidationError("--retry: unknown key '\(key)'; use attempts, base_ms, max_ms, budget_ratio, budget_min_per_s")
-                }
-            }
+            for (key, value) in try Self.values(text, ResilienceKeys.retry, flag: "retry") { Self.apply(retry: key, value, to: &settings) }
         }
         return settings
     }
 
-    static func breaker(_ text: String, base: CircuitBreaker.Configuration, flag: String) throws -> CircuitBreaker.Configuration {
-        var configuration = base
-        for (key, value) in try pairs(text, flag: flag) {
-            switch key {
-            case "window": configuration.window = .seconds(Int64(try number(value, key, 1...3_600, flag: flag)))
-            case "min_calls": configuration.minimumCalls = Int(try number(value, key, 1...1_000_000, flag: flag))
-            case "failure_rate": configuration.failureRateThreshold = try number(value, key, 0.01...1, flag: flag)
-            case "slow_call": configuration.slowCallDuration = .milliseconds(Int64(try number(value, key, 0.001...3_600, flag: flag) * 1000))
-            case "slow_rate": configuration.slowCallRateThreshold = try number(value, key, 0.01...2, flag: flag)
-            case "open_for": configuration.openFor = .milliseconds(Int64(try number(value, key, 0.01...3_600, flag: flag) * 1000))
-            case "probes": configuration.halfOpenProbes = Int(try number(value, key, 1...1_000, flag: flag))
-            default: throw ValidationError("--\(flag): unknown key '\(key)'; use window, min_calls, failure_rate, slow_call, slow_rate, open_for, probes")
-            }
+    /// One breaker setting (a key of `ResilienceKeys.breaker`, already range-checked).
+    static func apply(breaker key: String, _ value: Double, to configuration: inout CircuitBreaker.Configuration) {
+        switch key {
+        case "window": configuration.window = .seconds(Int64(value))
+        case "min_calls": configuration.minimumCalls = Int(value)
+        case "failure_rate": configuration.failureRateThreshold = value
+        case "slow_call": configuration.slowCallDuration = .milliseconds(Int64(value * 1000))
+        case "slow_rate": configuration.slowCallRateThreshold = value
+        case "open_for": configuration.openFor = .milliseconds(Int64(value * 1000))
+        case "probes": configuration.halfOpenProbes = Int(value)
+        default: break
         }
-        return configuration
     }
 
-    static func pairs(_ text: String, flag: String) throws -> [(String, String)] {
+    /// One retry setting (a key of `ResilienceKeys.retry`, already range-checked).
+    static func apply(retry key: String, _ value: Double, to settings: inout ToolResilience.Settings) {
+        switch key {
+        case "attempts": settings.retry.maxAttempts = Int(value)
+        case "base_ms": settings.retry.baseDelay = .milliseconds(Int64(value))
+        case "max_ms": settings.retry.maxDelay = .milliseconds(Int64(value))
+        case "budget_ratio": settings.budget.ratio = value
+        case "budget_min_per_s": settings.budget.minimumPerSecond = value
+        default: break
+        }
+    }
+
+    /// `key=value,…` read against `table` (known keys, numbers in range), in the order given.
+    static func values(_ text: String, _ table: [String: ClosedRange<Double>], flag: String) throws -> [(String, Double)] {
         try text.split(separator: ",").map { item in
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--\(flag): '\(item)' is not key=value") }
-            return (parts[0], parts[1])
+            guard let range = table[parts[0]] else {
+                throw ValidationError("--\(flag): unknown key '\(parts[0])'; use \(table.keys.sorted().joined(separator: ", "))")
+            }
+            guard let value = Double(parts[1]), range.contains(value) else {
+                throw ValidationError("--\(flag): \(parts[0]) must be a number between \(range.lowerBound) and \(range.upperBound) (got '\(parts[1])')")
+            }
+            return (parts[0], value)
         }
-    }
-
-    static func number(_ text: String, _ key: String, _ range: ClosedRange<Double>, flag: String) throws -> Double {
-        guard let value = Double(text), range.contains(value) else {
-            throw ValidationError("--\(flag): \(key) must be a number between \(range.lowerBound) and \(range.upperBound) (got '\(text)')")
-        }
-        return value
     }
 }

@@ -92,12 +92,13 @@ struct ServeCommand: AsyncParsableCommand {
         http.transport = options
         http.drainTimeout = .seconds(try int(drainTimeout, "QLIK_MCP_DRAIN_TIMEOUT", file: file.drainTimeout, default: 25, range: 0...3_600, name: "drain-timeout"))
         http.debugEndpoints = ToolFilterOptions.flag(debugEndpoints, "QLIK_MCP_DEBUG_ENDPOINTS") || file.debugEndpoints == true
-        http.breakerFailsReadiness = ToolFilterOptions.flag(readyFailsOnOpenBreaker, "QLIK_MCP_READY_FAILS_ON_OPEN_BREAKER")
+        http.breakerFailsReadiness =
+            ToolFilterOptions.flag(readyFailsOnOpenBreaker, "QLIK_MCP_READY_FAILS_ON_OPEN_BREAKER") || file.resilience.readyFailsOnOpenBreaker == true
         // Validates the tool filter before anything starts (the cache's admin toolset included).
         _ = try tools.registry(file: file, extra: [CacheAdminTools.toolset(nil)])
         let cacheSettings = try caching.settings(file.cache, stateMode: try sharedState.mode(file.state))
-        let resilienceSettings = try failures.settings()
-        let engineTimeout = try failures.engineRequestTimeout()
+        let resilienceSettings = try failures.settings(file.resilience)
+        let engineTimeout = try failures.engineRequestTimeout(file.resilience)
         let dynamic = tools.isDynamic || file.dynamic == true
 
         let system = try TelemetrySystem(configuration: telemetry.makeConfiguration())
@@ -131,13 +132,15 @@ struct ServeCommand: AsyncParsableCommand {
         let sharedTier = try await caching.sharedTier(cacheSettings, cluster: http.cluster, state: sharedState, file: file.state)
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file, requestTimeout: engineTimeout)
         let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
-        let deadLetters = try failures.data.deadLetterStore(cluster: http.cluster, logger: logger)
+        let deadLetters = try failures.data.deadLetterStore(cluster: http.cluster, fileDirectory: file.resilience.dataDir, logger: logger)
         let resilience = ToolResilience(settings: resilienceSettings, deadLetters: deadLetters)
         var registry = try tools.registry(file: file, extra: [CacheAdminTools.toolset(cache, resilience: resilience)])
         registry.cache = cache
         resilience.preregister(tools: registry.tools)
         if let deadLetters, let depth = try? await deadLetters.count() { resilience.metrics.deadLetterDepth(depth) }
         registry.resilience = resilience
+        await backend.pool.useReconnect(.init(policy: resilienceSettings.retry, budget: { resilience.budget($0) }))
+        registry.idempotency = failures.data.idempotency(cluster: http.cluster)
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {
