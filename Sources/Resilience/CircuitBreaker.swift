@@ -40,6 +40,10 @@ public final class CircuitBreaker: Sendable {
         public var openFor: Duration = .seconds(10)
         /// Probe calls let through while half-open; all must succeed to close.
         public var halfOpenProbes = 3
+        /// Whether calls that never reached the dependency (`ErrorVerdict.unreachable`) count as
+        /// failures. A per-operation breaker leaves them to the dependency's own breaker, so an
+        /// outage does not also open every operation's breaker (each with its own cool-down).
+        public var countsUnreachable = true
 
         public init() {}
     }
@@ -63,7 +67,7 @@ public final class CircuitBreaker: Sendable {
         public let retryAfter: Duration
 
         public var description: String {
-            "circuit breaker \(breaker) is \(state.rawValue) since \(ISO8601DateFormatter().string(from: since)); retry in \(retryAfter)"
+            "circuit breaker \(breaker) is \(state.rawValue) since \(since.formatted(.iso8601)); retry in \(retryAfter)"
         }
     }
 

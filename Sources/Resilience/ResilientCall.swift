@@ -3,6 +3,9 @@ public enum ErrorVerdict: Sendable, Equatable {
     /// The dependency failed; `retryable` when trying again may succeed (timeouts, dropped
     /// connections, a busy engine).
     case failure(retryable: Bool)
+    /// The dependency could not be reached at all (refused, unavailable); retryable. Counts for
+    /// breakers whose configuration `countsUnreachable`.
+    case unreachable
     /// The caller's mistake or a cancellation: says nothing about the dependency.
     case ignored
 }
@@ -63,10 +66,15 @@ public struct ResilientCall: Sendable {
                 return value
             } catch {
                 let verdict = classify(error)
-                let outcome: CircuitBreaker.Outcome = verdict == .ignored ? .ignored : .failure
-                for (breaker, permit) in permits { breaker.record(permit, outcome) }
+                for (breaker, permit) in permits {
+                    switch verdict {
+                    case .ignored: breaker.record(permit, .ignored)
+                    case .failure: breaker.record(permit, .failure)
+                    case .unreachable: breaker.record(permit, breaker.configuration.countsUnreachable ? .failure : .ignored)
+                    }
+                }
                 if attempt > 1 { metrics?.retried(operation, outcome: "failed") }
-                guard verdict == .failure(retryable: true), idempotent, attempt < retry.maxAttempts, !Task.isCancelled else { throw error }
+                guard verdict == .failure(retryable: true) || verdict == .unreachable, idempotent, attempt < retry.maxAttempts, !Task.isCancelled else { throw error }
                 let delay = retry.delay(beforeRetry: attempt)
                 if let deadline, ContinuousClock.now + delay >= deadline { throw error }
                 guard budget?.tryRetry() ?? true else {

@@ -97,6 +97,22 @@ struct RetryTests {
         }
     }
 
+    @Test("an unreachable dependency opens the breakers that count it and leaves the others (per-operation breakers) closed")
+    func unreachableCountsWhereConfigured() async throws {
+        var configuration = CircuitBreaker.Configuration()
+        configuration.minimumCalls = 4
+        let dependency = CircuitBreaker(name: "engine:e", breakerClass: "engine", configuration: configuration)
+        configuration.countsUnreachable = false
+        let operation = CircuitBreaker(name: "tool:t", breakerClass: "tool", configuration: configuration)
+        for _ in 0..<6 {
+            _ = try? await ResilientCall(breakers: [operation, dependency], retry: RetryPolicy(maxAttempts: 1), idempotent: true, operation: "t").run(
+                classify: { _ in .unreachable }
+            ) { () async throws -> Int in throw Transient() }
+        }
+        #expect(dependency.state == .open)
+        #expect(operation.state == .closed)
+    }
+
     @Test("the budget allows the floor plus a share of the calls, then refuses")
     func budget() {
         let budget = RetryBudget(configuration: .init(ratio: 0.1, minimumPerSecond: 0.5, window: .seconds(10)))

@@ -8,9 +8,9 @@ import log_schema
 
 
 class DemoEngineProcess:
-    def __init__(self, binary, extra_args=(), startup_timeout=120):
+    def __init__(self, binary, extra_args=(), startup_timeout=120, port=0):
         self.process = subprocess.Popen(
-            [binary, "demo-engine", "--port", "0", *extra_args],
+            [binary, "demo-engine", "--port", str(port), *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.port = None

@@ -121,3 +121,102 @@ def test_a_failed_reload_is_kept_survives_the_restart_and_runs_again_from_the_co
     assert after.returncode == 0 and after.stdout.strip() == ""
     missing = subprocess.run([qlik_mcp_bin, "dlq", "show", "dl-nope", "--data-dir", str(data)], capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "no dead letter dl-nope" in missing.stderr
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
+
+
+def test_engine_killed_under_16_clients_fails_fast_flips_readiness_and_recovers_on_restart(qlik_mcp_bin):
+    """SIGKILL the engine while 16 clients call, restart it on the same port: the breaker opens
+    within its window, rejected calls are answered at once, readiness fails while it is open, and
+    calls succeed again within the cool-down plus one probe. Prints the measured times."""
+    engine = DemoEngineProcess(qlik_mcp_bin)
+    port = engine.port
+    open_for = 3.0
+    args = ["--engine", engine.url(""), "--cache", "off", "--engine-timeout", "5", "--ready-fails-on-open-breaker",
+            "--breaker-engine", f"window=5,min_calls=8,failure_rate=0.5,open_for={open_for},probes=2"]
+    restarted = None
+    try:
+        # One log line per call: checking each against the schema would have this test measure how
+        # fast Python drains the server's stderr pipe (a full pipe blocks the writer), not the breaker.
+        with Server(qlik_mcp_bin, *args, demo=False, check_logs=False) as server:
+            calls = []  # (started, finished, code or "ok", server durationMs)
+            marks = {}
+            stop = anyio.Event()
+
+            async def client():
+                async with streamable_http_client(server.base + "/mcp") as (read, write, *_):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        while not stop.is_set():
+                            started = time.monotonic()
+                            result = await session.call_tool("list_measures", SALES)
+                            finished = time.monotonic()
+                            code = result.structured_content["error"]["code"] if result.is_error else "ok"
+                            calls.append((started, finished, code, (result.meta or {}).get("durationMs")))
+                            if code != "ok":
+                                await anyio.sleep(0.1)  # backing off a little (a real assistant waits retry_after_s)
+
+            async def conductor():
+                nonlocal restarted
+                await wait_for(lambda: sum(1 for c in calls if c[2] == "ok") >= 100, 60)
+                marks["kill"] = time.monotonic()
+                engine.process.kill()
+                engine.process.wait()
+                await wait_for(lambda: any(c[2] == "CIRCUIT_OPEN" for c in calls), 30)
+                marks["readyz_open"] = (await anyio.to_thread.run_sync(server.get, "/readyz"))[0]
+                # Let the rejections pile up for a while, then bring the engine back on its port.
+                await wait_for(lambda: sum(1 for c in calls if c[2] == "CIRCUIT_OPEN") >= 150, 30)
+                restarted = await anyio.to_thread.run_sync(lambda: DemoEngineProcess(qlik_mcp_bin, port=port))
+                marks["restart"] = time.monotonic()
+                await wait_for(lambda: any(c[2] == "ok" and c[0] > marks["restart"] for c in calls), 30)
+                marks["recovered"] = min(c[1] for c in calls if c[2] == "ok" and c[0] > marks["restart"])
+                await wait_for(lambda: sum(1 for c in calls if c[2] == "ok" and c[0] > marks["recovered"]) >= 50, 30)
+                stop.set()
+
+            async def main():
+                with anyio.fail_after(180):  # no stuck call: every client ends
+                    async with anyio.create_task_group() as group:
+                        for _ in range(16):
+                            group.start_soon(client)
+                        group.start_soon(conductor)
+
+            anyio.run(main)
+            rejected = [c for c in calls if c[2] == "CIRCUIT_OPEN"]
+            first_rejection = min(c[1] for c in rejected)
+            detection = first_rejection - marks["kill"]
+            recovery = marks["recovered"] - marks["restart"]
+            server_p99 = percentile([c[3] for c in rejected if c[3] is not None], 0.99)
+            client_p99 = percentile([(c[1] - c[0]) * 1000 for c in rejected], 0.99)
+            after_open = [c for c in calls if c[0] > first_rejection and c[2] != "ok" and c[3] is not None]
+            slowest_after_open = max(c[3] for c in after_open)
+            outage = [c for c in calls if marks["kill"] <= c[0] <= marks["restart"]]
+            print(f"\nengine killed under 16 clients: detection {detection * 1000:.0f} ms, recovery after restart {recovery * 1000:.0f} ms "
+                  f"(open_for {open_for:.0f} s), {len(rejected)} rejected calls: p99 {server_p99:.3f} ms in the server, "
+                  f"{client_p99:.1f} ms at the client; {len(outage)} calls during the outage, slowest failure after the breaker opened "
+                  f"{slowest_after_open:.1f} ms")
+            assert detection < 5, detection  # within the breaker's window
+            assert server_p99 <= 5, server_p99
+            assert slowest_after_open < 5000, "a call waited for its full timeout after the breaker opened"
+            assert marks["readyz_open"] == 503
+            assert recovery <= open_for + 2, recovery
+            status, _ = server.get("/readyz")
+            assert status == 200
+            metrics = server.metrics()
+            assert metrics.get("qix_pool_waiters", 0) == 0
+            assert metrics.get("qix_connections_active", 0) <= 16, metrics.get("qix_connections_active")
+            state = [v for k, v in metrics.items() if k.startswith("qlik_mcp_circuit_breaker_state") and 'class="engine"' in k]
+            assert state == [0.0], state
+    finally:
+        engine.stop()
+        if restarted:
+            restarted.stop()
+
+
+async def wait_for(condition, timeout):
+    """Waits (bounded) until `condition()` holds: polls shared state the client tasks fill."""
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.02)

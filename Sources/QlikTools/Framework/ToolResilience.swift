@@ -17,9 +17,12 @@ import Tracing
 public final class ToolResilience: Sendable {
     public struct Settings: Sendable, Equatable {
         public var engine = CircuitBreaker.Configuration()
+        /// Per tool: more calls before it judges, and an unreachable engine is the engine
+        /// breaker's business (so recovery waits for one cool-down, not one per tool).
         public var tool: CircuitBreaker.Configuration = {
             var configuration = CircuitBreaker.Configuration()
             configuration.minimumCalls = 20
+            configuration.countsUnreachable = false
             return configuration
         }()
         public var retry = RetryPolicy()
@@ -186,7 +189,7 @@ public final class ToolResilience: Sendable {
         if error is ArgumentError || error is CancellationError { return .ignored }
         let failure = ToolError.from(error)
         switch failure.category {
-        case .engineUnavailable: return .failure(retryable: true)
+        case .engineUnavailable: return .unreachable
         case .timeout: return failure.code == "CANCELLED" ? .ignored : .failure(retryable: true)
         case .engineError: return .failure(retryable: failure.retryable)
         case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported, .conflict: return .ignored
@@ -216,7 +219,7 @@ extension ToolError {
         let seconds = max(1, Int(rejection.retryAfter.seconds.rounded(.up)))
         return ToolError(
             code: "CIRCUIT_OPEN", category: .engineUnavailable,
-            message: "the engine is failing: circuit breaker \(rejection.breaker) is \(rejection.state.rawValue) since \(ISO8601DateFormatter().string(from: rejection.since))",
+            message: "the engine is failing: circuit breaker \(rejection.breaker) is \(rejection.state.rawValue) since \(rejection.since.formatted(.iso8601))",
             remediation: "retry in \(seconds) s", retryable: true, retryAfterSeconds: Double(seconds))
     }
 }
