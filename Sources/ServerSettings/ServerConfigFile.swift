@@ -48,6 +48,7 @@ import Yams
 ///   allow_bypass: true       # honour _meta.cache = "bypass"
 ///   version_interval: 5      # seconds between reads of the apps' last reload times
 /// resilience:                # see README "Failure behaviour"
+///   enabled: true            # false: no breakers or retries (--resilience off)
 ///   breakers:
 ///     engine: {window: 10, min_calls: 10, failure_rate: 0.5, slow_call: 5, slow_rate: 0.8, open_for: 10, probes: 3}
 ///     tool: {min_calls: 20}
@@ -96,6 +97,8 @@ public struct ServerConfigFile: Sendable, Equatable {
     /// The `resilience:` section (`serve --breaker-engine …`, `--retry …`). Values are checked
     /// against `ResilienceKeys`, the same table the flags use.
     public struct Resilience: Sendable, Equatable {
+        /// false: no breakers, retries or budget (`--resilience off`).
+        public var enabled: Bool?
         /// Breaker class (`engine`, `tool`) → key → value.
         public var breakers: [String: [String: Double]]?
         public var retry: [String: Double]?
@@ -251,8 +254,9 @@ public struct ServerConfigFile: Sendable, Equatable {
     }
 
     static func parseResilience(_ node: Node, _ reader: Reader) throws -> Resilience {
-        let section = try reader.mapping(node, "resilience", keys: ["breakers", "retry", "engine_timeout", "ready_fails_on_open_breaker", "data_dir"])
+        let section = try reader.mapping(node, "resilience", keys: ["enabled", "breakers", "retry", "engine_timeout", "ready_fails_on_open_breaker", "data_dir"])
         var resilience = Resilience()
+        resilience.enabled = try section["enabled"].map { try reader.bool($0, "resilience.enabled") }
         func numbers(_ node: Node, _ name: String, _ table: [String: ClosedRange<Double>]) throws -> [String: Double] {
             let values = try reader.mapping(node, name, keys: Set(table.keys))
             return try Dictionary(

@@ -129,6 +129,7 @@ struct ServerConfigFileTests {
         let config = try ServerConfigFile.parse(
             """
             resilience:
+              enabled: false
               breakers:
                 engine: {window: 20, min_calls: 5, failure_rate: 0.25, slow_call: 2.5, open_for: 30, probes: 2}
                 tool: {min_calls: 50}
@@ -141,7 +142,7 @@ struct ServerConfigFileTests {
         #expect(config.resilience.breakers?["tool"] == ["min_calls": 50])
         #expect(config.resilience.retry == ["attempts": 4, "base_ms": 20, "budget_ratio": 0.1])
         #expect(config.resilience.engineTimeout == 12.5 && config.resilience.readyFailsOnOpenBreaker == true)
-        #expect(config.resilience.dataDir == "/var/lib/qlik-mcp")
+        #expect(config.resilience.dataDir == "/var/lib/qlik-mcp" && config.resilience.enabled == false)
         for (text, line, message) in [
             ("resilience:\n  breakers:\n    tenant: {window: 5}\n", 3, "unknown setting 'resilience.breakers.tenant'"),
             ("resilience:\n  breakers:\n    engine: {failure_rate: 3}\n", 3, "resilience.breakers.engine.failure_rate must be between 0.01 and 1.0"),

@@ -87,6 +87,7 @@ def test_bad_failure_settings_are_refused_with_the_setting_named(qlik_mcp_bin):
         (["--breaker-tool", "colour=red"], "unknown key 'colour'"),
         (["--retry", "attempts"], "is not key=value"),
         (["--engine-timeout", "0"], "--engine-timeout must be between"),
+        (["--resilience", "maybe"], "--resilience must be on or off"),
     ]:
         out = subprocess.run([qlik_mcp_bin, "serve", "--demo", *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert out.returncode != 0 and expected in out.stderr, (args, out.stderr[-400:])

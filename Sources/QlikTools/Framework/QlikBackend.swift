@@ -35,7 +35,7 @@ public final class QlikBackend: Sendable {
         guard !appID.isEmpty else {
             throw ToolError(code: "APP_ID_REQUIRED", category: .invalidArgument, message: "app_id is empty", remediation: "call list_apps and pass an app id")
         }
-        if let rejection = EngineGate.check?(endpoint.engineID) { throw rejection }
+        if let rejection = EngineGate.check(endpoint.engineID) { throw rejection }
         do {
             return try await pool.withSession(endpoint, appID: appID, tag: tag, engineIdentity: QIXEndpoint.sessionIdentity(for: tag)) { lease in
                 guard let doc = lease.doc else { throw QIXClientError.protocolViolation("no app open") }
@@ -55,7 +55,7 @@ public final class QlikBackend: Sendable {
 
     /// Runs `body` on a Global-only session.
     public func withGlobal<T: Sendable>(_ body: @Sendable (Global) async throws -> T) async throws -> T {
-        if let rejection = EngineGate.check?(endpoint.engineID) { throw rejection }
+        if let rejection = EngineGate.check(endpoint.engineID) { throw rejection }
         return try await pool.withSession(endpoint, appID: nil, tag: "global") { lease in try await body(lease.global) }
     }
 }

@@ -111,7 +111,7 @@ public struct ToolRegistry: Sendable {
             return await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
         }
         let idempotency = keyed ? self.idempotency : nil
-        return try await EngineGate.$check.withValue(resilience?.gate) {
+        return try await EngineGate.$current.withValue(resilience?.gate) {
             try await CallDeadline.$current.withValue(context.deadline) {
                 try await ToolInstrumentation.shared.run(tool: tool, context: context) {
                     guard let idempotency else { return await compute() }

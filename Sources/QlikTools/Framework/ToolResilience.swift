@@ -174,8 +174,8 @@ public final class ToolResilience: Sendable {
     }
 
     /// The gate of `EngineGate`: CIRCUIT_OPEN while the engine's breaker is open and cooling down.
-    var gate: @Sendable (String) -> (any Error)? {
-        { [weak self] engineID in
+    var gate: EngineGate {
+        EngineGate { [weak self] engineID in
             guard let breaker = self?.breakers.withLock({ $0["engine:" + engineID] }), let rejection = breaker.rejectsNow() else { return nil }
             self?.metrics.rejected(rejection)
             return ToolError.circuitOpen(rejection)

@@ -27,6 +27,8 @@ struct LoadBench: AsyncParsableCommand {
     @Flag(help: "Skip the built-in qlik-mcp stdio target.") var noStdio = false
     @Flag(help: "Add qlik-mcp with telemetry off (no spans, logs at error) to measure the telemetry cost.") var telemetryCompare = false
     @Flag(help: "Add qlik-mcp with --cache off (and with --cache redis when --redis-url is given) to measure the cache.") var cacheCompare = false
+    @Flag(help: "Add qlik-mcp with --cache off, with and without --resilience off, to measure what breakers and retries cost (a cache hit never reaches them).")
+    var resilienceCompare = false
     @Option(help: "The Redis of the --cache redis target (e.g. redis://127.0.0.1:6390/0).") var redisURL: String?
     @Flag(help: "Add qlik-mcp with --auth apikey and with --auth oauth (its own ES256 tokens) to measure the cost of authentication.") var authCompare = false
     @Option(help: "closed (workers send back to back) or open (fixed rate, coordinated-omission corrected).") var mode = "closed"
@@ -70,6 +72,10 @@ struct LoadBench: AsyncParsableCommand {
         if cacheCompare {
             list.append(.qlikMCP(name: "qlik-mcp (cache off)", extraArguments: ["--cache", "off"]))
             if let redisURL { list.append(.qlikMCP(name: "qlik-mcp (cache redis)", extraArguments: ["--cache", "redis", "--redis-url", redisURL])) }
+        }
+        if resilienceCompare {
+            if !cacheCompare { list.append(.qlikMCP(name: "qlik-mcp (cache off)", extraArguments: ["--cache", "off"])) }
+            list.append(.qlikMCP(name: "qlik-mcp (cache off, resilience off)", extraArguments: ["--cache", "off", "--resilience", "off"]))
         }
         if authCompare { list += try await AuthBenchTargets.make(in: URL(fileURLWithPath: results)) }
         if !noStdio { list.append(.qlikMCPStdio) }

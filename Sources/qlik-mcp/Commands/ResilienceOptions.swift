@@ -11,6 +11,11 @@ import ServerSettings
 struct ResilienceOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
+            "on (default): breakers, retries and the retry budget around engine calls; off: every call goes straight to the engine (to measure or rule them out). Env: QLIK_MCP_RESILIENCE.",
+            valueName: "on|off"))
+    var resilience: String?
+    @Option(
+        help: ArgumentHelp(
             "Engine breaker: window=10,min_calls=10,failure_rate=0.5,slow_call=5,slow_rate=0.8,open_for=10,probes=3 (seconds, shares). Env: QLIK_MCP_BREAKER_ENGINE.",
             valueName: "list"))
     var breakerEngine: String?
@@ -33,6 +38,13 @@ struct ResilienceOptions: ParsableArguments {
             throw ValidationError("--engine-timeout must be between 0.05 and 3600 seconds (got '\(text)')")
         }
         return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Whether breakers and retries run (flag, environment, config file `resilience.enabled`, on).
+    func enabled(_ file: ServerConfigFile.Resilience = .init()) throws -> Bool {
+        guard let text = resilience ?? env("QLIK_MCP_RESILIENCE") else { return file.enabled ?? true }
+        guard ["on", "off"].contains(text) else { throw ValidationError("--resilience must be on or off (got '\(text)')") }
+        return text == "on"
     }
 
     /// Breakers and retries: the config file's `resilience:` section, then each flag (or its

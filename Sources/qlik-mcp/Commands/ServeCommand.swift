@@ -98,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try tools.registry(file: file, extra: [CacheAdminTools.toolset(nil)])
         let cacheSettings = try caching.settings(file.cache, stateMode: try sharedState.mode(file.state))
         let resilienceSettings = try failures.settings(file.resilience)
+        let resilienceOn = try failures.enabled(file.resilience)
         let engineTimeout = try failures.engineRequestTimeout(file.resilience)
         let dynamic = tools.isDynamic || file.dynamic == true
 
@@ -138,8 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
         registry.cache = cache
         resilience.preregister(tools: registry.tools)
         if let deadLetters, let depth = try? await deadLetters.count() { resilience.metrics.deadLetterDepth(depth) }
-        registry.resilience = resilience
-        await backend.pool.useReconnect(.init(policy: resilienceSettings.retry, budget: { resilience.budget($0) }))
+        if resilienceOn {
+            registry.resilience = resilience
+            await backend.pool.useReconnect(.init(policy: resilienceSettings.retry, budget: { resilience.budget($0) }))
+        }
         registry.idempotency = failures.data.idempotency(cluster: http.cluster)
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
