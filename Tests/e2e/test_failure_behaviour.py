@@ -221,3 +221,35 @@ async def wait_for(condition, timeout):
     with anyio.fail_after(timeout):
         while not condition():
             await anyio.sleep(0.02)
+
+
+def test_a_reload_with_an_idempotency_key_runs_once_and_bad_directives_are_refused(qlik_mcp_bin):
+    from mcp.shared.exceptions import MCPError
+    with Server(qlik_mcp_bin) as server:
+        async def main():
+            async with streamable_http_client(server.base + "/mcp") as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    key = {"idempotencyKey": "e2e-reload-1"}
+                    first = await session.call_tool("reload_app", SALES, meta=key)
+                    second = await session.call_tool("reload_app", SALES, meta=key)
+                    reused = await session.call_tool("reload_app", {"app_id": "hr-insights"}, meta=key)
+                    refused = []
+                    for meta in ({"idempotencyKey": ""}, {"idempotencyKey": 42}, {"timeoutMs": 0}, {"cache": 1}):
+                        try:
+                            await session.call_tool("list_apps", {}, meta=meta)
+                            refused.append(None)
+                        except MCPError as error:
+                            refused.append((error.error.code, error.error.message))
+                    return first, second, reused, refused
+        first, second, reused, refused = anyio.run(main)
+        assert not first.is_error and not (first.meta or {}).get("idempotentReplay"), first
+        assert not second.is_error and second.meta.get("idempotentReplay") is True, second.meta
+        assert second.structured_content == first.structured_content
+        assert reused.is_error and reused.structured_content["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+        for entry, field in zip(refused, ["_meta.idempotencyKey", "_meta.idempotencyKey", "_meta.timeoutMs", "_meta.cache"]):
+            assert entry is not None and entry[0] == -32602 and field in entry[1], refused
+        metrics = server.metrics()
+        answered = [v for k, v in metrics.items() if k.startswith("qlik_mcp_tool_calls_total") and 'tool="reload_app"' in k and 'outcome="ok"' in k]
+        reloads = [v for k, v in metrics.items() if k.startswith("qix_request_duration_seconds_count") and 'method="DoReloadEx"' in k]
+        assert answered == [2.0] and reloads == [1.0], (answered, reloads)  # two answers, one reload on the engine

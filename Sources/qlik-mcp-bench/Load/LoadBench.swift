@@ -75,7 +75,7 @@ struct LoadBench: AsyncParsableCommand {
         }
         if resilienceCompare {
             if !cacheCompare { list.append(.qlikMCP(name: "qlik-mcp (cache off)", extraArguments: ["--cache", "off"])) }
-            list.append(.qlikMCP(name: "qlik-mcp (cache off, resilience off)", extraArguments: ["--cache", "off", "--resilience", "off"]))
+            list.append(.qlikMCP(name: "qlik-mcp (cache off / resilience off)", extraArguments: ["--cache", "off", "--resilience", "off"]))
         }
         if authCompare { list += try await AuthBenchTargets.make(in: URL(fileURLWithPath: results)) }
         if !noStdio { list.append(.qlikMCPStdio) }
