@@ -131,6 +131,7 @@ let package = Package(
             dependencies: [
                 "JSONCore",
                 "QlikEngine",
+                "RateLimiting",
                 "Resilience",
                 "Telemetry",
                 .product(name: "MCP", package: "swift-sdk"),
@@ -211,6 +212,12 @@ let package = Package(
         .target(
             name: "Resilience",
             dependencies: ["Telemetry", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
+        // Rate limits (GCRA) and the adaptive concurrency limit (AIMD); no Qlik, no MCP.
+        .target(
+            name: "RateLimiting",
+            dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         // The tool cache: L1 in process, the L2 seam, keys, invalidation, warming, flush_cache.
@@ -412,6 +419,11 @@ let package = Package(
         .testTarget(
             name: "ResilienceTests",
             dependencies: ["Resilience", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RateLimitingTests",
+            dependencies: ["RateLimiting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,6 +15,10 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
         case unsupported
         /// The operation collides with another (an idempotency key in use; a changed script).
         case conflict
+        /// A rate limit refused the call (`retry_after_s` says when to come back, `limit` which).
+        case rateLimited = "rate_limited"
+        /// The engine is saturated and the call was shed instead of queued (`retry_after_s`).
+        case overloaded
     }
 
     /// A stable machine-readable code, e.g. `APP_NOT_FOUND`, `LOCERR_GENERIC_NOT_FOUND`.
@@ -24,16 +28,22 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What the caller should do about it.
     public let remediation: String
     public let retryable: Bool
-    /// When a retry may succeed (an open circuit breaker), in seconds.
+    /// When a retry may succeed (an open circuit breaker, a rate limit), in seconds.
     public let retryAfterSeconds: Double?
+    /// More fields of the structured error (e.g. `limit` of a rate limit).
+    public let details: [String: JSONValue]
 
-    public init(code: String, category: Category, message: String, remediation: String, retryable: Bool = false, retryAfterSeconds: Double? = nil) {
+    public init(
+        code: String, category: Category, message: String, remediation: String, retryable: Bool = false, retryAfterSeconds: Double? = nil,
+        details: [String: JSONValue] = [:]
+    ) {
         self.code = code
         self.category = category
         self.message = message
         self.remediation = remediation
         self.retryable = retryable
         self.retryAfterSeconds = retryAfterSeconds
+        self.details = details
     }
 
     public var description: String { "\(category.rawValue) [\(code)]: \(message) — \(remediation)" }
@@ -45,6 +55,7 @@ public struct ToolError: Error, Sendable, Equatable, CustomStringConvertible {
             "remediation": .string(remediation), "retryable": .bool(retryable),
         ]
         error["retry_after_s"] = retryAfterSeconds.map { .number($0) }
+        for (key, value) in details where error[key] == nil { error[key] = value }
         return ["error": .object(error)]
     }
 

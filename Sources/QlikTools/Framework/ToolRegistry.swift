@@ -35,6 +35,8 @@ public struct ToolRegistry: Sendable {
     /// Where idempotency keys of writes and reloads are kept (`_meta.idempotencyKey`); nil: keys
     /// are ignored and writes are never retried.
     public var idempotency: Idempotency?
+    /// Rate limits (every call) and the engine's concurrency limit (calls that reach it); nil: none.
+    public var limits: ToolLimits?
 
     public init(toolsets: [Toolset] = StandardToolsets.all, filter: Filter = Filter()) throws {
         let known = Set(toolsets.map(\.name))
@@ -97,23 +99,31 @@ public struct ToolRegistry: Sendable {
         if let appID = validated.string("app_id"), !appID.isEmpty { ToolInstrumentation.shared.recordAppAccess(appID) }
         let base = tool.handler
         let keyed = ToolIdempotency.applies(tool, context, idempotency)
-        let handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput
+        var handler: @Sendable (ToolArguments, ToolContext) async throws -> ToolOutput = base
         if let resilience {
+            let inner = handler
             handler = { arguments, context in
-                try await resilience.run(tool, context: context, arguments: arguments, keyed: keyed) { try await base(arguments, context) }
+                try await resilience.run(tool, context: context, arguments: arguments, keyed: keyed) { try await inner(arguments, context) }
             }
-        } else {
-            handler = base
+        }
+        let limits = self.limits
+        if let concurrency = limits, concurrency.concurrency != nil {
+            let inner = handler
+            handler = { arguments, context in try await concurrency.run(tool) { try await inner(arguments, context) } }
         }
         let cache = self.cache
+        let run = handler
         let compute: @Sendable () async -> CachedCall = {
-            guard let cache else { return await CachedCall.capture { try await handler(validated, context) } }
-            return await cache.run(tool, arguments: validated, context: context) { try await handler(validated, context) }
+            guard let cache else { return await CachedCall.capture { try await run(validated, context) } }
+            return await cache.run(tool, arguments: validated, context: context) { try await run(validated, context) }
         }
         let idempotency = keyed ? self.idempotency : nil
         return try await EngineGate.$current.withValue(resilience?.gate) {
             try await CallDeadline.$current.withValue(context.deadline) {
                 try await ToolInstrumentation.shared.run(tool: tool, context: context) {
+                    if let limits {
+                        do { try await limits.admit(tool, context: context) } catch { return CachedCall(.failure(error), report: nil) }
+                    }
                     guard let idempotency else { return await compute() }
                     return await ToolIdempotency.run(tool, arguments: validated, context: context, idempotency: idempotency, compute)
                 }

@@ -192,7 +192,7 @@ public final class ToolResilience: Sendable {
         case .engineUnavailable: return .unreachable
         case .timeout: return failure.code == "CANCELLED" ? .ignored : .failure(retryable: true)
         case .engineError: return .failure(retryable: failure.retryable)
-        case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported, .conflict: return .ignored
+        case .invalidArgument, .notFound, .permissionDenied, .limitExceeded, .unsupported, .conflict, .rateLimited, .overloaded: return .ignored
         }
     }
 

@@ -1,0 +1,49 @@
+import Metrics
+import Synchronization
+import Telemetry
+
+/// The limits' metrics (labels bounded: a limit's name, never a principal or an IP):
+/// `qlik_mcp_rate_limited_total{limit,scope}`, `qlik_mcp_rate_limited_principals_total` (a
+/// principal counted once per 5 minutes in which it was refused — many of them means limits hit
+/// many users, not one runaway loop), `qlik_mcp_rate_limit_fallback_total` (decisions made locally
+/// because Redis could not be asked), `qlik_mcp_concurrency_limit{target}`,
+/// `qlik_mcp_load_shed_total{reason}`.
+public final class LimitMetrics: Sendable {
+    private let refusedPrincipals = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let principals = Counter(label: "qlik_mcp_rate_limited_principals_total")
+    private let fallbacks = Counter(label: "qlik_mcp_rate_limit_fallback_total")
+    private let counters = CounterSet()
+
+    public init() {}
+
+    /// Creates the series that exist from the start (rates need a zero).
+    public func prepare(scopes: [String], toolLimits: [String] = []) {
+        principals.increment(by: 0)
+        fallbacks.increment(by: 0)
+        for reason in ["queue_full", "queue_timeout"] { counter("qlik_mcp_load_shed_total", [("reason", reason)]).increment(by: 0) }
+        for scope in scopes where scope != "tool" { counter("qlik_mcp_rate_limited_total", [("limit", scope), ("scope", scope)]).increment(by: 0) }
+        for tool in toolLimits { counter("qlik_mcp_rate_limited_total", [("limit", "tool:" + tool), ("scope", "tool")]).increment(by: 0) }
+    }
+
+    public func limited(limit: String, scope: String, principal: String) {
+        counter("qlik_mcp_rate_limited_total", [("limit", limit), ("scope", scope)]).increment()
+        let now = ContinuousClock.now
+        let fresh = refusedPrincipals.withLock { seen -> Bool in
+            if let last = seen[principal], now - last < .seconds(300) { return false }
+            if seen.count >= 10_000 { seen = seen.filter { now - $0.value < .seconds(300) } }
+            seen[principal] = now
+            return true
+        }
+        if fresh { principals.increment() }
+    }
+
+    public func fallback() { fallbacks.increment() }
+
+    public func shed(reason: String) { counter("qlik_mcp_load_shed_total", [("reason", reason)]).increment() }
+
+    public func concurrencyLimit(_ limit: Double, target: String) {
+        Gauge(label: "qlik_mcp_concurrency_limit", dimensions: [("target", target)]).record(limit.rounded(.down))
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter { counters.counter(label, dimensions) }
+}
