@@ -242,6 +242,7 @@ let package = Package(
             dependencies: [
                 "JSONCore",
                 "MCPAuth",
+                "RateLimiting",
                 "RedisClient",
                 "Resilience",
                 "ToolCache",
@@ -256,6 +257,7 @@ let package = Package(
                 "ClusterState",
                 "HTTPHardening",
                 "JSONCore",
+                "RateLimiting",
                 "MCPAuth",
                 "QlikEngine",
                 "QlikTools",
@@ -292,6 +294,7 @@ let package = Package(
                 "MCPServerHost",
                 "QlikEngine",
                 "QlikTools",
+                "RateLimiting",
                 "RedisClient",
                 "Resilience",
                 "ServerSettings",

@@ -28,6 +28,8 @@ public struct ClusterKeys: Sendable {
     var deadLetters: String { prefix + "dlq" }
     /// An idempotency key's record (the scoped key's SHA-256 digest).
     func idempotency(_ digest: String) -> String { prefix + "idem:" + digest }
+    /// A rate limit key's theoretical arrival time (µs on Redis's clock).
+    func rateLimit(_ key: String) -> String { prefix + "rl:" + key }
     /// The channel of cache events (flushes, reloads) between the replicas.
     var cacheEvents: String { prefix + "cache:events" }
 }

@@ -8,6 +8,7 @@ import MCP
 import MCPAuth
 import Metrics
 import QlikTools
+import RateLimiting
 import ServiceLifecycle
 import Telemetry
 
@@ -25,6 +26,8 @@ public struct MCPHost: Sendable {
         public var breakerFailsReadiness = false
         /// Authentication of the MCP endpoints; nil serves them without (`--auth none`).
         public var auth: HTTPAuth?
+        /// The per-IP limit of the unauthenticated OAuth endpoints (and the limiter deciding it); nil: none.
+        public var ipLimit: (limit: RateLimit, limiter: any RateLimiter, metrics: LimitMetrics)?
         /// Shared state in Redis (`--state redis`): sessions, event logs and the bus between
         /// replicas. Nil keeps every session in this process (`--state memory`).
         public var cluster: ClusterState?
@@ -63,6 +66,9 @@ public struct MCPHost: Sendable {
         router.add(middleware: TracingMiddleware(redactingQueryParameters: ["sessionId", "access_token", "code", "state"]))
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: MCPCORSMiddleware(allowedOrigins: configuration.transport.allowedOrigins))
+        if let ipLimit = configuration.ipLimit, configuration.auth?.proxy != nil {
+            router.add(middleware: IPRateLimitMiddleware<MCPRequestContext>(limiter: ipLimit.limiter, limit: ipLimit.limit, metrics: ipLimit.metrics))
+        }
         MCPHTTPEndpoint(
             setup: setup, options: configuration.transport, registry: registry, inFlight: inFlight,
             auth: configuration.auth.map { MCPAuthGuard(auth: $0) }, logger: logger

@@ -48,7 +48,7 @@ public struct MCPServerSetup: Sendable {
                 prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false),
                 tools: .init(listChanged: true)),
             configuration: .default)
-        let context = ToolContext(backend: backend ?? self.backend, sessionID: sessionID)
+        let context = ToolContext(backend: backend ?? self.backend, sessionID: sessionID, principalID: principal?.pseudonym)
         let tools = ToolSession(registry: registry, dynamic: dynamicToolsets, context: context)
         if let principal { await tools.restrict(to: principal.scopes) }
         let resources = self.resources

@@ -56,6 +56,13 @@ import Yams
 ///   engine_timeout: 30       # seconds an engine request may take
 ///   ready_fails_on_open_breaker: false
 ///   data_dir: /var/lib/qlik-mcp   # dead letters without state.mode redis
+/// limits:                    # see README "Limits"
+///   principal: 5/s           # tool calls per principal; principal_burst: 10
+///   tools: {query_data: 5/s, reload_app: 1/m}
+///   tenant: 200/s
+///   ip: 30/m                 # unauthenticated OAuth endpoints, per client IP; ip_burst: 10
+///   replicas: 3              # each replica's share when Redis cannot be asked
+///   engine_concurrency: adaptive   # or off
 /// auth:                      # HTTP only; see README "Deploy remotely"
 ///   mode: oauth              # none | oauth | apikey | oauth+apikey
 ///   public_url: https://mcp.example.com
@@ -93,6 +100,23 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var state = State()
     public var cache = Cache()
     public var resilience = Resilience()
+    public var limits = Limits()
+
+    /// The `limits:` section (`serve --rate-limit-* …`); rates are `COUNT/UNIT` texts, checked
+    /// when the server starts.
+    public struct Limits: Sendable, Equatable {
+        public var principal: String?
+        public var principalBurst: Int?
+        /// Tool name → rate.
+        public var tools: [String: String]?
+        public var tenant: String?
+        public var ip: String?
+        public var ipBurst: Int?
+        public var replicas: Int?
+        public var engineConcurrency: String?
+
+        public init() {}
+    }
 
     /// The `resilience:` section (`serve --breaker-engine …`, `--retry …`). Values are checked
     /// against `ResilienceKeys`, the same table the flags use.
@@ -192,7 +216,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state", "cache", "resilience"])
+        let top = try reader.mapping(root, "the file", keys: ["transport", "host", "port", "engine", "tools", "http", "auth", "state", "cache", "resilience", "limits"])
         config.transport = try top["transport"].map { try reader.choice($0, "transport", ["stdio", "http"]) }
         config.host = try top["host"].map { try reader.string($0, "host") }
         config.port = try top["port"].map { try reader.int($0, "port", 0...65_535) }
@@ -250,7 +274,31 @@ public struct ServerConfigFile: Sendable, Equatable {
         }
         if let cache = top["cache"] { config.cache = try parseCache(cache, reader) }
         if let resilience = top["resilience"] { config.resilience = try parseResilience(resilience, reader) }
+        if let limits = top["limits"] { config.limits = try parseLimits(limits, reader) }
         return config
+    }
+
+    static func parseLimits(_ node: Node, _ reader: Reader) throws -> Limits {
+        let section = try reader.mapping(
+            node, "limits", keys: ["principal", "principal_burst", "tools", "tenant", "ip", "ip_burst", "replicas", "engine_concurrency"])
+        var limits = Limits()
+        limits.principal = try section["principal"].map { try reader.string($0, "limits.principal") }
+        limits.principalBurst = try section["principal_burst"].map { try reader.int($0, "limits.principal_burst", 1...1_000_000) }
+        if let tools = section["tools"] {
+            guard case .mapping(let mapping) = tools else { throw reader.error(tools, "limits.tools must be a mapping of tool names to rates, e.g. {query_data: 5/s}") }
+            var rates: [String: String] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string, !name.isEmpty else { throw reader.error(key, "tool names must be text") }
+                rates[name] = try reader.string(value, "limits.tools.\(name)")
+            }
+            limits.tools = rates
+        }
+        limits.tenant = try section["tenant"].map { try reader.string($0, "limits.tenant") }
+        limits.ip = try section["ip"].map { try reader.string($0, "limits.ip") }
+        limits.ipBurst = try section["ip_burst"].map { try reader.int($0, "limits.ip_burst", 1...1_000_000) }
+        limits.replicas = try section["replicas"].map { try reader.int($0, "limits.replicas", 1...1_000) }
+        limits.engineConcurrency = try section["engine_concurrency"].map { try reader.choice($0, "limits.engine_concurrency", ["adaptive", "off"]) }
+        return limits
     }
 
     static func parseResilience(_ node: Node, _ reader: Reader) throws -> Resilience {

@@ -72,6 +72,9 @@ public struct ToolContext: Sendable {
     public let callAttributes: [String: String]
     /// What the caller asked of this call in `_meta`: cache bypass, deadline, idempotency key.
     public let directives: CallDirectives
+    /// The authenticated caller's pseudonym (`enduser.pseudo.id`; nil without auth): what rate
+    /// limits, idempotency keys and dead letters are kept per.
+    public let principalID: String?
     /// The caller asked to skip the cache for this call (`_meta.cache = "bypass"`, when allowed).
     public var cacheBypass: Bool { directives.cacheBypass }
     /// When the call must be answered (`_meta.timeoutMs`): engine requests and pool waits end by
@@ -80,18 +83,19 @@ public struct ToolContext: Sendable {
 
     public init(
         backend: QlikBackend, sessionID: String, progress: ProgressReporter? = nil, callAttributes: [String: String] = [:],
-        directives: CallDirectives = CallDirectives()
+        directives: CallDirectives = CallDirectives(), principalID: String? = nil
     ) {
         self.backend = backend
         self.sessionID = sessionID
         self.progress = progress
         self.callAttributes = callAttributes
         self.directives = directives
+        self.principalID = principalID
     }
 
     /// The same context for one call: its progress reporter, span attributes and directives.
     public func forCall(progress: ProgressReporter?, attributes: [String: String] = [:], directives: CallDirectives = CallDirectives()) -> ToolContext {
-        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, directives: directives)
+        ToolContext(backend: backend, sessionID: sessionID, progress: progress, callAttributes: attributes, directives: directives, principalID: principalID)
     }
 }
 

@@ -19,7 +19,7 @@ enum ToolIdempotency {
     ) async -> CachedCall {
         guard let key = context.directives.idempotencyKey else { return await body() }
         let operation = tool.replacement ?? tool.name
-        let scoped = Idempotency.scopedKey(key, principal: context.callAttributes["enduser.pseudo.id"] ?? "anonymous", operation: operation)
+        let scoped = Idempotency.scopedKey(key, principal: context.principalID ?? "anonymous", operation: operation)
         let fingerprint = Idempotency.fingerprint(JSONCoding.serializeCanonical(.object(arguments.values)))
         do {
             let outcome = try await idempotency.run(key: scoped, fingerprint: fingerprint, encode: encode) { () async throws -> CachedCall in

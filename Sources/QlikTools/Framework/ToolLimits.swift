@@ -57,7 +57,7 @@ public final class ToolLimits: Sendable {
     /// Throws `rate_limited` when a limit refuses the call.
     func admit(_ tool: QlikTool, context: ToolContext) async throws {
         guard settings.hasRateLimits else { return }
-        let principal = context.callAttributes["enduser.pseudo.id"] ?? "anonymous"
+        let principal = context.principalID ?? "anonymous"
         let decision = await limiter.check(checks(tool: tool.replacement ?? tool.name, principal: principal))
         if decision.fallback { metrics.fallback() }
         guard !decision.allowed, let limit = decision.limit else { return }

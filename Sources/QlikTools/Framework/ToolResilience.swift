@@ -161,7 +161,7 @@ public final class ToolResilience: Sendable {
         let failure = ToolError.from(error)
         let letter = DeadLetter(
             operation: tool.replacement ?? tool.name, arguments: JSONCoding.serializeCanonical(.object(arguments.values)),
-            principal: context.callAttributes["enduser.pseudo.id"], errorCode: failure.code, errorMessage: failure.message, attempts: attempts)
+            principal: context.principalID, errorCode: failure.code, errorMessage: failure.message, attempts: attempts)
         do {
             try await deadLetters.append(letter)
             metrics.deadLettered(letter.operation, reason: failure.category.rawValue, depth: try await deadLetters.count())

@@ -4,6 +4,7 @@ import Logging
 import MCPAuth
 import MCPServerHost
 import QlikTools
+import RateLimiting
 import ServerSettings
 import Telemetry
 import ToolCache
@@ -48,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Shared state (HTTP, several replicas)") var sharedState: StateOptions
     @OptionGroup(title: "Tool cache") var caching: CacheOptions
     @OptionGroup(title: "Failure handling") var failures: ResilienceOptions
+    @OptionGroup(title: "Limits") var limits: RateLimitOptions
 
     private func env(_ name: String) -> String? { ProcessEnvironment.current[name].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -99,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
         let cacheSettings = try caching.settings(file.cache, stateMode: try sharedState.mode(file.state))
         let resilienceSettings = try failures.settings(file.resilience)
         let resilienceOn = try failures.enabled(file.resilience)
+        let limitSettings = try limits.settings(file.limits)
+        let ipLimit = try limits.ipLimit(file.limits)
         let engineTimeout = try failures.engineRequestTimeout(file.resilience)
         let dynamic = tools.isDynamic || file.dynamic == true
 
@@ -130,6 +134,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("with --auth and --port 0 give --public-url: the metadata must name the port clients use")
             }
         }
+        let limiter = try limits.limiter(cluster: http.cluster, file: file.limits, logger: logger)
+        let limitMetrics = LimitMetrics()
+        limitMetrics.prepare(scopes: ["ip"])
+        if mode == "http" { http.ipLimit = ipLimit.map { ($0, limiter, limitMetrics) } }
         let sharedTier = try await caching.sharedTier(cacheSettings, cluster: http.cluster, state: sharedState, file: file.state)
         let (backend, stopDemo) = try await engine.makeBackend(logger: Logger(label: "qlik-mcp.demo-engine"), file: file, requestTimeout: engineTimeout)
         let cache = ToolCacheLayer(settings: cacheSettings, backend: backend, shared: sharedTier, logger: Logger(label: "qlik-mcp.cache"))
@@ -144,6 +152,9 @@ struct ServeCommand: AsyncParsableCommand {
             await backend.pool.useReconnect(.init(policy: resilienceSettings.retry, budget: { resilience.budget($0) }))
         }
         registry.idempotency = failures.data.idempotency(cluster: http.cluster)
+        if limitSettings.hasRateLimits || limitSettings.concurrency != nil {
+            registry.limits = ToolLimits(settings: limitSettings, limiter: limiter, metrics: limitMetrics)
+        }
         let cacheService = CacheMaintenance(cache: cache, registry: registry)
         var setup = try MCPServerSetup(backend: backend, registry: registry, dynamicToolsets: dynamic)
         if http.auth != nil, let mapping = try authentication.identityMapping(defaultDirectory: engine.userDirectory ?? file.userDirectory, file: file.auth) {
