@@ -433,6 +433,7 @@ let package = Package(
             name: "ToolCacheTests",
             dependencies: [
                 "ToolCache",
+                "RateLimiting",
                 "Resilience",
                 "ClusterState",
                 "RedisClient",
@@ -453,6 +454,7 @@ let package = Package(
                 "QlikTools",
                 "ToolCache",
                 "Resilience",
+                "RateLimiting",
                 "TestSupport",
                 "DemoWiring",
                 "MCPAuth",

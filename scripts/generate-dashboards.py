@@ -208,6 +208,14 @@ def engine():
     b.add("timeseries", "Dead letters", "Failed reloads and writes kept for a retry (qlik_mcp_dlq_depth) and new ones by reason.",
           [(f'max(qlik_mcp_dlq_depth{{{SEL}}})', "kept"), (f'sum by (reason) (increase(qlik_mcp_dlq_entries_total{{{SEL}}}[$__rate_interval]))', "new: {{reason}}")], width=24)
     b.add("timeseries", "QIX latency", "Quantiles of qix_request_duration_seconds.", latency_quantiles("qix_request_duration_seconds"), unit="s", links=TRACE_LINK)
+    b.row("Limits (rate limits, engine concurrency)")
+    b.add("timeseries", "Rate-limited calls", "qlik_mcp_rate_limited_total by limit (principal, tool:<name>, tenant, ip); decisions made locally because Redis could not be asked.",
+          [(f'sum by (limit) (rate(qlik_mcp_rate_limited_total{{{SEL}}}[$__rate_interval]))', "{{limit}}"),
+           (f'sum(rate(qlik_mcp_rate_limit_fallback_total{{{SEL}}}[$__rate_interval]))', "local fallback")], unit="reqps", width=8)
+    b.add("timeseries", "Engine concurrency limit", "qlik_mcp_concurrency_limit: the adaptive limit on concurrent engine calls (AIMD on engine latency).",
+          [(f'max by (instance) (qlik_mcp_concurrency_limit{{{SEL}, target="engine"}})', "{{instance}}")], unit="short", width=8)
+    b.add("timeseries", "Shed calls", "qlik_mcp_load_shed_total by reason: calls refused as overloaded instead of queueing on a slow engine.",
+          [(f'sum by (reason) (rate(qlik_mcp_load_shed_total{{{SEL}}}[$__rate_interval]))', "{{reason}}")], unit="reqps", width=8)
     b.row("Redis (shared state, --state redis)")
     b.add("stat", "Redis reachable", "qlik_mcp_health_dependency_up for Redis (background PING); empty with --state memory.",
           [(f'qlik_mcp_health_dependency_up{{{SEL}, dependency="redis"}}', "{{instance}}")], width=6, thresholds=[("red", None), ("green", 1)])

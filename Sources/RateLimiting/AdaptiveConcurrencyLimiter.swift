@@ -17,7 +17,7 @@ public final class AdaptiveConcurrencyLimiter: Sendable {
         public var maxLimit = 256.0
         /// A recent latency above baseline × tolerance + slack means the engine is queueing.
         public var tolerance = 2.0
-        public var slack: Duration = .milliseconds(5)
+        public var slack: Duration = .milliseconds(25)
         /// The multiplicative decrease.
         public var backoff = 0.9
         /// How long the lowest latency stays the baseline (it then drifts to what is normal now).

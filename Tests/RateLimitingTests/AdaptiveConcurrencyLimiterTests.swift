@@ -10,6 +10,19 @@ struct AdaptiveConcurrencyLimiterTests {
         let names = Mutex<[String]>([])
     }
 
+    /// Yields until `condition` holds; fails (instead of spinning forever) after 10 s.
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw WaitTimedOut(what: what) }
+            await Task.yield()
+        }
+    }
+
+    struct WaitTimedOut: Error {
+        let what: String
+    }
+
     static func configuration(initial: Double = 16) -> AdaptiveConcurrencyLimiter.Configuration {
         var configuration = AdaptiveConcurrencyLimiter.Configuration()
         configuration.initialLimit = initial
@@ -57,15 +70,15 @@ struct AdaptiveConcurrencyLimiterTests {
                 order.names.withLock { $0.append("background") }
                 limiter.release(.ignored)
             }
-            while limiter.queued < 1 { await Task.yield() }
+            try await Self.waitUntil("one queued") { limiter.queued >= 1 }
             group.addTask {
                 try await limiter.acquire(.interactive)
                 order.names.withLock { $0.append("interactive") }
                 limiter.release(.ignored)
             }
-            while limiter.queued < 2 { await Task.yield() }
+            try await Self.waitUntil("two queued") { limiter.queued >= 2 }
             limiter.release(.ignored)  // one slot frees: the interactive call goes first
-            while order.names.withLock({ $0.count }) < 1 { await Task.yield() }
+            try await Self.waitUntil("the first granted") { order.names.withLock { $0.count } >= 1 }
             limiter.release(.ignored)
             try await group.waitForAll()
         }
@@ -76,17 +89,23 @@ struct AdaptiveConcurrencyLimiterTests {
         let started = ContinuousClock.now
         await #expect(throws: AdaptiveConcurrencyLimiter.Shed.self) { try await limiter.acquire(.heavy) }
         #expect(ContinuousClock.now - started >= .milliseconds(90))
-        // A full queue sheds at once.
+        // A full queue sheds at once (a limiter whose waiters wait long enough to fill it).
+        var patient = configuration
+        patient.maxWait = .seconds(60)
+        let full = AdaptiveConcurrencyLimiter(configuration: patient)
+        try await full.acquire(.heavy)
+        try await full.acquire(.heavy)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 { group.addTask { try? await limiter.acquire(.heavy) } }
-            while limiter.queued < 8 { await Task.yield() }
+            for _ in 0..<8 { group.addTask { try? await full.acquire(.heavy) } }
+            try await Self.waitUntil("eight queued") { full.queued >= 8 }
             do {
-                try await limiter.acquire(.heavy)
+                try await full.acquire(.heavy)
                 Issue.record("expected a shed call")
             } catch let shed as AdaptiveConcurrencyLimiter.Shed {
                 #expect(shed.reason == "queue_full" && shed.retryAfter >= 1)
             }
             group.cancelAll()
         }
+        #expect(full.queued == 0, "cancelled waiters leave the queue")
     }
 }

@@ -81,6 +81,12 @@ public enum MetricCatalog {
         "qlik_mcp_retry_budget_exhausted_total": "Retries refused because the engine's retry budget was spent (the call failed with its last error).",
         "qlik_mcp_dlq_depth": "Failed reloads and writes kept in the dead-letter queue.",
         "qlik_mcp_dlq_entries_total": "Operations kept as dead letters, by operation (tool) and reason (error category).",
+        // Limits
+        "qlik_mcp_rate_limited_total": "Calls refused by a rate limit, by limit (principal, tool:<name>, tenant, ip) and scope.",
+        "qlik_mcp_rate_limited_principals_total": "Principals refused by a rate limit, each counted once per 5 minutes in which it was refused.",
+        "qlik_mcp_rate_limit_fallback_total": "Rate limit decisions made in this process because Redis could not be asked (each replica admits its share).",
+        "qlik_mcp_concurrency_limit": "The adaptive limit on concurrent calls to a target (engine), following its latency.",
+        "qlik_mcp_load_shed_total": "Calls shed as overloaded instead of queued on a saturated engine, by reason (queue_full, queue_timeout).",
         // Tool cache
         "qlik_mcp_cache_requests_total": "Cache lookups, by cache (class: metadata, master_items, data; or field_names), tier (l1, l2; none for bypasses) and result (hit, miss, stale, bypass).",
         "qlik_mcp_cache_evictions_total": "Entries that left the in-process cache, by cache class, tier and reason (capacity, expired, invalidated, flushed).",
