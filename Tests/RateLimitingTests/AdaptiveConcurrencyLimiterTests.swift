@@ -31,29 +31,38 @@ struct AdaptiveConcurrencyLimiterTests {
         return configuration
     }
 
-    @Test("latency far above the baseline shrinks the limit; back to normal, it grows again")
+    @Test("latency far above the usual shrinks the limit (once per observed latency); back to normal, it grows again")
     func followsLatency() async throws {
         let limiter = AdaptiveConcurrencyLimiter(configuration: Self.configuration())
         func complete(_ latency: Duration, times: Int) async throws {
             for _ in 0..<times {
                 try await limiter.acquire(.interactive)
-                // Keep the limit in use so that it may grow.
                 limiter.release(.completed(latency))
             }
         }
         try await complete(.milliseconds(1), times: 50)
         let before = limiter.limit
-        // Slow: every release is congestion, decreases spaced by the recent latency (≥ 10 ms).
-        let slowUntil = ContinuousClock.now + .milliseconds(400)
-        while ContinuousClock.now < slowUntil { try await complete(.milliseconds(200), times: 1) }
-        #expect(limiter.limit < before, "limit \(limiter.limit) was \(before)")
-        #expect(limiter.limit >= 2)
+        // A sudden slowdown: each 200 ms answer (spaced as real ones would be) is congestion.
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(210))  // decreases are spaced by the observed latency
+            try await complete(.milliseconds(200), times: 1)
+        }
+        let slow = limiter.limit
+        #expect(slow < before, "limit \(slow) was \(before)")
+        #expect(slow >= 2)
         // Overload signals (timeouts) shrink it as well.
-        let shrunk = limiter.limit
-        try await Task.sleep(for: .milliseconds(250))  // the decreases are spaced by the recent latency (200 ms)
+        try await Task.sleep(for: .milliseconds(250))
         try await limiter.acquire(.interactive)
         limiter.release(.overloaded)
-        #expect(limiter.limit < shrunk)
+        let shrunk = limiter.limit
+        #expect(shrunk < slow)
+        // Fast again, and the limit in use: it grows back.
+        for _ in 0..<20 {
+            let permits = limiter.limit
+            for _ in 0..<permits { try await limiter.acquire(.interactive) }
+            for _ in 0..<permits { limiter.release(.completed(.milliseconds(1))) }
+        }
+        #expect(limiter.limit > shrunk, "limit \(limiter.limit) after \(shrunk)")
     }
 
     @Test("over the limit, calls queue (interactive first) and are shed after maxWait or when the queue is full")

@@ -84,7 +84,11 @@ struct RedisServerTests {
     func poolBounds() async throws {
         let server = try await RedisServerProcess()
         defer { server.stop() }
-        let pool = RedisConnectionPool(configuration: RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port)), maxConnections: 4)
+        // 200 commands queue for 4 connections: on a machine busy with other suites that can take
+        // longer than the default 2 s wait.
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.port))
+        configuration.commandTimeout = .seconds(20)
+        let pool = RedisConnectionPool(configuration: configuration, maxConnections: 4)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 group.addTask { _ = try await pool.send(["INCR", "n\(index % 7)"]) }
