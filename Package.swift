@@ -320,6 +320,7 @@ let package = Package(
                 "MCPServerHost",
                 "QlikEngine",
                 "QlikTools",
+                "RateLimiting",
                 "Telemetry",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -9,7 +9,7 @@ struct QlikMCPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qlik-mcp-bench",
         abstract: "Run qlik-mcp benchmarks and print the numbers (loopback only, bounded in time and count).",
-        subcommands: [LoadBench.self, ServerBench.self, ToolsBench.self, QIXBench.self, TelemetryBench.self, AuthBench.self, ResilienceBench.self]
+        subcommands: [LoadBench.self, ServerBench.self, ToolsBench.self, QIXBench.self, TelemetryBench.self, AuthBench.self, ResilienceBench.self, LimitsBench.self]
     )
 }
 

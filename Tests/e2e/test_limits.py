@@ -136,3 +136,30 @@ def test_oauth_registration_flood_from_one_ip_is_refused_another_ip_registers(ql
         assert connection.getresponse().status == 201
         connection.close()
         assert server.metrics()['qlik_mcp_rate_limited_total{limit="ip",scope="ip"}'] >= 5
+
+
+def test_three_replicas_behind_haproxy_admit_what_one_would(qlik_mcp_bin):
+    """Round robin over three `--state redis` replicas: one principal's burst and rate are shared,
+    not tripled."""
+    from cluster import Cluster
+    from test_scale_out import open_session as open_cluster_session, tool
+    with Cluster(qlik_mcp_bin, replicas=3, extra_args=["--rate-limit-principal", "1/s", "--rate-limit-burst", "12"]) as cluster:
+        port = cluster.haproxy.port
+        session = open_cluster_session(port)
+        before = cluster.tool_calls("list_apps")
+        started = time.monotonic()
+        admitted = refused = 0
+        for index in range(60):
+            status, _, body = tool(port, session, 10 + index, "list_apps", {})
+            assert status == 200, body
+            if body["result"].get("isError"):
+                assert body["result"]["structuredContent"]["error"]["code"] == "rate_limited"
+                refused += 1
+            else:
+                admitted += 1
+        elapsed = time.monotonic() - started
+        served = [after - was for after, was in zip(cluster.tool_calls("list_apps"), before)]
+        # Every replica answered calls, yet together they admitted one burst plus one call per second.
+        assert all(count >= 10 for count in served), served
+        assert 12 <= admitted <= 12 + int(elapsed) + 1, (admitted, elapsed)
+        assert refused == 60 - admitted

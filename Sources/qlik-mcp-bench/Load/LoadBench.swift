@@ -29,6 +29,8 @@ struct LoadBench: AsyncParsableCommand {
     @Flag(help: "Add qlik-mcp with --cache off (and with --cache redis when --redis-url is given) to measure the cache.") var cacheCompare = false
     @Flag(help: "Add qlik-mcp with --cache off, with and without --resilience off, to measure what breakers and retries cost (a cache hit never reaches them).")
     var resilienceCompare = false
+    @Flag(help: "Add qlik-mcp with generous rate limits (principal, tool, tenant) and with no limits at all (--engine-concurrency off) to measure what limiting costs.")
+    var limitsCompare = false
     @Option(help: "The Redis of the --cache redis target (e.g. redis://127.0.0.1:6390/0).") var redisURL: String?
     @Flag(help: "Add qlik-mcp with --auth apikey and with --auth oauth (its own ES256 tokens) to measure the cost of authentication.") var authCompare = false
     @Option(help: "closed (workers send back to back) or open (fixed rate, coordinated-omission corrected).") var mode = "closed"
@@ -76,6 +78,13 @@ struct LoadBench: AsyncParsableCommand {
         if resilienceCompare {
             if !cacheCompare { list.append(.qlikMCP(name: "qlik-mcp (cache off)", extraArguments: ["--cache", "off"])) }
             list.append(.qlikMCP(name: "qlik-mcp (cache off / resilience off)", extraArguments: ["--cache", "off", "--resilience", "off"]))
+        }
+        if limitsCompare {
+            list.append(
+                .qlikMCP(
+                    name: "qlik-mcp (generous limits)",
+                    extraArguments: ["--rate-limit-principal", "100000/s", "--rate-limit-tenant", "100000/s", "--rate-limit-tool", "list_measures=100000/s,query_data=100000/s"]))
+            list.append(.qlikMCP(name: "qlik-mcp (no limits)", extraArguments: ["--engine-concurrency", "off"]))
         }
         if authCompare { list += try await AuthBenchTargets.make(in: URL(fileURLWithPath: results)) }
         if !noStdio { list.append(.qlikMCPStdio) }
