@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import RateLimiting
 import RedisClient
-import Synchronization
 
 /// Rate limits for the whole cluster: every limit of a request is checked and charged in one
 /// atomic script (GCRA, the same arithmetic as `GCRA.evaluate`, on Redis's own clock `TIME` so
@@ -14,7 +13,7 @@ public final class RedisRateLimiter: RateLimiter {
     let keys: ClusterKeys
     let fallback: LocalRateLimiter
     private let logger: Logger
-    private let lastWarning = Mutex<ContinuousClock.Instant?>(nil)
+    private let warnings = OncePerWindow(window: .seconds(10))
 
     public init(pool: RedisConnectionPool, keys: ClusterKeys, fallback: LocalRateLimiter, logger: Logger = Logger(label: "qlik-mcp.limits")) {
         self.pool = pool
@@ -81,13 +80,7 @@ public final class RedisRateLimiter: RateLimiter {
     }
 
     private func warn(_ error: any Error) {
-        let now = ContinuousClock.now
-        let due = lastWarning.withLock { last -> Bool in
-            if let last, now - last < .seconds(10) { return false }
-            last = now
-            return true
-        }
-        if due {
+        if warnings.first("redis") {
             logger.warning(
                 "rate limits decided in this process: Redis cannot be asked (each replica admits its share)",
                 metadata: ["error.type": .string(String(describing: type(of: error)))])

@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 import Telemetry
 
 /// The limits' metrics (labels bounded: a limit's name, never a principal or an IP):
@@ -9,7 +8,7 @@ import Telemetry
 /// because Redis could not be asked), `qlik_mcp_concurrency_limit{target}`,
 /// `qlik_mcp_load_shed_total{reason}`.
 public final class LimitMetrics: Sendable {
-    private let refusedPrincipals = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let refusedPrincipals = OncePerWindow(window: .seconds(300))
     private let principals = Counter(label: "qlik_mcp_rate_limited_principals_total")
     private let fallbacks = Counter(label: "qlik_mcp_rate_limit_fallback_total")
     private let counters = CounterSet()
@@ -27,14 +26,7 @@ public final class LimitMetrics: Sendable {
 
     public func limited(limit: String, scope: String, principal: String) {
         counter("qlik_mcp_rate_limited_total", [("limit", limit), ("scope", scope)]).increment()
-        let now = ContinuousClock.now
-        let fresh = refusedPrincipals.withLock { seen -> Bool in
-            if let last = seen[principal], now - last < .seconds(300) { return false }
-            if seen.count >= 10_000 { seen = seen.filter { now - $0.value < .seconds(300) } }
-            seen[principal] = now
-            return true
-        }
-        if fresh { principals.increment() }
+        if refusedPrincipals.first(principal) { principals.increment() }
     }
 
     public func fallback() { fallbacks.increment() }

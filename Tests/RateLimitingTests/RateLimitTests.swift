@@ -79,3 +79,18 @@ struct RateLimitTests {
         #expect(admitted == 10)
     }
 }
+
+@Suite("Once per window")
+struct OncePerWindowTests {
+    @Test("a key passes once per window; the memory is bounded and stays quiet when full of fresh keys")
+    func oncePerWindow() {
+        let gate = OncePerWindow(window: .seconds(60), maxKeys: 2)
+        let start = ContinuousClock.now
+        #expect(gate.first("a", now: start))
+        #expect(!gate.first("a", now: start + .seconds(59)))
+        #expect(gate.first("a", now: start + .seconds(61)))
+        #expect(gate.first("b", now: start + .seconds(61)))
+        #expect(!gate.first("c", now: start + .seconds(62)), "full of fresh keys")
+        #expect(gate.first("c", now: start + .seconds(200)), "expired keys make room")
+    }
+}

@@ -2,7 +2,6 @@ import Foundation
 import JSONCore
 import Logging
 import RateLimiting
-import Synchronization
 
 /// Rate limits and the engine's adaptive concurrency limit around tool calls
 /// (`ToolRegistry.limits`). Rate limits are checked first, for every call (a cached answer
@@ -32,8 +31,8 @@ public final class ToolLimits: Sendable {
     public let concurrency: AdaptiveConcurrencyLimiter?
     public let metrics: LimitMetrics
     private let logger = Logger(label: "qlik-mcp.limits")
-    /// When each principal was last logged as refused (one line per principal per minute).
-    private let lastLogged = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// One log line per refused principal and minute.
+    private let logged = OncePerWindow(window: .seconds(60))
 
     public init(settings: Settings, limiter: any RateLimiter, metrics: LimitMetrics = LimitMetrics()) {
         self.settings = settings
@@ -107,14 +106,7 @@ public final class ToolLimits: Sendable {
     }
 
     private func logRefusal(principal: String, tool: String, limit: RateLimit) {
-        let now = ContinuousClock.now
-        let log = lastLogged.withLock { seen -> Bool in
-            if let last = seen[principal], now - last < .seconds(60) { return false }
-            if seen.count >= 10_000 { seen = seen.filter { now - $0.value < .seconds(60) } }
-            seen[principal] = now
-            return true
-        }
-        guard log else { return }
+        guard logged.first(principal) else { return }
         logger.warning(
             "rate limit refused a call",
             metadata: [
