@@ -107,9 +107,9 @@ public struct ToolRegistry: Sendable {
             }
         }
         let limits = self.limits
-        if let concurrency = limits, concurrency.concurrency != nil {
+        if let limits, limits.concurrency != nil {
             let inner = handler
-            handler = { arguments, context in try await concurrency.run(tool) { try await inner(arguments, context) } }
+            handler = { arguments, context in try await limits.run(tool) { try await inner(arguments, context) } }
         }
         let cache = self.cache
         let run = handler
