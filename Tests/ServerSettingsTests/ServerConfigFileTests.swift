@@ -160,6 +160,39 @@ struct ServerConfigFileTests {
         }
     }
 
+    @Test("the limits section: every setting read; bad values named with their position")
+    func limitsSection() throws {
+        let config = try ServerConfigFile.parse(
+            """
+            limits:
+              principal: 5/s
+              principal_burst: 10
+              tools: {query_data: 5/s, reload_app: 1/m}
+              tenant: 200/s
+              ip: 30/m
+              ip_burst: 10
+              replicas: 3
+              engine_concurrency: off
+            """)
+        #expect(config.limits.principal == "5/s" && config.limits.principalBurst == 10)
+        #expect(config.limits.tools == ["query_data": "5/s", "reload_app": "1/m"])
+        #expect(config.limits.tenant == "200/s" && config.limits.ip == "30/m" && config.limits.ipBurst == 10)
+        #expect(config.limits.replicas == 3 && config.limits.engineConcurrency == "off")
+        for (text, line, message) in [
+            ("limits:\n  principal_burst: 0\n", 2, "limits.principal_burst must be between 1 and 1000000"),
+            ("limits:\n  tools: [query_data]\n", 2, "limits.tools must be a mapping"),
+            ("limits:\n  engine_concurrency: fast\n", 2, "limits.engine_concurrency must be one of adaptive, off"),
+            ("limits:\n  per_ip: 5/s\n", 2, "unknown setting 'limits.per_ip'"),
+        ] {
+            #expect {
+                try ServerConfigFile.parse(text, file: "c.yaml")
+            } throws: { error in
+                guard let error = error as? ServerConfigFile.Error else { return false }
+                return error.line == line && error.message.contains(message)
+            }
+        }
+    }
+
     @Test("missing file is a clear error")
     func missing() {
         #expect(throws: ServerConfigFile.Error.self) { try ServerConfigFile.load(path: "/nonexistent/qlik-mcp.yaml") }

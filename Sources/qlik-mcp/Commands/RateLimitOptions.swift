@@ -31,7 +31,9 @@ struct RateLimitOptions: ParsableArguments {
     static func rate(_ text: String, flag: String) throws -> Double {
         switch RateLimit.parse(rate: text) {
         case .success(let perSecond): return perSecond
-        case .failure(let error): throw ValidationError("--\(flag): \(error.description)")
+        case .failure(let error):
+            let key = ["rate-limit-tool": "tools", "rate-limit-ip": "ip"][flag] ?? flag.replacingOccurrences(of: "rate-limit-", with: "")
+            throw ValidationError("--\(flag) (config limits.\(key)): \(error.description)")
         }
     }
 
