@@ -34,7 +34,9 @@ class Server:
         threading.Thread(target=read_stderr, daemon=True).start()
         if not ready.wait(120) or self.port is None:
             self.process.kill()
-            raise RuntimeError("server did not start:\n" + "".join(self.log[-20:]))
+            crash = [i for i, line in enumerate(self.log) if "crashed" in line or "Fatal error" in line]
+            shown = self.log[crash[0]:crash[0] + 80] if crash else self.log[-20:]  # a crash: its report's head (the crashing thread)
+            raise RuntimeError("server did not start:\n" + "".join(shown))
         self.base = f"http://127.0.0.1:{self.port}"
         self.wait_ready()
 

@@ -31,7 +31,9 @@ def proxy(qlik_mcp_bin, provider, tmp_path_factory):
     provider.register("qlik-mcp-upstream", UPSTREAM_SECRET, f"http://127.0.0.1:{port}/oauth/callback")
     env = {"QLIK_MCP_OAUTH_CLIENT_ID": "qlik-mcp-upstream", "QLIK_MCP_OAUTH_CLIENT_SECRET": UPSTREAM_SECRET}
     with Server(qlik_mcp_bin, "--port", str(port), "--auth", "oauth", "--oauth-provider", "oidc", "--oauth-provider-url", provider.issuer,
-                "--oauth-default-scopes", "qlik:read", "--oauth-signing-key", str(key), env=env) as server:
+                "--oauth-default-scopes", "qlik:read", "--oauth-signing-key", str(key),
+                "--rate-limit-ip", "off",  # these tests register and sign in dozens of times from one address (limits: test_limits.py)
+                env=env) as server:
         server.issuer = server.base + "/oauth"
         server.resource = server.base + "/mcp"
         yield server
@@ -281,7 +283,8 @@ def test_oauth2_presets_against_stand_ins(qlik_mcp_bin, provider, preset, scope,
     secret = "secret-" + secrets.token_hex(6)
     provider.register(preset + "-app", secret, f"http://127.0.0.1:{port}/oauth/callback", scope=scope)
     env = {"QLIK_MCP_OAUTH_CLIENT_ID": preset + "-app", "QLIK_MCP_OAUTH_CLIENT_SECRET": secret}
-    with Server(qlik_mcp_bin, "--port", str(port), "--auth", "oauth", "--oauth-provider", preset, "--oauth-provider-url", provider.issuer, env=env) as server:
+    with Server(qlik_mcp_bin, "--port", str(port), "--auth", "oauth", "--oauth-provider", preset, "--oauth-provider-url", provider.issuer,
+                "--rate-limit-ip", "off", env=env) as server:
         server.issuer, server.resource = server.base + "/oauth", server.base + "/mcp"
         redirect_uri = f"http://127.0.0.1:{free_port()}/cb"
         client_id = json.loads(register(server, [redirect_uri])[2])["client_id"]

@@ -329,7 +329,8 @@ def test_oauth_proxy_flow_across_replicas(qlik_mcp_bin, provider, tmp_path):
     provider.register("qlik-mcp-cluster", upstream_secret, f"http://127.0.0.1:{front}/oauth/callback")
     env = {"QLIK_MCP_OAUTH_CLIENT_ID": "qlik-mcp-cluster", "QLIK_MCP_OAUTH_CLIENT_SECRET": upstream_secret}
     args = ["--auth", "oauth", "--oauth-provider", "oidc", "--oauth-provider-url", provider.issuer, "--oauth-default-scopes", "qlik:read",
-            "--oauth-signing-key", str(key), "--public-url", f"http://127.0.0.1:{front}"]
+            "--oauth-signing-key", str(key), "--public-url", f"http://127.0.0.1:{front}",
+            "--rate-limit-ip", "off"]  # every request comes from HAProxy's address (limits per IP: test_limits.py)
     with Cluster(qlik_mcp_bin, replicas=3, extra_args=args, env=env, haproxy_port=front) as secured:
         issuer, resource = f"http://127.0.0.1:{front}/oauth", f"http://127.0.0.1:{front}/mcp"
         redirect_uri = f"http://127.0.0.1:{free_port()}/cb"

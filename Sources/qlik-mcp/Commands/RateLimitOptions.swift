@@ -76,7 +76,9 @@ struct RateLimitOptions: ParsableArguments {
         switch engineConcurrency ?? env("QLIK_MCP_ENGINE_CONCURRENCY") ?? file.engineConcurrency ?? "adaptive" {
         case "adaptive":
             var configuration = AdaptiveConcurrencyLimiter.Configuration()
-            configuration.maxWait = .seconds(1)
+            // As long as the pool would wait for a connection: shedding never refuses a call the
+            // pool would have served in time (a burst of 100 calls on a 300 ms engine drains in ~1 s).
+            configuration.maxWait = .seconds(5)
             configuration.maxQueue = 4_096
             configuration.minLimit = 4
             configuration.maxLimit = 512
