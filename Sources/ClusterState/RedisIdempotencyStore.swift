@@ -42,7 +42,7 @@ public struct RedisIdempotencyStore: IdempotencyStore {
     public func claim(_ key: String, fingerprint: String, lease: Duration) async throws -> IdempotencyClaim {
         let token = UUID().uuidString
         let pending = IdempotencyRecord(state: .pending, fingerprint: fingerprint, token: token)
-        let reply = try await pool.run(Self.claimScript, keys: [keys.idempotency(key)], arguments: [pending.encoded, String(Self.milliseconds(lease))])
+        let reply = try await pool.run(Self.claimScript, keys: [keys.idempotency(key)], arguments: [pending.encoded, RedisAuthStateStore.milliseconds(lease)])
         guard let parts = reply.elements, let verdict = parts.first?.string else { throw RedisError.protocolViolation("idempotency claim answered \(reply)") }
         if verdict == "claimed" { return .claimed(token: token) }
         guard parts.count == 3, let text = parts[1].string, let record = IdempotencyRecord(decoding: text) else {
@@ -56,14 +56,10 @@ public struct RedisIdempotencyStore: IdempotencyStore {
 
     public func complete(_ key: String, token: String, fingerprint: String, result: String, retention: Duration) async throws {
         let done = IdempotencyRecord(state: .done, fingerprint: fingerprint, token: token, result: result)
-        _ = try await pool.run(Self.settleScript, keys: [keys.idempotency(key)], arguments: [token, done.encoded, String(Self.milliseconds(retention))])
+        _ = try await pool.run(Self.settleScript, keys: [keys.idempotency(key)], arguments: [token, done.encoded, RedisAuthStateStore.milliseconds(retention)])
     }
 
     public func release(_ key: String, token: String) async throws {
         _ = try await pool.run(Self.settleScript, keys: [keys.idempotency(key)], arguments: [token, "", "0"])
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -1,4 +1,5 @@
 import Synchronization
+import Telemetry
 
 /// A limit on concurrent calls to a dependency (the engine) that follows its latency — AIMD:
 /// while the recent latency stays near the lowest seen lately (the baseline), the limit grows by
@@ -79,7 +80,7 @@ public final class AdaptiveConcurrencyLimiter: Sendable {
     private let state: Mutex<State>
     private let onLimit: @Sendable (Double) -> Void
 
-    /// `onLimit` hears every change of the limit (for a gauge).
+    /// `onLimit` hears every change of the limit in whole calls (for a gauge).
     public init(configuration: Configuration = Configuration(), onLimit: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.configuration = configuration
         let now = ContinuousClock.now
@@ -150,7 +151,7 @@ public final class AdaptiveConcurrencyLimiter: Sendable {
         state.withLock { state in
             let before = state.limit
             adjust(&state, outcome, now: now)
-            if state.limit != before { changed = state.limit }
+            if Int(state.limit) != Int(before) { changed = state.limit }  // a gauge of whole calls
             state.inFlight -= 1
             while state.inFlight < Int(state.limit), let waiter = Self.popFirst(&state) {
                 state.inFlight += 1
@@ -168,7 +169,7 @@ public final class AdaptiveConcurrencyLimiter: Sendable {
         case .overloaded:
             congested = true
         case .completed(let duration):
-            let sample = max(0, Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            let sample = max(0, duration.seconds)
             if now - state.bucketStart > configuration.baselineWindow / 2 {
                 state.baselinePrevious = state.baselineCurrent
                 state.baselineCurrent = .infinity
@@ -178,8 +179,7 @@ public final class AdaptiveConcurrencyLimiter: Sendable {
             let recent = state.recent.map { $0 * 0.8 + sample * 0.2 } ?? sample
             state.recent = recent
             let baseline = min(state.baselineCurrent, state.baselinePrevious)
-            let slack = Double(configuration.slack.components.seconds) + Double(configuration.slack.components.attoseconds) / 1e18
-            congested = recent > baseline * configuration.tolerance + slack
+            congested = recent > baseline * configuration.tolerance + configuration.slack.seconds
         }
         if congested {
             let spacing = Duration.milliseconds(Int64(max(10, (state.recent ?? 0) * 1000)))

@@ -33,8 +33,9 @@ public final class LimitMetrics: Sendable {
 
     public func shed(reason: String) { counter("qlik_mcp_load_shed_total", [("reason", reason)]).increment() }
 
-    public func concurrencyLimit(_ limit: Double, target: String) {
-        Gauge(label: "qlik_mcp_concurrency_limit", dimensions: [("target", target)]).record(limit.rounded(.down))
+    /// The gauge of the concurrency limit toward `target` (create it once, record on changes).
+    public func concurrencyLimitGauge(target: String) -> Gauge {
+        Gauge(label: "qlik_mcp_concurrency_limit", dimensions: [("target", target)])
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter { counters.counter(label, dimensions) }

@@ -1,4 +1,5 @@
 import Synchronization
+import Telemetry
 
 /// GCRA limits in this process: one arrival time per key under one lock (a decision is a
 /// dictionary lookup and a few additions: well under a microsecond). Bounded: beyond `maxKeys`
@@ -18,8 +19,7 @@ public final class LocalRateLimiter: RateLimiter {
 
     /// Seconds on this limiter's clock.
     public func now() -> Double {
-        let elapsed = ContinuousClock.now - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - origin).seconds
     }
 
     public func check(_ checks: [RateLimitCheck]) async -> RateLimitDecision { decide(checks, now: now()) }

@@ -39,7 +39,8 @@ public final class ToolLimits: Sendable {
         self.limiter = limiter
         self.metrics = metrics
         self.concurrency = settings.concurrency.map { configuration in
-            AdaptiveConcurrencyLimiter(configuration: configuration) { limit in metrics.concurrencyLimit(limit, target: "engine") }
+            let gauge = metrics.concurrencyLimitGauge(target: "engine")
+            return AdaptiveConcurrencyLimiter(configuration: configuration) { limit in gauge.record(limit.rounded(.down)) }
         }
         metrics.prepare(scopes: ["principal", "tool", "tenant"], toolLimits: Array(settings.tools.keys))
     }
